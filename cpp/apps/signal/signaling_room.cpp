@@ -1,0 +1,160 @@
+#include "apps/signal/signaling_room.h"
+
+#include <algorithm>
+
+namespace sb::signal {
+
+std::optional<Outcome> SignalingRoom::route(const Request& request, const Config& config) {
+  constexpr std::string_view kShardPrefix = "/signal/";
+  std::string instance = "global";
+  if (request.path.starts_with(kShardPrefix)) {
+    instance = request.path.substr(kShardPrefix.size());
+    if (!is_instance_name(instance)) return Response::error(400, "invalid shard name");
+  } else if (request.path != "/") {
+    return std::nullopt;
+  }
+  if (!request.upgrade) return Response::error(426, "expected a WebSocket upgrade (y-webrtc signaling)");
+  std::string_view token = config.text("SIGNAL_TOKEN");
+  if (!token.empty() && !presents_secret(request, token)) return Response::error(401, "unauthorized");
+  return Forward{"SignalingRoom", instance};
+}
+
+Outcome SignalingRoom::fetch(const Request& request) {
+  if (!request.upgrade) return Response::error(426, "expected a WebSocket upgrade (y-webrtc signaling)");
+  if (static_cast<std::int64_t>(peers_.size()) >= config_[kMaxConnections]) {
+    return Response::error(503, "too many connections");
+  }
+  if (std::int64_t per_minute = config_[kIpConnectsPerMinute]; per_minute > 0) {
+    double now = host_.now();
+    std::erase_if(upgrades_, [&](const auto& entry) { return entry.second.idle(now, per_minute); });
+    std::string ip(request.header("cf-connecting-ip"));
+    if (!upgrades_[ip].take(now, per_minute)) return Response::error(429, "too many connections from this address");
+  }
+  return Accept{};
+}
+
+std::optional<AutoResponse> SignalingRoom::autoResponse() const {
+  // lib0's keepalive frame, byte for byte: idle rooms answer it without waking.
+  return AutoResponse{R"({"type":"ping"})", R"({"type":"pong"})"};
+}
+
+void SignalingRoom::webSocketOpen(ConnId conn, const Request&) { peers_[conn]; }
+
+void SignalingRoom::webSocketMessage(ConnId conn, std::string_view data, bool) {
+  // Binary frames are read as UTF-8 text, as bin/server.js does.
+  if (static_cast<std::int64_t>(data.size()) > config_[kMaxMessageBytes]) {
+    close(conn, 1009, "message too big");
+    return;
+  }
+  std::optional<Json> message = parse_json(data);
+  std::optional<std::string_view> type = message ? string_field(*message, "type") : std::nullopt;
+  if (!type) return reject(conn);
+  const Json* topics = field(*message, "topics");
+  if (*type == "publish") {
+    publish(conn, *message);
+  } else if (*type == "subscribe" && topics && topics->is_array()) {
+    subscribe(conn, *topics);
+  } else if (*type == "unsubscribe" && topics && topics->is_array()) {
+    unsubscribe(conn, *topics);
+  } else if (*type == "ping") {
+    host_.send(conn, R"({"type":"pong"})");
+  } else {
+    reject(conn);
+  }
+}
+
+void SignalingRoom::subscribe(ConnId conn, const Json& topics) {
+  Peer& peer = peers_[conn];
+  bool changed = false;
+  bool malformed = false;
+  for (const Json& topic : topics) {
+    if (!topic.is_string()) {
+      malformed = true;
+      continue;
+    }
+    const auto& name = topic.get_ref<const std::string&>();
+    if (std::find(peer.topics.begin(), peer.topics.end(), name) != peer.topics.end()) continue;
+    if (static_cast<std::int64_t>(peer.topics.size()) >= config_[kMaxTopicsPerConnection]) {
+      close(conn, 1008, "too many topics");
+      return;
+    }
+    peer.topics.push_back(name);
+    topics_[name].push_back(conn);
+    changed = true;
+  }
+  if (changed) save(conn, peer);
+  if (malformed) reject(conn);
+}
+
+void SignalingRoom::unsubscribe(ConnId conn, const Json& topics) {
+  Peer& peer = peers_[conn];
+  bool changed = false;
+  for (const Json& topic : topics) {
+    if (!topic.is_string()) continue;
+    const auto& name = topic.get_ref<const std::string&>();
+    auto it = std::find(peer.topics.begin(), peer.topics.end(), name);
+    if (it == peer.topics.end()) continue;
+    peer.topics.erase(it);
+    leave(conn, name);
+    changed = true;
+  }
+  if (changed) save(conn, peer);
+}
+
+void SignalingRoom::publish(ConnId conn, Json& message) {
+  std::optional<std::string_view> topic = string_field(message, "topic");
+  if (!topic || topic->empty()) return reject(conn);
+  auto it = topics_.find(std::string(*topic));
+  if (it == topics_.end()) return;  // nobody listens: dropped, as the original does
+  message["clients"] = it->second.size();
+  host_.send(it->second, to_text(message));
+}
+
+void SignalingRoom::reject(ConnId conn) {
+  Peer& peer = peers_[conn];
+  if (++peer.invalid > config_[kMaxInvalidMessages]) {
+    close(conn, 1008, "too many invalid messages");
+  } else {
+    save(conn, peer);
+  }
+}
+
+void SignalingRoom::leave(ConnId conn, const std::string& topic) {
+  auto it = topics_.find(topic);
+  if (it == topics_.end()) return;
+  auto& subscribers = it->second;
+  if (auto pos = std::find(subscribers.begin(), subscribers.end(), conn); pos != subscribers.end()) {
+    *pos = subscribers.back();
+    subscribers.pop_back();
+  }
+  if (subscribers.empty()) topics_.erase(it);
+}
+
+void SignalingRoom::save(ConnId conn, const Peer& peer) {
+  attach(conn, {{"topics", peer.topics}, {"invalid", peer.invalid}});
+}
+
+void SignalingRoom::webSocketClose(ConnId conn, int, std::string_view) {
+  auto it = peers_.find(conn);
+  if (it == peers_.end()) return;
+  for (const std::string& topic : it->second.topics) leave(conn, topic);
+  peers_.erase(it);
+}
+
+void SignalingRoom::webSocketWake(ConnId conn, const Json& state) {
+  Peer& peer = peers_[conn];
+  if (const Json* invalid = field(state, "invalid"); invalid && invalid->is_number_integer()) {
+    peer.invalid = invalid->get<std::int64_t>();
+  }
+  const Json* topics = field(state, "topics");
+  if (topics == nullptr || !topics->is_array()) return;
+  for (const Json& topic : *topics) {
+    if (!topic.is_string()) continue;
+    const auto& name = topic.get_ref<const std::string&>();
+    if (std::find(peer.topics.begin(), peer.topics.end(), name) != peer.topics.end()) continue;
+    peer.topics.push_back(name);
+    topics_[name].push_back(conn);
+  }
+}
+
+}  // namespace sb::signal

@@ -1,0 +1,53 @@
+// y-webrtc signaling, wire-identical to y-webrtc's bin/server.js: topics are
+// rooms; a publish goes to every subscriber (the sender too) with `clients`.
+#pragma once
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/app.h"
+#include "core/rate.h"
+
+namespace sb::signal {
+
+inline constexpr Limit kMaxMessageBytes{"SIGNAL_MAX_MESSAGE_BYTES", 256 * 1024, "largest frame; larger closes the socket with 1009"};
+inline constexpr Limit kMaxInvalidMessages{"SIGNAL_MAX_INVALID_MESSAGES", 100, "unparseable or unknown frames a socket may send before it is closed with 1008"};
+inline constexpr Limit kMaxTopicsPerConnection{"SIGNAL_MAX_TOPICS_PER_CONNECTION", 256, "topics one socket may subscribe to; more closes it with 1008"};
+inline constexpr Limit kMaxConnections{"SIGNAL_MAX_CONNECTIONS", 10000, "sockets per shard; more are refused with 503"};
+inline constexpr Limit kIpConnectsPerMinute{"SIGNAL_IP_CONNECTS_PER_MINUTE", 0, "upgrades per client IP per minute and shard (CF-Connecting-IP); more get 429; 0 = off"};
+inline constexpr Limit kLimits[] = {kMaxMessageBytes, kMaxInvalidMessages, kMaxTopicsPerConnection, kMaxConnections, kIpConnectsPerMinute};
+
+class SignalingRoom final : public App {
+ public:
+  using App::App;
+
+  static std::optional<Outcome> route(const Request& request, const Config& config);
+
+  Outcome fetch(const Request& request) override;
+  std::optional<AutoResponse> autoResponse() const override;
+
+ protected:
+  void webSocketOpen(ConnId conn, const Request& request) override;
+  void webSocketMessage(ConnId conn, std::string_view data, bool binary) override;
+  void webSocketClose(ConnId conn, int code, std::string_view reason) override;
+  void webSocketWake(ConnId conn, const Json& state) override;
+
+ private:
+  struct Peer {
+    std::vector<std::string> topics;
+    std::int64_t invalid = 0;
+  };
+
+  void subscribe(ConnId conn, const Json& topics);
+  void unsubscribe(ConnId conn, const Json& topics);
+  void publish(ConnId conn, Json& message);
+  void reject(ConnId conn);
+  void leave(ConnId conn, const std::string& topic);
+  void save(ConnId conn, const Peer& peer);
+
+  std::unordered_map<ConnId, Peer> peers_;
+  std::unordered_map<std::string, std::vector<ConnId>> topics_;
+  std::unordered_map<std::string, TokenBucket> upgrades_;  // by client IP
+};
+
+}  // namespace sb::signal

@@ -1,0 +1,72 @@
+#include "app.h"
+
+#include <string>
+
+namespace sb {
+namespace {
+
+// workerd caps a serialized attachment at 2,048 bytes; the shim adds the socket id.
+constexpr std::size_t kAttachmentBytes = 1900;
+constexpr std::string_view kSpillPrefix = "conn/";
+constexpr std::string_view kSpillMark = "@spilled";
+
+std::string spill_key(ConnId conn) { return std::string(kSpillPrefix) + std::to_string(conn); }
+
+}  // namespace
+
+void App::open(ConnId conn, const Request& request) {
+  open_.insert(conn);
+  webSocketOpen(conn, request);
+}
+
+void App::message(ConnId conn, std::string_view data, bool binary) {
+  if (open_.contains(conn)) webSocketMessage(conn, data, binary);
+}
+
+void App::closed(ConnId conn, int code, std::string_view reason) {
+  if (open_.erase(conn) == 0) return;
+  webSocketClose(conn, code, reason);
+  if (spilled_.erase(conn) != 0) host_.kv_delete(spill_key(conn));
+}
+
+void App::close(ConnId conn, int code, std::string_view reason) {
+  if (!open_.contains(conn)) return;
+  host_.close(conn, code, reason);
+  closed(conn, code, reason);
+}
+
+void App::attach(ConnId conn, const Json& state) {
+  std::string text = to_text(state);
+  if (text.size() <= kAttachmentBytes) {
+    host_.attach(conn, text);
+    if (spilled_.erase(conn) != 0) host_.kv_delete(spill_key(conn));
+    return;
+  }
+  host_.kv_put(spill_key(conn), text);
+  spilled_.insert(conn);
+  host_.attach(conn, kSpillMark);
+}
+
+void App::wake(ConnId conn, std::string_view attachment) {
+  open_.insert(conn);
+  std::optional<Json> state;
+  if (attachment == kSpillMark) {
+    spilled_.insert(conn);
+    if (auto text = host_.kv_get(spill_key(conn))) state = parse_json(*text);
+  } else {
+    state = parse_json(attachment);
+  }
+  webSocketWake(conn, state.value_or(Json::object()));
+}
+
+void App::woke() {
+  // Spilled attachments of sockets that closed while the object was gone.
+  for (const auto& [key, value] : host_.kv_list(kSpillPrefix)) {
+    std::string_view id = std::string_view(key).substr(kSpillPrefix.size());
+    ConnId conn = 0;
+    for (char c : id) conn = conn * 10 + static_cast<ConnId>(c - '0');
+    if (!spilled_.contains(conn)) host_.kv_delete(key);
+  }
+}
+
+}  // namespace sb

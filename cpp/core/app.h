@@ -1,0 +1,77 @@
+// What an app is to the core: a route on the Worker, and an object that lives in
+// one Durable Object and reacts to its lifecycle events. The hooks keep the
+// platform's names; the base class keeps the bookkeeping every app needs.
+#pragma once
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+
+#include "config.h"
+#include "host.h"
+#include "http.h"
+
+namespace sb {
+
+// A frame the platform answers without waking the object (setWebSocketAutoResponse).
+struct AutoResponse {
+  std::string request;
+  std::string response;
+};
+
+class App {
+ public:
+  App(Host& host, const Config& config) : host_(host), config_(config) {}
+  virtual ~App() = default;
+  App(const App&) = delete;
+  App& operator=(const App&) = delete;
+
+  // A request that reached this object: a response, or Accept for a WebSocket
+  // that then opens with open().
+  virtual Outcome fetch(const Request& request) = 0;
+  virtual void alarm() {}
+  virtual std::optional<AutoResponse> autoResponse() const { return std::nullopt; }
+
+  // Socket events as the shim delivers them. Events for a socket the core no
+  // longer knows (it closed it already) are ignored.
+  void open(ConnId conn, const Request& request);
+  void message(ConnId conn, std::string_view data, bool binary);
+  void closed(ConnId conn, int code, std::string_view reason);
+  // After a wake-up, once per socket still open, with its last attachment;
+  // then woke() once.
+  void wake(ConnId conn, std::string_view attachment);
+  void woke();
+
+  bool isOpen(ConnId conn) const { return open_.contains(conn); }
+
+ protected:
+  virtual void webSocketOpen(ConnId conn, const Request& request) = 0;
+  virtual void webSocketMessage(ConnId conn, std::string_view data, bool binary) = 0;
+  virtual void webSocketClose(ConnId conn, int code, std::string_view reason) = 0;
+  virtual void webSocketWake(ConnId conn, const Json& state) = 0;
+
+  // Per-socket state that must survive hibernation.
+  void attach(ConnId conn, const Json& state);
+  // Close from the server side; the app sees its own webSocketClose at once.
+  void close(ConnId conn, int code, std::string_view reason);
+
+  Host& host_;
+  const Config& config_;
+
+ private:
+  std::unordered_set<ConnId> open_;
+  std::unordered_set<ConnId> spilled_;  // attachments too large for the platform, kept in storage
+};
+
+struct AppSpec {
+  std::string_view name;     // as in APPS and /stats/<name>
+  std::string_view binding;  // the Durable Object binding in wrangler.toml
+  // Worker side: nullopt when the request is not this app's; else what to do with it.
+  std::optional<Outcome> (*route)(const Request& request, const Config& config);
+  std::unique_ptr<App> (*make)(Host& host, const Config& config);
+  std::span<const Limit> limits;
+};
+
+}  // namespace sb

@@ -1,0 +1,44 @@
+// The only way the core reaches the outside world. Two implementations:
+// the JS shim (workerd, js-shim/host.js) and FakeHost (test/cpp/fake_host.h).
+#pragma once
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace sb {
+
+using ConnId = std::uint32_t;
+using Digest = std::array<std::uint8_t, 32>;
+
+class Host {
+ public:
+  virtual ~Host() = default;
+
+  // One frame to many sockets: the text crosses the boundary once (fan-out is the hot path).
+  virtual void send(std::span<const ConnId> to, std::string_view text) = 0;
+  void send(ConnId to, std::string_view text) { send(std::span<const ConnId>(&to, 1), text); }
+  virtual void close(ConnId conn, int code, std::string_view reason) = 0;
+  // serializeAttachment: survives hibernation with the socket.
+  virtual void attach(ConnId conn, std::string_view state) = 0;
+
+  // Durable Object storage (SQLite-backed, synchronous).
+  virtual std::optional<std::string> kv_get(std::string_view key) = 0;
+  virtual void kv_put(std::string_view key, std::string_view value) = 0;
+  virtual void kv_delete(std::string_view key) = 0;
+  virtual std::vector<std::pair<std::string, std::string>> kv_list(std::string_view prefix) = 0;
+  // Epoch milliseconds; 0 cancels.
+  virtual void set_alarm(double at_ms) = 0;
+
+  virtual double now() = 0;  // epoch milliseconds
+  virtual void random(std::span<std::uint8_t> out) = 0;
+  virtual Digest hmac_sha256(std::string_view key, std::string_view data) = 0;
+  // One structured line; never a payload, token or secret.
+  virtual void log(std::string_view json_line) = 0;
+};
+
+}  // namespace sb

@@ -1,0 +1,65 @@
+#include "http.h"
+
+namespace sb {
+
+std::optional<Request> Request::from_json(const Json& j) {
+  auto method = string_field(j, "method");
+  auto path = string_field(j, "path");
+  if (!method || !path) return std::nullopt;
+  Request r;
+  r.method = *method;
+  r.path = *path;
+  if (const Json* q = field(j, "query"); q && q->is_object()) r.query = *q;
+  if (const Json* h = field(j, "headers"); h && h->is_object()) r.headers = *h;
+  r.body = string_field(j, "body").value_or("");
+  const Json* upgrade = field(j, "upgrade");
+  r.upgrade = upgrade && upgrade->is_boolean() && upgrade->get<bool>();
+  return r;
+}
+
+Response Response::json(int status, const Json& body) {
+  return Response{status, {{"content-type", "application/json"}}, to_text(body)};
+}
+
+Json to_json(const Outcome& outcome) {
+  if (const auto* r = std::get_if<Response>(&outcome)) {
+    return {{"status", r->status}, {"headers", r->headers}, {"body", r->body}};
+  }
+  if (const auto* f = std::get_if<Forward>(&outcome)) {
+    return {{"forward", {{"binding", f->binding}, {"instance", f->instance}}}};
+  }
+  return {{"accept", true}};
+}
+
+}  // namespace sb
+
+namespace sb {
+
+bool is_instance_name(std::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+namespace {
+// Constant time in the secret's content (its length is not hidden).
+bool same_secret(std::string_view presented, std::string_view secret) {
+  if (secret.empty() || presented.size() != secret.size()) return false;
+  unsigned char diff = 0;
+  for (std::size_t i = 0; i < secret.size(); ++i) diff |= static_cast<unsigned char>(presented[i] ^ secret[i]);
+  return diff == 0;
+}
+}  // namespace
+
+bool presents_secret(const Request& request, std::string_view secret) {
+  constexpr std::string_view kBearer = "Bearer ";
+  std::string_view auth = request.header("authorization");
+  if (auth.starts_with(kBearer) && same_secret(auth.substr(kBearer.size()), secret)) return true;
+  auto token = request.param("token");
+  return token && same_secret(*token, secret);
+}
+
+}  // namespace sb

@@ -1,0 +1,58 @@
+// Requests and responses as the shim describes them to the core, and what the
+// core answers: a response, an accepted WebSocket, or a hand-over to a Durable Object.
+#pragma once
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "json.h"
+
+namespace sb {
+
+struct Request {
+  std::string method;
+  std::string path;
+  Json query = Json::object();    // decoded search params, first value of each
+  Json headers = Json::object();  // lower-case names
+  std::string body;
+  bool upgrade = false;  // `Upgrade: websocket`
+
+  static std::optional<Request> from_json(const Json& j);
+  std::string_view header(std::string_view name) const { return string_field(headers, name).value_or(""); }
+  std::optional<std::string_view> param(std::string_view name) const { return string_field(query, name); }
+};
+
+struct Response {
+  int status = 200;
+  Json headers = Json::object();
+  std::string body;
+
+  static Response json(int status, const Json& body);
+  static Response error(int status, std::string_view message) { return json(status, {{"error", message}}); }
+};
+
+// The core accepts the WebSocket; the shim calls on_open right after.
+struct Accept {};
+
+// The Worker hands the request to `binding.idFromName(instance)`.
+struct Forward {
+  std::string binding;
+  std::string instance;
+};
+
+using Outcome = std::variant<Response, Accept, Forward>;
+
+Json to_json(const Outcome& outcome);
+
+}  // namespace sb
+
+namespace sb {
+
+// A path segment that names a Durable Object instance (shard): 1–64 of [A-Za-z0-9_.-].
+bool is_instance_name(std::string_view name);
+
+// `Authorization: Bearer <secret>` or `?token=<secret>`, compared in constant time.
+bool presents_secret(const Request& request, std::string_view secret);
+
+}  // namespace sb

@@ -1,0 +1,14 @@
+// The Worker's front door: health, CORS preflight, then each enabled app's route.
+#pragma once
+#include <span>
+
+#include "app.h"
+
+namespace sb {
+
+Outcome route(const Request& request, const Config& config, std::span<const AppSpec> apps, double now_ms);
+
+// APPS: comma-separated names; unset or empty means every app.
+bool enabled(const AppSpec& app, const Config& config);
+
+}  // namespace sb

@@ -1,0 +1,172 @@
+// The WebAssembly boundary: exports the shim calls with each platform event,
+// and the Host implemented by imports from the shim (js-shim/host.js).
+// Strings cross as (pointer, length) of UTF-8 in linear memory.
+#include <emscripten/emscripten.h>
+
+#include <cstdlib>
+#include <memory>
+#include <string>
+
+#include "apps/apps.h"
+#include "core/router.h"
+
+#define HOST_IMPORT(name) __attribute__((import_module("host"), import_name(name)))
+
+extern "C" {
+HOST_IMPORT("send") void host_send(const sb::ConnId* conns, std::uint32_t count, const char* text, std::uint32_t len);
+HOST_IMPORT("close") void host_close(sb::ConnId conn, int code, const char* reason, std::uint32_t len);
+HOST_IMPORT("attach") void host_attach(sb::ConnId conn, const char* state, std::uint32_t len);
+// Values come back in a buffer from sb_alloc that the core frees; null when absent.
+HOST_IMPORT("kv_get") char* host_kv_get(const char* key, std::uint32_t len, std::uint32_t* out_len);
+HOST_IMPORT("kv_put") void host_kv_put(const char* key, std::uint32_t key_len, const char* value, std::uint32_t value_len);
+HOST_IMPORT("kv_delete") void host_kv_delete(const char* key, std::uint32_t len);
+// A JSON array of [key, value] pairs in key order.
+HOST_IMPORT("kv_list") char* host_kv_list(const char* prefix, std::uint32_t len, std::uint32_t* out_len);
+HOST_IMPORT("set_alarm") void host_set_alarm(double at_ms);
+HOST_IMPORT("now") double host_now();
+HOST_IMPORT("random") void host_random(std::uint8_t* out, std::uint32_t len);
+HOST_IMPORT("hmac_sha256") void host_hmac_sha256(const char* key, std::uint32_t key_len, const char* data, std::uint32_t data_len, std::uint8_t* out);
+HOST_IMPORT("log") void host_log(const char* line, std::uint32_t len);
+// The answer of sb_init, sb_route and sb_fetch.
+HOST_IMPORT("respond") void host_respond(const char* json, std::uint32_t len);
+}
+
+namespace sb {
+namespace {
+
+std::string take(char* buffer, std::uint32_t len) {
+  std::string value(buffer, len);
+  std::free(buffer);
+  return value;
+}
+
+class WasmHost final : public Host {
+ public:
+  using Host::send;
+  void send(std::span<const ConnId> to, std::string_view text) override {
+    host_send(to.data(), to.size(), text.data(), text.size());
+  }
+  void close(ConnId conn, int code, std::string_view reason) override {
+    host_close(conn, code, reason.data(), reason.size());
+  }
+  void attach(ConnId conn, std::string_view state) override { host_attach(conn, state.data(), state.size()); }
+  std::optional<std::string> kv_get(std::string_view key) override {
+    std::uint32_t len = 0;
+    char* value = host_kv_get(key.data(), key.size(), &len);
+    if (value == nullptr) return std::nullopt;
+    return take(value, len);
+  }
+  void kv_put(std::string_view key, std::string_view value) override {
+    host_kv_put(key.data(), key.size(), value.data(), value.size());
+  }
+  void kv_delete(std::string_view key) override { host_kv_delete(key.data(), key.size()); }
+  std::vector<std::pair<std::string, std::string>> kv_list(std::string_view prefix) override {
+    std::uint32_t len = 0;
+    char* text = host_kv_list(prefix.data(), prefix.size(), &len);
+    std::vector<std::pair<std::string, std::string>> entries;
+    if (text == nullptr) return entries;
+    std::optional<Json> pairs = parse_json(take(text, len));
+    if (!pairs || !pairs->is_array()) return entries;
+    for (const Json& pair : *pairs) {
+      if (pair.is_array() && pair.size() == 2 && pair[0].is_string() && pair[1].is_string()) {
+        entries.emplace_back(pair[0].get<std::string>(), pair[1].get<std::string>());
+      }
+    }
+    return entries;
+  }
+  void set_alarm(double at_ms) override { host_set_alarm(at_ms); }
+  double now() override { return host_now(); }
+  void random(std::span<std::uint8_t> out) override { host_random(out.data(), out.size()); }
+  Digest hmac_sha256(std::string_view key, std::string_view data) override {
+    Digest digest{};
+    host_hmac_sha256(key.data(), key.size(), data.data(), data.size(), digest.data());
+    return digest;
+  }
+  void log(std::string_view line) override { host_log(line.data(), line.size()); }
+};
+
+WasmHost host;
+Config config;
+std::unique_ptr<App> app;    // null in the Worker's instance, which only routes
+std::string input;           // the shim writes each event's text here
+std::optional<Request> pending;  // the request an Accept answered, until the socket opens
+
+void respond(const Json& answer) {
+  std::string text = to_text(answer);
+  host_respond(text.data(), text.size());
+}
+
+std::string_view text(std::uint32_t len) { return std::string_view(input.data(), len); }
+
+std::optional<Request> request(std::uint32_t len) {
+  std::optional<Json> j = parse_json(text(len));
+  return j ? Request::from_json(*j) : std::nullopt;
+}
+
+}  // namespace
+}  // namespace sb
+
+using namespace sb;
+
+extern "C" {
+
+EMSCRIPTEN_KEEPALIVE void* sb_alloc(std::uint32_t len) { return std::malloc(len); }
+
+// Where the shim writes the next event's text (at least `len` bytes).
+EMSCRIPTEN_KEEPALIVE char* sb_input(std::uint32_t len) {
+  if (input.size() < len) input.resize(len);
+  return input.data();
+}
+
+// {"app": name or "" for the Worker, "vars": {...}} → {"autoResponse": {...}?} or {"error"}.
+EMSCRIPTEN_KEEPALIVE void sb_init(std::uint32_t len) {
+  std::optional<Json> setup = parse_json(text(len));
+  const Json* vars = setup ? field(*setup, "vars") : nullptr;
+  config = Config(vars && vars->is_object() ? *vars : Json::object());
+  std::string_view name = setup ? string_field(*setup, "app").value_or("") : "";
+  Json answer = Json::object();
+  if (!name.empty()) {
+    const AppSpec* spec = find_app(name);
+    if (spec == nullptr) return respond({{"error", "unknown app"}});
+    app = spec->make(host, config);
+    if (auto auto_response = app->autoResponse()) {
+      answer["autoResponse"] = {{"request", auto_response->request}, {"response", auto_response->response}};
+    }
+  }
+  respond(answer);
+}
+
+EMSCRIPTEN_KEEPALIVE void sb_route(std::uint32_t len) {
+  std::optional<Request> r = request(len);
+  if (!r) return respond(to_json(Response::error(400, "bad request")));
+  respond(to_json(route(*r, config, all_apps(), host.now())));
+}
+
+EMSCRIPTEN_KEEPALIVE void sb_fetch(std::uint32_t len) {
+  pending = request(len);
+  if (!pending) return respond(to_json(Response::error(400, "bad request")));
+  Outcome outcome = app->fetch(*pending);
+  if (!std::holds_alternative<Accept>(outcome)) pending.reset();
+  respond(to_json(outcome));
+}
+
+EMSCRIPTEN_KEEPALIVE void sb_open(ConnId conn) {
+  if (!pending) return;
+  Request r = std::move(*pending);
+  pending.reset();
+  app->open(conn, r);
+}
+
+EMSCRIPTEN_KEEPALIVE void sb_message(ConnId conn, std::uint32_t len, int binary) {
+  app->message(conn, text(len), binary != 0);
+}
+
+EMSCRIPTEN_KEEPALIVE void sb_close(ConnId conn, int code, std::uint32_t len) { app->closed(conn, code, text(len)); }
+
+EMSCRIPTEN_KEEPALIVE void sb_alarm() { app->alarm(); }
+
+EMSCRIPTEN_KEEPALIVE void sb_wake(ConnId conn, std::uint32_t len) { app->wake(conn, text(len)); }
+
+EMSCRIPTEN_KEEPALIVE void sb_woke() { app->woke(); }
+
+}  // extern "C"

@@ -1,0 +1,148 @@
+// The native Host for doctest and fuzzing: records what the core does, keeps
+// storage in a map and a hand-set clock, and computes HMAC with OpenSSL.
+#pragma once
+#include <openssl/hmac.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "apps/apps.h"
+#include "core/host.h"
+
+namespace sb::test {
+
+class FakeHost final : public Host {
+ public:
+  struct Close {
+    int code;
+    std::string reason;
+  };
+
+  using Host::send;
+  void send(std::span<const ConnId> to, std::string_view text) override {
+    for (ConnId conn : to) received[conn].emplace_back(text);
+  }
+  void close(ConnId conn, int code, std::string_view reason) override {
+    closes[conn] = Close{code, std::string(reason)};
+  }
+  void attach(ConnId conn, std::string_view state) override { attachments[conn] = std::string(state); }
+  std::optional<std::string> kv_get(std::string_view key) override {
+    auto it = storage.find(std::string(key));
+    if (it == storage.end()) return std::nullopt;
+    return it->second;
+  }
+  void kv_put(std::string_view key, std::string_view value) override { storage[std::string(key)] = std::string(value); }
+  void kv_delete(std::string_view key) override { storage.erase(std::string(key)); }
+  std::vector<std::pair<std::string, std::string>> kv_list(std::string_view prefix) override {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (auto it = storage.lower_bound(std::string(prefix)); it != storage.end() && it->first.starts_with(prefix); ++it) {
+      out.emplace_back(*it);
+    }
+    return out;
+  }
+  void set_alarm(double at_ms) override { alarm_at = at_ms; }
+  double now() override { return clock; }
+  void random(std::span<std::uint8_t> out) override {
+    for (auto& byte : out) {
+      seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+      byte = static_cast<std::uint8_t>(seed >> 33);
+    }
+  }
+  Digest hmac_sha256(std::string_view key, std::string_view data) override {
+    Digest digest{};
+    unsigned int len = 0;
+    HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest.data(), &len);
+    return digest;
+  }
+  void log(std::string_view line) override { logs.emplace_back(line); }
+
+  std::map<ConnId, std::vector<std::string>> received;
+  std::map<ConnId, Close> closes;
+  std::map<ConnId, std::string> attachments;
+  std::map<std::string, std::string> storage;
+  std::vector<std::string> logs;
+  double clock = 1'767'225'600'000.0;  // 2026-01-01
+  double alarm_at = 0;
+  std::uint64_t seed = 42;
+};
+
+inline Request upgrade(std::string path, Json headers = Json::object()) {
+  Request r;
+  r.method = "GET";
+  r.path = std::move(path);
+  r.headers = std::move(headers);
+  r.upgrade = true;
+  return r;
+}
+
+// One Durable Object of an app, driven as the shim drives it, with the
+// platform's side (which sockets are open, their attachments) kept here.
+class Object {
+ public:
+  explicit Object(std::string_view app, Json vars = Json::object())
+      : spec_(*find_app(app)), config_(std::move(vars)), app_(spec_.make(host, config_)) {}
+
+  // The route the Worker would take for `request`.
+  Outcome route(const Request& request) const { return *spec_.route(request, config_); }
+
+  // An upgrade that reached the object: the socket's id, or the refusal.
+  std::variant<ConnId, Response> connect(Request request = upgrade("/")) {
+    Outcome outcome = app_->fetch(request);
+    if (auto* refused = std::get_if<Response>(&outcome)) return *refused;
+    ConnId conn = next_++;
+    open_.push_back(conn);
+    app_->open(conn, request);
+    return conn;
+  }
+  ConnId join(Request request = upgrade("/")) { return std::get<ConnId>(connect(std::move(request))); }
+
+  void message(ConnId conn, std::string_view text, bool binary = false) {
+    app_->message(conn, text, binary);
+    forget_closed();
+  }
+  // The client closes.
+  void disconnect(ConnId conn, int code = 1000) {
+    app_->closed(conn, code, "");
+    std::erase(open_, conn);
+    host.attachments.erase(conn);
+  }
+  void alarm() {
+    app_->alarm();
+    forget_closed();
+  }
+  // Eviction: a new core, rebuilt from the open sockets' attachments and storage.
+  void hibernate() {
+    app_ = spec_.make(host, config_);
+    for (ConnId conn : open_) {
+      auto it = host.attachments.find(conn);
+      app_->wake(conn, it == host.attachments.end() ? "" : it->second);
+    }
+    app_->woke();
+  }
+
+  bool isOpen(ConnId conn) const { return std::find(open_.begin(), open_.end(), conn) != open_.end(); }
+  // Frames `conn` received since the last call.
+  std::vector<std::string> take(ConnId conn) { return std::exchange(host.received[conn], {}); }
+
+  FakeHost host;
+
+ private:
+  void forget_closed() {
+    for (const auto& [conn, close] : host.closes) {
+      if (isOpen(conn)) {
+        std::erase(open_, conn);
+        host.attachments.erase(conn);
+      }
+    }
+  }
+
+  const AppSpec& spec_;
+  Config config_;
+  std::unique_ptr<App> app_;
+  std::vector<ConnId> open_;
+  ConnId next_ = 1;
+};
+
+}  // namespace sb::test

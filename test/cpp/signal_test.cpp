@@ -1,0 +1,225 @@
+#include <doctest/doctest.h>
+
+#include <random>
+
+#include "fake_host.h"
+
+using sb::Json;
+using sb::test::Object;
+using sb::test::upgrade;
+
+namespace {
+
+Json parsed(const std::string& text) { return Json::parse(text); }
+
+std::string subscribe(std::initializer_list<const char*> topics) {
+  return Json{{"type", "subscribe"}, {"topics", Json(topics)}}.dump();
+}
+
+std::string publish(const char* topic, Json data) {
+  return Json{{"type", "publish"}, {"topic", topic}, {"data", std::move(data)}}.dump();
+}
+
+}  // namespace
+
+TEST_CASE("publish reaches every subscriber, the sender too, with clients") {
+  Object room("signal");
+  auto a = room.join(), b = room.join(), outsider = room.join();
+  room.message(a, subscribe({"doc-1"}));
+  room.message(b, subscribe({"doc-1"}));
+  room.message(outsider, subscribe({"doc-2"}));
+  room.message(a, publish("doc-1", {{"type", "announce"}, {"from", "peer-a"}}));
+
+  Json expected = {{"type", "publish"}, {"topic", "doc-1"}, {"data", {{"type", "announce"}, {"from", "peer-a"}}}, {"clients", 2}};
+  for (sb::ConnId conn : {a, b}) {
+    auto frames = room.take(conn);
+    REQUIRE(frames.size() == 1);
+    CHECK(parsed(frames[0]) == expected);
+  }
+  CHECK(room.take(outsider).empty());
+}
+
+TEST_CASE("a sender need not subscribe; fields pass through; clients is overwritten") {
+  Object room("signal");
+  auto listener = room.join(), sender = room.join();
+  room.message(listener, subscribe({"t"}));
+  room.message(sender, R"({"type":"publish","topic":"t","data":"b64==","clients":99,"extra":[1,2]})");
+  auto frames = room.take(listener);
+  REQUIRE(frames.size() == 1);
+  CHECK(parsed(frames[0]) == Json{{"type", "publish"}, {"topic", "t"}, {"data", "b64=="}, {"clients", 1}, {"extra", {1, 2}}});
+  CHECK(room.take(sender).empty());
+}
+
+TEST_CASE("unsubscribe stops delivery; subscribe is idempotent; close leaves every topic") {
+  Object room("signal");
+  auto a = room.join(), b = room.join();
+  room.message(a, subscribe({"x", "x", "y"}));
+  room.message(b, subscribe({"x"}));
+  room.message(b, publish("x", 1));
+  CHECK(parsed(room.take(a).at(0))["clients"] == 2);
+  room.message(a, R"({"type":"unsubscribe","topics":["x"]})");
+  room.message(b, publish("x", 2));
+  CHECK(room.take(a).empty());
+  CHECK(parsed(room.take(b).at(1))["clients"] == 1);
+  room.disconnect(a);
+  room.message(b, publish("y", 3));  // nobody left on y
+  CHECK(room.take(b).empty());
+}
+
+TEST_CASE("ping gets a JSON pong, and the platform is asked to answer lib0's ping itself") {
+  Object room("signal");
+  auto a = room.join();
+  room.message(a, R"({ "type" : "ping" })");
+  CHECK(room.take(a) == std::vector<std::string>{R"({"type":"pong"})"});
+  sb::test::FakeHost host;
+  auto app = sb::find_app("signal")->make(host, sb::Config());
+  REQUIRE(app->autoResponse());
+  CHECK(app->autoResponse()->request == R"({"type":"ping"})");
+  CHECK(app->autoResponse()->response == R"({"type":"pong"})");
+}
+
+TEST_CASE("binary frames are read as UTF-8 JSON, like the reference server") {
+  Object room("signal");
+  auto a = room.join();
+  room.message(a, subscribe({"t"}), true);
+  room.message(a, publish("t", "hi"), true);
+  CHECK(room.take(a).size() == 1);
+}
+
+TEST_CASE("garbage is ignored, never answered, and a flood of it closes with 1008") {
+  Object room("signal", {{"SIGNAL_MAX_INVALID_MESSAGES", "5"}});
+  auto a = room.join(), b = room.join();
+  room.message(b, subscribe({"t"}));
+  const char* garbage[] = {"not json", "[1,2]", R"({"type":"nope"})", R"({"type":"publish","data":1})", R"({"type":"publish","topic":"","data":1})"};
+  for (const char* frame : garbage) room.message(a, frame);
+  CHECK(room.isOpen(a));
+  CHECK(room.take(a).empty());
+  CHECK(room.take(b).empty());
+  room.message(a, "{");
+  CHECK_FALSE(room.isOpen(a));
+  CHECK(room.host.closes.at(a).code == 1008);
+  room.message(b, publish("t", 1));
+  CHECK(room.take(b).size() == 1);
+}
+
+TEST_CASE("non-string topics are skipped and counted as invalid") {
+  Object room("signal", {{"SIGNAL_MAX_INVALID_MESSAGES", "1"}});
+  auto a = room.join();
+  room.message(a, R"({"type":"subscribe","topics":[1,"ok",null]})");
+  room.message(a, publish("ok", 1));
+  CHECK(room.take(a).size() == 1);
+  room.message(a, R"({"type":"subscribe","topics":"ok"})");
+  CHECK(room.host.closes.at(a).code == 1008);
+}
+
+TEST_CASE("frames over the size limit close with 1009") {
+  Object room("signal", {{"SIGNAL_MAX_MESSAGE_BYTES", "100"}});
+  auto a = room.join();
+  room.message(a, publish("t", std::string(60, 'x')));
+  CHECK(room.isOpen(a));
+  room.message(a, publish("t", std::string(100, 'x')));
+  CHECK(room.host.closes.at(a).code == 1009);
+}
+
+TEST_CASE("too many topics on one socket closes with 1008") {
+  Object room("signal", {{"SIGNAL_MAX_TOPICS_PER_CONNECTION", "2"}});
+  auto a = room.join();
+  room.message(a, subscribe({"a", "b"}));
+  CHECK(room.isOpen(a));
+  room.message(a, subscribe({"c"}));
+  CHECK(room.host.closes.at(a).code == 1008);
+}
+
+TEST_CASE("connection cap and per-IP upgrade rate") {
+  Object room("signal", {{"SIGNAL_MAX_CONNECTIONS", "2"}, {"SIGNAL_IP_CONNECTS_PER_MINUTE", "3"}});
+  auto from = [](const char* ip) { return upgrade("/", {{"cf-connecting-ip", ip}}); };
+  auto first = room.join(from("1.1.1.1"));
+  room.join(from("1.1.1.1"));
+  auto full = room.connect(from("2.2.2.2"));
+  CHECK(std::get<sb::Response>(full).status == 503);
+  room.disconnect(first);
+  room.join(from("1.1.1.1"));
+  room.disconnect(2);
+  auto limited = room.connect(from("1.1.1.1"));
+  CHECK(std::get<sb::Response>(limited).status == 429);
+  CHECK(std::holds_alternative<sb::ConnId>(room.connect(from("2.2.2.2"))));
+  room.host.clock += 60'000;
+  room.disconnect(3);
+  CHECK(std::holds_alternative<sb::ConnId>(room.connect(from("1.1.1.1"))));
+}
+
+TEST_CASE("routes: / and /signal/<shard>, 426 without upgrade, opt-in shared token") {
+  Object open("signal");
+  auto forward = [](const sb::Outcome& o) { return std::get<sb::Forward>(o); };
+  CHECK(forward(open.route(upgrade("/"))).instance == "global");
+  CHECK(forward(open.route(upgrade("/signal/eu-1"))).instance == "eu-1");
+  CHECK(forward(open.route(upgrade("/"))).binding == "SignalingRoom");
+  CHECK(std::get<sb::Response>(open.route(upgrade("/signal/a%2Fb"))).status == 400);
+  sb::Request plain = upgrade("/");
+  plain.upgrade = false;
+  CHECK(std::get<sb::Response>(open.route(plain)).status == 426);
+
+  Object guarded("signal", {{"SIGNAL_TOKEN", "s3cret"}});
+  CHECK(std::get<sb::Response>(guarded.route(upgrade("/"))).status == 401);
+  CHECK(std::get<sb::Response>(guarded.route(upgrade("/", {{"authorization", "Bearer wrong!"}}))).status == 401);
+  std::get<sb::Forward>(guarded.route(upgrade("/", {{"authorization", "Bearer s3cret"}})));
+  sb::Request by_query = upgrade("/");
+  by_query.query = {{"token", "s3cret"}};
+  std::get<sb::Forward>(guarded.route(by_query));
+}
+
+TEST_CASE("attachments over the platform's 2 KiB cap are kept in storage and cleaned up") {
+  Object room("signal");
+  auto a = room.join(), b = room.join();
+  std::string many = R"({"type":"subscribe","topics":[)";
+  for (int i = 0; i < 60; ++i) many += (i ? "," : "") + Json("topic-with-a-rather-long-name-" + std::to_string(i)).dump();
+  many += "]}";
+  room.message(a, many);
+  CHECK(room.host.attachments.at(a).size() < 2048);
+  CHECK(room.host.storage.size() == 1);
+  room.hibernate();
+  room.message(b, publish("topic-with-a-rather-long-name-59", 1));
+  CHECK(room.take(a).size() == 1);
+  room.disconnect(a);
+  CHECK(room.host.storage.empty());
+}
+
+// The contract of hibernation: a core rebuilt from attachments mid-sequence
+// answers exactly as one that never slept.
+TEST_CASE("a rebuilt core behaves exactly like one that never slept") {
+  const char* topics[] = {"a", "b", "c"};
+  for (unsigned seed = 1; seed <= 200; ++seed) {
+    std::mt19937 rng(seed);
+    Object awake("signal", {{"SIGNAL_MAX_INVALID_MESSAGES", "3"}});
+    Object sleepy("signal", {{"SIGNAL_MAX_INVALID_MESSAGES", "3"}});
+    std::vector<sb::ConnId> conns;
+    for (int step = 0; step < 60; ++step) {
+      std::string frame;
+      int action = static_cast<int>(rng() % 8);
+      if (conns.empty() || action == 0) {
+        conns.push_back(awake.join());
+        CHECK(sleepy.join() == conns.back());
+        continue;
+      }
+      sb::ConnId conn = conns[rng() % conns.size()];
+      const char* topic = topics[rng() % 3];
+      switch (action) {
+        case 1: frame = subscribe({topic}); break;
+        case 2: frame = Json{{"type", "unsubscribe"}, {"topics", {topic}}}.dump(); break;
+        case 3: case 4: frame = publish(topic, step); break;
+        case 5: frame = "garbage"; break;
+        case 6:
+          awake.disconnect(conn);
+          sleepy.disconnect(conn);
+          std::erase(conns, conn);
+          continue;
+        case 7: sleepy.hibernate(); continue;
+      }
+      awake.message(conn, frame);
+      sleepy.message(conn, frame);
+      std::erase_if(conns, [&](sb::ConnId c) { return !awake.isOpen(c); });
+    }
+    CHECK(awake.host.received == sleepy.host.received);
+    CHECK(awake.host.closes.size() == sleepy.host.closes.size());
+  }
+}
