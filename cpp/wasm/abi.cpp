@@ -1,6 +1,6 @@
 // The WebAssembly boundary: exports the shim calls with each platform event,
-// and the Host implemented by imports from the shim (js-shim/host.js).
-// Strings cross as (pointer, length) of UTF-8 in linear memory.
+// and the Host implemented by imports (host_imports.js hands each one to the
+// shim's js-shim/host.js). Strings cross as (pointer, length) of UTF-8.
 #include <emscripten/emscripten.h>
 
 #include <cstdlib>
@@ -10,25 +10,23 @@
 #include "apps/apps.h"
 #include "core/router.h"
 
-#define HOST_IMPORT(name) __attribute__((import_module("host"), import_name(name)))
-
 extern "C" {
-HOST_IMPORT("send") void host_send(const sb::ConnId* conns, std::uint32_t count, const char* text, std::uint32_t len);
-HOST_IMPORT("close") void host_close(sb::ConnId conn, int code, const char* reason, std::uint32_t len);
-HOST_IMPORT("attach") void host_attach(sb::ConnId conn, const char* state, std::uint32_t len);
+void host_send(const sb::ConnId* conns, std::uint32_t count, const char* text, std::uint32_t len);
+void host_close(sb::ConnId conn, int code, const char* reason, std::uint32_t len);
+void host_attach(sb::ConnId conn, const char* state, std::uint32_t len);
 // Values come back in a buffer from sb_alloc that the core frees; null when absent.
-HOST_IMPORT("kv_get") char* host_kv_get(const char* key, std::uint32_t len, std::uint32_t* out_len);
-HOST_IMPORT("kv_put") void host_kv_put(const char* key, std::uint32_t key_len, const char* value, std::uint32_t value_len);
-HOST_IMPORT("kv_delete") void host_kv_delete(const char* key, std::uint32_t len);
+char* host_kv_get(const char* key, std::uint32_t len, std::uint32_t* out_len);
+void host_kv_put(const char* key, std::uint32_t key_len, const char* value, std::uint32_t value_len);
+void host_kv_delete(const char* key, std::uint32_t len);
 // A JSON array of [key, value] pairs in key order.
-HOST_IMPORT("kv_list") char* host_kv_list(const char* prefix, std::uint32_t len, std::uint32_t* out_len);
-HOST_IMPORT("set_alarm") void host_set_alarm(double at_ms);
-HOST_IMPORT("now") double host_now();
-HOST_IMPORT("random") void host_random(std::uint8_t* out, std::uint32_t len);
-HOST_IMPORT("hmac_sha256") void host_hmac_sha256(const char* key, std::uint32_t key_len, const char* data, std::uint32_t data_len, std::uint8_t* out);
-HOST_IMPORT("log") void host_log(const char* line, std::uint32_t len);
+char* host_kv_list(const char* prefix, std::uint32_t len, std::uint32_t* out_len);
+void host_set_alarm(double at_ms);
+double host_now();
+void host_random(std::uint8_t* out, std::uint32_t len);
+void host_hmac_sha256(const char* key, std::uint32_t key_len, const char* data, std::uint32_t data_len, std::uint8_t* out);
+void host_log(const char* line, std::uint32_t len);
 // The answer of sb_init, sb_route and sb_fetch.
-HOST_IMPORT("respond") void host_respond(const char* json, std::uint32_t len);
+void host_respond(const char* json, std::uint32_t len);
 }
 
 namespace sb {

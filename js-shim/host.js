@@ -1,0 +1,93 @@
+// The Host of cpp/core/host.h, over a Durable Object's sockets and storage.
+// Pointers and lengths come from the core; strings are UTF-8 in its memory.
+import { createHmac } from "node:crypto";
+
+const decoder = new TextDecoder();
+
+export class Host {
+  #module;
+  #answer = "";
+
+  // `sockets`: socket id → WebSocket, kept by the object; `storage`: ctx.storage.
+  constructor(sockets = new Map(), storage = undefined) {
+    this.sockets = sockets;
+    this.storage = storage;
+  }
+
+  bind(module) { this.#module = module; }
+
+  takeAnswer() {
+    const answer = this.#answer;
+    this.#answer = "";
+    return answer;
+  }
+
+  send(conns, count, text, len) {
+    const frame = this.#text(text, len);
+    const ids = this.#module.HEAPU32.subarray(conns >>> 2, (conns >>> 2) + count);
+    for (const id of ids) {
+      try {
+        this.sockets.get(id)?.send(frame);
+      } catch {
+        // The socket is closing; its close event is on its way to the core.
+      }
+    }
+  }
+
+  close(conn, code, reason, len) {
+    const ws = this.sockets.get(conn);
+    this.sockets.delete(conn);
+    try {
+      ws?.close(code, this.#text(reason, len));
+    } catch {
+      // Already closed by the client.
+    }
+  }
+
+  attach(conn, state, len) {
+    this.sockets.get(conn)?.serializeAttachment({ id: conn, state: this.#text(state, len) });
+  }
+
+  kv_get(key, len, outLen) {
+    const value = this.storage.kv.get(this.#text(key, len));
+    return value === undefined ? 0 : this.#give(value, outLen);
+  }
+
+  kv_put(key, keyLen, value, valueLen) { this.storage.kv.put(this.#text(key, keyLen), this.#text(value, valueLen)); }
+
+  kv_delete(key, len) { this.storage.kv.delete(this.#text(key, len)); }
+
+  kv_list(prefix, len, outLen) {
+    return this.#give(JSON.stringify([...this.storage.kv.list({ prefix: this.#text(prefix, len) })]), outLen);
+  }
+
+  set_alarm(atMs) {
+    if (atMs > 0) this.storage.setAlarm(atMs);
+    else this.storage.deleteAlarm();
+  }
+
+  now() { return Date.now(); }
+
+  random(out, len) { crypto.getRandomValues(this.#module.HEAPU8.subarray(out, out + len)); }
+
+  hmac_sha256(key, keyLen, data, dataLen, out) {
+    const heap = this.#module.HEAPU8;
+    const digest = createHmac("sha256", heap.slice(key, key + keyLen)).update(heap.subarray(data, data + dataLen)).digest();
+    this.#module.HEAPU8.set(digest, out);
+  }
+
+  log(line, len) { console.log(this.#text(line, len)); }
+
+  respond(json, len) { this.#answer = this.#text(json, len); }
+
+  #text(ptr, len) { return decoder.decode(this.#module.HEAPU8.subarray(ptr, ptr + len)); }
+
+  // A string handed to the core in a buffer it frees; its length goes to *outLen.
+  #give(text, outLen) {
+    const bytes = new TextEncoder().encode(text);
+    const ptr = this.#module._sb_alloc(bytes.byteLength);
+    this.#module.HEAPU8.set(bytes, ptr);
+    this.#module.HEAPU32[outLen >>> 2] = bytes.byteLength;
+    return ptr;
+  }
+}

@@ -1,0 +1,79 @@
+// One Durable Object class for every app: it hands the platform's events to
+// its own core instance and keeps the socket ids the core names sockets by.
+import { DurableObject } from "cloudflare:workers";
+import { Host } from "./host.js";
+import { describe, toResponse } from "./http.js";
+import { Core } from "./wasm.js";
+
+export class SwitchboardObject extends DurableObject {
+  // Subclasses name their app (an AppSpec name in cpp/apps/apps.cpp).
+  static app = "";
+
+  #sockets = new Map();
+  #ids = new WeakMap();
+  #nextId = 1;
+  #core;
+
+  constructor(ctx, env) {
+    super(ctx, env);
+    ctx.blockConcurrencyWhile(async () => {
+      this.#core = await Core.load(this.constructor.app, env, new Host(this.#sockets, ctx.storage));
+      const auto = this.#core.autoResponse;
+      if (auto) ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(auto.request, auto.response));
+      // After hibernation: the sockets that stayed open, with their attachments.
+      for (const ws of ctx.getWebSockets()) {
+        const { id, state } = ws.deserializeAttachment() ?? {};
+        if (typeof id !== "number" || ws.readyState !== 1) continue;
+        this.#remember(ws, id);
+        this.#core.wake(id, state);
+      }
+      this.#core.woke();
+    });
+  }
+
+  async fetch(request) {
+    const answer = this.#core.fetch(await describe(request));
+    if (!answer.accept) return toResponse(answer);
+    const { 0: client, 1: server } = new WebSocketPair();
+    this.ctx.acceptWebSocket(server);
+    const id = this.#nextId;
+    server.serializeAttachment({ id, state: "" });
+    this.#remember(server, id);
+    this.#core.open(id);
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  webSocketMessage(ws, message) {
+    const id = this.#idOf(ws);
+    if (id !== undefined) this.#core.message(id, message);
+  }
+
+  webSocketClose(ws, code, reason) {
+    this.#closed(ws, code, reason);
+  }
+
+  webSocketError(ws) {
+    this.#closed(ws, 1006, "error");
+  }
+
+  alarm() {
+    this.#core.alarm();
+  }
+
+  #closed(ws, code, reason) {
+    const id = this.#idOf(ws);
+    if (id === undefined) return;
+    this.#sockets.delete(id);
+    this.#core.close(id, code, reason);
+  }
+
+  #remember(ws, id) {
+    this.#sockets.set(id, ws);
+    this.#ids.set(ws, id);
+    this.#nextId = Math.max(this.#nextId, id + 1);
+  }
+
+  #idOf(ws) {
+    return this.#ids.get(ws) ?? ws.deserializeAttachment()?.id;
+  }
+}

@@ -1,0 +1,66 @@
+// The core as JavaScript sees it: one compiled module per isolate, one
+// instance per Durable Object (and one for the Worker's routing). Each method
+// is one platform event; text crosses as UTF-8 through the core's input buffer.
+import createCore from "./core.js";
+import wasm from "./core.wasm";
+
+const encoder = new TextEncoder();
+
+export class Core {
+  // `app` is an AppSpec name, or "" for the Worker's router.
+  static async load(app, env, host) {
+    const module = await createCore({
+      host,
+      instantiateWasm(imports, done) {
+        done(new WebAssembly.Instance(wasm, imports));
+        return {};
+      },
+    });
+    host.bind(module);
+    const core = new Core(module, host);
+    const vars = Object.fromEntries(Object.entries(env).filter(([, value]) => typeof value === "string"));
+    const setup = core.#call(module._sb_init, JSON.stringify({ app, vars }));
+    if (setup.error) throw new Error(`switchboard core: ${setup.error} (${app})`);
+    core.autoResponse = setup.autoResponse;
+    return core;
+  }
+
+  #module;
+  #host;
+
+  constructor(module, host) {
+    this.#module = module;
+    this.#host = host;
+  }
+
+  route(request) { return this.#call(this.#module._sb_route, JSON.stringify(request)); }
+  fetch(request) { return this.#call(this.#module._sb_fetch, JSON.stringify(request)); }
+  open(conn) { this.#module._sb_open(conn); }
+  message(conn, data) {
+    const binary = typeof data !== "string";
+    this.#module._sb_message(conn, binary ? this.#writeBytes(data) : this.#writeText(data), binary ? 1 : 0);
+  }
+  close(conn, code, reason) { this.#module._sb_close(conn, code, this.#writeText(reason ?? "")); }
+  alarm() { this.#module._sb_alarm(); }
+  wake(conn, attachment) { this.#module._sb_wake(conn, this.#writeText(attachment)); }
+  woke() { this.#module._sb_woke(); }
+
+  // Exports that answer through host.respond: the answer, parsed.
+  #call(fn, text) {
+    fn(this.#writeText(text));
+    return JSON.parse(this.#host.takeAnswer());
+  }
+
+  #writeText(text) {
+    const capacity = text.length * 3;
+    const ptr = this.#module._sb_input(capacity);
+    return encoder.encodeInto(text, this.#module.HEAPU8.subarray(ptr, ptr + capacity)).written;
+  }
+
+  #writeBytes(buffer) {
+    const bytes = new Uint8Array(buffer);
+    const ptr = this.#module._sb_input(bytes.byteLength);
+    this.#module.HEAPU8.set(bytes, ptr);
+    return bytes.byteLength;
+  }
+}
