@@ -50,6 +50,12 @@ export class SwitchboardObject extends DurableObject {
 
   webSocketClose(ws, code, reason) {
     this.#closed(ws, code, reason);
+    try {
+      // Complete the closing handshake (1005/1006 are not codes one may send).
+      ws.close(code === 1005 || code === 1006 ? 1000 : code, reason);
+    } catch {
+      // Already closed.
+    }
   }
 
   webSocketError(ws) {

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what the build needs when it is missing: Emscripten, nlohmann/json,
+# doctest, OpenSSL headers, CMake (Debian packages) and the npm packages (lockfile).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+command -v em++ >/dev/null || missing+=(emscripten)
+command -v cmake >/dev/null || missing+=(cmake)
+command -v clang++ >/dev/null || missing+=(clang)
+[ -f /usr/include/nlohmann/json.hpp ] || missing+=(nlohmann-json3-dev)
+[ -f /usr/include/doctest/doctest.h ] || missing+=(doctest-dev)
+[ -f /usr/include/openssl/hmac.h ] || missing+=(libssl-dev)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# npm ci only when the lockfile changed since the last install.
+if [ ! -f node_modules/.package-lock.json ] || ! cmp -s package-lock.json node_modules/.switchboard-lock; then
+  npm ci --no-audit --no-fund
+  cp package-lock.json node_modules/.switchboard-lock
+fi

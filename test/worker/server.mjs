@@ -1,0 +1,128 @@
+// The real Worker under `wrangler dev` (workerd), as `npm start` serves it,
+// on a free port, with `[vars]` overrides and optionally persisted state.
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import WebSocket from "ws";
+
+const root = new URL("../..", import.meta.url).pathname;
+
+async function freePort() {
+  const server = createServer().listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address();
+  server.close();
+  return port;
+}
+
+// vars: { NAME: "value" } overrides; persistTo: a folder that outlives the server.
+export async function startWorker({ vars = {}, persistTo = mkdtempSync(join(tmpdir(), "switchboard-")) } = {}) {
+  const port = await freePort();
+  const args = ["dev", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", persistTo, "--inspector-port", String(await freePort())];
+  for (const [name, value] of Object.entries(vars)) args.push("--var", `${name}:${value}`);
+  const child = spawn(join(root, "node_modules/.bin/wrangler"), args, {
+    cwd: root,
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1", CI: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  let output = "";
+  const ready = new Promise((resolve, reject) => {
+    const onData = (chunk) => {
+      output += chunk;
+      if (output.includes("Ready on")) resolve();
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
+    child.on("exit", (code) => reject(new Error(`wrangler dev exited (${code}):\n${output}`)));
+  });
+  const timeout = setTimeout(() => child.kill("SIGKILL"), 60_000);
+  await ready;
+  clearTimeout(timeout);
+  const base = `127.0.0.1:${port}`;
+  return {
+    http: `http://${base}`,
+    ws: `ws://${base}`,
+    persistTo,
+    output: () => output,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = once(child, "exit");
+      process.kill(-child.pid, "SIGTERM");
+      await exited;
+    },
+  };
+}
+
+// A WebSocket client that queues what it receives, so tests can await frames in order.
+export class Client {
+  static async open(url, options) {
+    const client = new Client(new WebSocket(url, options));
+    await new Promise((resolve, reject) => {
+      client.ws.once("open", resolve);
+      client.ws.once("error", reject);
+      client.ws.once("unexpected-response", (req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+    });
+    return client;
+  }
+
+  constructor(ws) {
+    this.ws = ws;
+    this.frames = [];
+    this.waiters = [];
+    this.closed = new Promise((resolve) => ws.once("close", (code, reason) => resolve({ code, reason: reason.toString() })));
+    ws.on("message", (data, binary) => {
+      this.frames.push(binary ? data : data.toString());
+      this.waiters.splice(0).forEach((wake) => wake());
+    });
+  }
+
+  send(frame) {
+    this.ws.send(typeof frame === "string" || Buffer.isBuffer(frame) ? frame : JSON.stringify(frame));
+  }
+
+  // The next frame, parsed as JSON; fails after `ms`.
+  async next(ms = 5000) {
+    const deadline = Date.now() + ms;
+    while (this.frames.length === 0) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error("no frame arrived in time");
+      await new Promise((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    return JSON.parse(this.frames.shift());
+  }
+
+  // Proves silence: nothing arrives within `ms`.
+  async nothing(ms = 300) {
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    if (this.frames.length) throw new Error(`unexpected frame: ${this.frames[0]}`);
+  }
+
+  close() {
+    this.ws.close();
+    return this.closed;
+  }
+}
+
+// The HTTP answer to a WebSocket upgrade that the server refused.
+export function refusedUpgrade(url, options) {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, options);
+    ws.once("open", () => reject(new Error("upgrade was accepted")));
+    ws.once("unexpected-response", (req, res) => {
+      let body = "";
+      res.on("data", (chunk) => (body += chunk));
+      res.on("end", () => resolve({ status: res.statusCode, headers: res.headers, body: body ? JSON.parse(body) : null }));
+    });
+    ws.once("error", () => {});
+  });
+}
