@@ -8,10 +8,12 @@ export class Host {
   #module;
   #answer = "";
 
-  // `sockets`: socket id → WebSocket, kept by the object; `storage`: ctx.storage.
-  constructor(sockets = new Map(), storage = undefined) {
+  // `sockets`: socket id → WebSocket, kept by the object; `storage`: ctx.storage;
+  // `effects(effect)`: runs an Effect in the background and resumes the core.
+  constructor({ sockets = new Map(), storage, effects } = {}) {
     this.sockets = sockets;
     this.storage = storage;
+    this.effects = effects;
   }
 
   bind(module) { this.#module = module; }
@@ -75,6 +77,8 @@ export class Host {
     const digest = createHmac("sha256", heap.slice(key, key + keyLen)).update(heap.subarray(data, data + dataLen)).digest();
     this.#module.HEAPU8.set(digest, out);
   }
+
+  perform(effect, len) { this.effects(JSON.parse(this.#text(effect, len))); }
 
   log(line, len) { console.log(this.#text(line, len)); }
 

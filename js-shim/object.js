@@ -1,6 +1,7 @@
 // One Durable Object class for every app: it hands the platform's events to
 // its own core instance and keeps the socket ids the core names sockets by.
 import { DurableObject } from "cloudflare:workers";
+import { perform } from "./effects.js";
 import { Host } from "./host.js";
 import { describe, toResponse } from "./http.js";
 import { Core } from "./wasm.js";
@@ -17,7 +18,8 @@ export class SwitchboardObject extends DurableObject {
   constructor(ctx, env) {
     super(ctx, env);
     ctx.blockConcurrencyWhile(async () => {
-      this.#core = await Core.load(this.constructor.app, env, new Host(this.#sockets, ctx.storage));
+      const effects = async ({ request, context }) => this.#core.resume(context, await perform(env, request));
+      this.#core = await Core.load(this.constructor.app, env, new Host({ sockets: this.#sockets, storage: ctx.storage, effects }));
       const auto = this.#core.autoResponse;
       if (auto) ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(auto.request, auto.response));
       // After hibernation: the sockets that stayed open, with their attachments.
@@ -32,7 +34,8 @@ export class SwitchboardObject extends DurableObject {
   }
 
   async fetch(request) {
-    const answer = this.#core.fetch(await describe(request));
+    let answer = this.#core.fetch(await describe(request));
+    while (answer.effect) answer = this.#core.resume(answer.effect.context, await perform(this.env, answer.effect.request));
     if (!answer.accept) return toResponse(answer);
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server);

@@ -35,6 +35,7 @@ export class Core {
 
   route(request) { return this.#call(this.#module._sb_route, JSON.stringify(request)); }
   fetch(request) { return this.#call(this.#module._sb_fetch, JSON.stringify(request)); }
+  resume(context, answer) { return this.#call(this.#module._sb_resume, JSON.stringify({ context, answer })); }
   open(conn) { this.#module._sb_open(conn); }
   message(conn, data) {
     const binary = typeof data !== "string";

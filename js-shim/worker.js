@@ -1,5 +1,6 @@
 // The Worker: the core's router decides; requests for an app go to its
 // Durable Object by name. One class per app, each a one-liner.
+import { perform } from "./effects.js";
 import { Host } from "./host.js";
 import { describe, toResponse } from "./http.js";
 import { SwitchboardObject } from "./object.js";
@@ -10,7 +11,9 @@ let router;
 export default {
   async fetch(request, env) {
     router ??= Core.load("", env, new Host());
-    const answer = (await router).route(await describe(request));
+    const core = await router;
+    let answer = core.route(await describe(request));
+    while (answer.effect) answer = core.resume(answer.effect.context, await perform(env, answer.effect.request));
     if (!answer.forward) return toResponse(answer);
     const namespace = env[answer.forward.binding];
     return namespace.get(namespace.idFromName(answer.forward.instance)).fetch(request);

@@ -11,7 +11,7 @@ std::unique_ptr<App> make(Host& host, const Config& config) {
 }
 
 const AppSpec kApps[] = {
-    {"signal", "SignalingRoom", &signal::SignalingRoom::route, &make<signal::SignalingRoom>, signal::kLimits},
+    {"signal", "SignalingRoom", &signal::SignalingRoom::route, nullptr, &make<signal::SignalingRoom>, signal::kLimits},
 };
 
 }  // namespace

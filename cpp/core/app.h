@@ -32,6 +32,10 @@ class App {
   // that then opens with open().
   virtual Outcome fetch(const Request& request) = 0;
   virtual void alarm() {}
+  // The answer to an Effect this object returned from fetch (the result is the
+  // response; never Accept: a socket is accepted only straight from fetch) or
+  // started with perform() (the result is ignored).
+  virtual Outcome resume(const Json& context, const Json& answer) { return Response::error(500, "unexpected answer"); }
   virtual std::optional<AutoResponse> autoResponse() const { return std::nullopt; }
 
   // Socket events as the shim delivers them. Events for a socket the core no
@@ -54,6 +58,8 @@ class App {
 
   // Per-socket state that must survive hibernation.
   void attach(ConnId conn, const Json& state);
+  // An Effect that does not hold up an HTTP answer (e.g. started by a message).
+  void perform(const Effect& effect) { host_.perform(to_text(to_json(Outcome(effect))["effect"])); }
   // Close from the server side; the app sees its own webSocketClose at once.
   void close(ConnId conn, int code, std::string_view reason);
 
@@ -70,6 +76,8 @@ struct AppSpec {
   std::string_view binding;  // the Durable Object binding in wrangler.toml
   // Worker side: nullopt when the request is not this app's; else what to do with it.
   std::optional<Outcome> (*route)(const Request& request, const Config& config);
+  // Worker side: the answer to an Effect that route returned; null if it never does.
+  Outcome (*resume)(const Json& context, const Json& answer, const Config& config);
   std::unique_ptr<App> (*make)(Host& host, const Config& config);
   std::span<const Limit> limits;
 };

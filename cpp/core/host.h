@@ -37,6 +37,10 @@ class Host {
   virtual double now() = 0;  // epoch milliseconds
   virtual void random(std::span<std::uint8_t> out) = 0;
   virtual Digest hmac_sha256(std::string_view key, std::string_view data) = 0;
+  // Starts an Effect (http.h) in the background: {"request", "context"}. Its
+  // answer arrives later as App::resume(context, answer).
+  virtual void perform(std::string_view effect) = 0;
+
   // One structured line; never a payload, token or secret.
   virtual void log(std::string_view json_line) = 0;
 };

@@ -28,6 +28,9 @@ Json to_json(const Outcome& outcome) {
   if (const auto* f = std::get_if<Forward>(&outcome)) {
     return {{"forward", {{"binding", f->binding}, {"instance", f->instance}}}};
   }
+  if (const auto* e = std::get_if<Effect>(&outcome)) {
+    return {{"effect", {{"request", e->request}, {"context", e->context}}}};
+  }
   return {{"accept", true}};
 }
 

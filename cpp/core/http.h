@@ -41,7 +41,19 @@ struct Forward {
   std::string instance;
 };
 
-using Outcome = std::variant<Response, Accept, Forward>;
+// Work only the shim can do without blocking: an outbound fetch, a request to
+// another Durable Object, a Workers KV read or write. `request` is one of
+//   {"fetch":  {"url", "method", "headers", "body"}}
+//   {"object": {"binding", "instance", "method", "path", "headers", "body"}}
+//   {"kv":     {"binding", "get": key}} | {"kv": {"binding", "put": key, "value", "ttl"}}
+// The answer ({"status","headers","body"}, {"value": text|null}, or
+// {"error": text} when it could not be done) comes back with `context` to resume().
+struct Effect {
+  Json request;
+  Json context;
+};
+
+using Outcome = std::variant<Response, Accept, Forward, Effect>;
 
 Json to_json(const Outcome& outcome);
 

@@ -1,14 +1,39 @@
 #include "router.h"
 
+#include <algorithm>
+
 #include "version.h"
 
 namespace sb {
 namespace {
 
-void add_cors(Response& response) {
-  response.headers["access-control-allow-origin"] = "*";
-  response.headers["access-control-allow-methods"] = "GET, POST, PUT, DELETE, OPTIONS";
-  response.headers["access-control-allow-headers"] = "Content-Type, Authorization, Upgrade";
+Outcome with_cors(Outcome outcome) {
+  if (auto* response = std::get_if<Response>(&outcome)) {
+    response->headers["access-control-allow-origin"] = "*";
+    response->headers["access-control-allow-methods"] = "GET, POST, PUT, DELETE, OPTIONS";
+    response->headers["access-control-allow-headers"] = "Content-Type, Authorization, Upgrade";
+  }
+  return outcome;
+}
+
+// An app's Effect carries the app's name, so resume() knows whose answer it is.
+Outcome addressed(Outcome outcome, const AppSpec& app) {
+  if (auto* effect = std::get_if<Effect>(&outcome)) {
+    effect->context = {{"app", app.name}, {"state", std::move(effect->context)}};
+  }
+  return with_cors(std::move(outcome));
+}
+
+Response health(const Config& config, std::span<const AppSpec> apps, double now_ms) {
+  Json names = Json::array();
+  for (const AppSpec& app : apps) {
+    if (enabled(app, config)) names.push_back(app.name);
+  }
+  return Response::json(200, {{"status", "healthy"},
+                              {"service", "switchboard"},
+                              {"version", kVersion},
+                              {"timestamp", static_cast<std::int64_t>(now_ms)},
+                              {"apps", names}});
 }
 
 }  // namespace
@@ -29,30 +54,24 @@ bool enabled(const AppSpec& app, const Config& config) {
 }
 
 Outcome route(const Request& request, const Config& config, std::span<const AppSpec> apps, double now_ms) {
-  Outcome outcome = Response::error(404, "not found");
-  if (request.method == "OPTIONS") {
-    outcome = Response{204, Json::object(), ""};
-  } else if (request.path == "/health") {
-    Json names = Json::array();
-    for (const AppSpec& app : apps) {
-      if (enabled(app, config)) names.push_back(app.name);
-    }
-    outcome = Response::json(200, {{"status", "healthy"},
-                                   {"service", "switchboard"},
-                                   {"version", kVersion},
-                                   {"timestamp", static_cast<std::int64_t>(now_ms)},
-                                   {"apps", names}});
-  } else {
-    for (const AppSpec& app : apps) {
-      if (!enabled(app, config)) continue;
-      if (auto decided = app.route(request, config)) {
-        outcome = std::move(*decided);
-        break;
-      }
+  if (request.method == "OPTIONS") return with_cors(Response{204, Json::object(), ""});
+  if (request.path == "/health") return with_cors(health(config, apps, now_ms));
+  for (const AppSpec& app : apps) {
+    if (!enabled(app, config)) continue;
+    if (auto decided = app.route(request, config)) return addressed(std::move(*decided), app);
+  }
+  return with_cors(Response::error(404, "not found"));
+}
+
+Outcome resume(const Json& context, const Json& answer, const Config& config, std::span<const AppSpec> apps) {
+  std::string_view name = string_field(context, "app").value_or("");
+  const Json* state = field(context, "state");
+  for (const AppSpec& app : apps) {
+    if (app.name == name && app.resume != nullptr && state != nullptr && enabled(app, config)) {
+      return addressed(app.resume(*state, answer, config), app);
     }
   }
-  if (auto* response = std::get_if<Response>(&outcome)) add_cors(*response);
-  return outcome;
+  return with_cors(Response::error(500, "internal error"));
 }
 
 }  // namespace sb

@@ -8,6 +8,9 @@ namespace sb {
 
 Outcome route(const Request& request, const Config& config, std::span<const AppSpec> apps, double now_ms);
 
+// The answer to an Effect that route() returned (its context names the app).
+Outcome resume(const Json& context, const Json& answer, const Config& config, std::span<const AppSpec> apps);
+
 // APPS: comma-separated names; unset or empty means every app.
 bool enabled(const AppSpec& app, const Config& config);
 

@@ -24,8 +24,9 @@ void host_set_alarm(double at_ms);
 double host_now();
 void host_random(std::uint8_t* out, std::uint32_t len);
 void host_hmac_sha256(const char* key, std::uint32_t key_len, const char* data, std::uint32_t data_len, std::uint8_t* out);
+void host_perform(const char* effect, std::uint32_t len);
 void host_log(const char* line, std::uint32_t len);
-// The answer of sb_init, sb_route and sb_fetch.
+// The answer of sb_init, sb_route, sb_fetch and sb_resume.
 void host_respond(const char* json, std::uint32_t len);
 }
 
@@ -80,6 +81,7 @@ class WasmHost final : public Host {
     host_hmac_sha256(key.data(), key.size(), data.data(), data.size(), digest.data());
     return digest;
   }
+  void perform(std::string_view effect) override { host_perform(effect.data(), effect.size()); }
   void log(std::string_view line) override { host_log(line.data(), line.size()); }
 };
 
@@ -146,6 +148,15 @@ EMSCRIPTEN_KEEPALIVE void sb_fetch(std::uint32_t len) {
   Outcome outcome = app->fetch(*pending);
   if (!std::holds_alternative<Accept>(outcome)) pending.reset();
   respond(to_json(outcome));
+}
+
+// {"context", "answer"} of an Effect → the next Outcome (the Worker's, or this object's).
+EMSCRIPTEN_KEEPALIVE void sb_resume(std::uint32_t len) {
+  std::optional<Json> j = parse_json(text(len));
+  const Json* context = j ? field(*j, "context") : nullptr;
+  const Json* answer = j ? field(*j, "answer") : nullptr;
+  if (context == nullptr || answer == nullptr) return respond(to_json(Response::error(500, "internal error")));
+  respond(to_json(app ? app->resume(*context, *answer) : resume(*context, *answer, config, all_apps())));
 }
 
 EMSCRIPTEN_KEEPALIVE void sb_open(ConnId conn) {

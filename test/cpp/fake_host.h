@@ -56,12 +56,14 @@ class FakeHost final : public Host {
     HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest.data(), &len);
     return digest;
   }
+  void perform(std::string_view effect) override { effects.push_back(Json::parse(effect)); }
   void log(std::string_view line) override { logs.emplace_back(line); }
 
   std::map<ConnId, std::vector<std::string>> received;
   std::map<ConnId, Close> closes;
   std::map<ConnId, std::string> attachments;
   std::map<std::string, std::string> storage;
+  std::vector<Json> effects;  // performed, awaiting an answer
   std::vector<std::string> logs;
   double clock = 1'767'225'600'000.0;  // 2026-01-01
   double alarm_at = 0;
@@ -112,6 +114,13 @@ class Object {
     app_->alarm();
     forget_closed();
   }
+  // The answer to an Effect (from fetch, or from host.effects).
+  Outcome resume(const Json& context, const Json& answer) {
+    Outcome outcome = app_->resume(context, answer);
+    forget_closed();
+    return outcome;
+  }
+  Outcome fetch(const Request& request) { return app_->fetch(request); }
   // Eviction: a new core, rebuilt from the open sockets' attachments and storage.
   void hibernate() {
     app_ = spec_.make(host, config_);

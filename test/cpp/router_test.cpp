@@ -50,3 +50,32 @@ TEST_CASE("APPS switches apps off: their routes answer 404") {
   CHECK(Json::parse(respond(get("/health"), {{"APPS", "mpc"}}).body)["apps"] == Json::array());
   CHECK(std::holds_alternative<sb::Forward>(sb::route(upgrade, sb::Config(Json{{"APPS", " relay , signal"}}), sb::all_apps(), 0)));
 }
+
+namespace {
+
+// An app that looks a key up in KV before answering: the Effect round trip.
+std::optional<sb::Outcome> lookup_route(const sb::Request& r, const sb::Config&) {
+  if (r.path != "/lookup") return std::nullopt;
+  return sb::Effect{{{"kv", {{"binding", "KV"}, {"get", "k"}}}}, {{"asked", "k"}}};
+}
+
+sb::Outcome lookup_resume(const Json& context, const Json& answer, const sb::Config&) {
+  return sb::Response::json(200, {{"asked", context["asked"]}, {"value", answer["value"]}});
+}
+
+const sb::AppSpec kLookup[] = {{"lookup", "", &lookup_route, &lookup_resume, nullptr, {}}};
+
+}  // namespace
+
+TEST_CASE("an app's Effect goes out addressed to it and its answer comes back to it") {
+  auto outcome = sb::route(get("/lookup"), sb::Config(), kLookup, 0);
+  auto& effect = std::get<sb::Effect>(outcome);
+  CHECK(effect.request == Json{{"kv", {{"binding", "KV"}, {"get", "k"}}}});
+  CHECK(effect.context == Json{{"app", "lookup"}, {"state", {{"asked", "k"}}}});
+  auto answer = std::get<sb::Response>(sb::resume(effect.context, {{"value", "v"}}, sb::Config(), kLookup));
+  CHECK(answer.status == 200);
+  CHECK(Json::parse(answer.body) == Json{{"asked", "k"}, {"value", "v"}});
+  CHECK(answer.headers["access-control-allow-origin"] == "*");
+  CHECK(std::get<sb::Response>(sb::resume({{"app", "nobody"}, {"state", {}}}, {}, sb::Config(), kLookup)).status == 500);
+  CHECK(std::get<sb::Response>(sb::resume(effect.context, {}, sb::Config(Json{{"APPS", "other"}}), kLookup)).status == 500);
+}

@@ -1,0 +1,30 @@
+// Performs an Effect the core asked for (cpp/core/http.h) and describes the
+// answer as the core reads it. Failures become {"error"}: the core decides
+// what a client sees.
+export async function perform(env, request) {
+  try {
+    if (request.fetch) {
+      const { url, method, headers, body } = request.fetch;
+      return describeResponse(await fetch(url, { method, headers, body: body ?? undefined }));
+    }
+    if (request.object) {
+      const { binding, instance, method, path, headers, body } = request.object;
+      const namespace = env[binding];
+      const stub = namespace.get(namespace.idFromName(instance));
+      return describeResponse(await stub.fetch(`https://${binding}.internal${path}`, { method, headers, body: body ?? undefined }));
+    }
+    if (request.kv) {
+      const { binding, get, put, value, ttl } = request.kv;
+      if (get !== undefined) return { value: await env[binding].get(get) };
+      await env[binding].put(put, value, ttl ? { expirationTtl: ttl } : undefined);
+      return {};
+    }
+    return { error: "unknown effect" };
+  } catch (error) {
+    return { error: String(error?.message ?? error) };
+  }
+}
+
+async function describeResponse(response) {
+  return { status: response.status, headers: Object.fromEntries(response.headers), body: await response.text() };
+}
