@@ -1,0 +1,26 @@
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "apps/apps.h"
+
+// The README's limits table is the operator's reference: it must list every
+// limit of every app with the default the core really uses.
+TEST_CASE("the README lists every limit with its default") {
+  std::ifstream file(SB_SOURCE_DIR "/README.md");
+  REQUIRE(file.good());
+  std::stringstream readme;
+  readme << file.rdbuf();
+  std::set<std::string_view> names;
+  for (const sb::AppSpec& app : sb::all_apps()) {
+    for (const sb::Limit& limit : app.limits) {
+      CAPTURE(limit.name);
+      CHECK(names.insert(limit.name).second);
+      std::string row = "| `" + std::string(limit.name) + "` | " + std::to_string(limit.fallback) + " |";
+      CHECK(readme.str().find(row) != std::string::npos);
+    }
+  }
+  CHECK(!names.empty());
+}
