@@ -7,21 +7,53 @@
 namespace sb {
 namespace {
 
-Outcome with_cors(Outcome outcome) {
-  if (auto* response = std::get_if<Response>(&outcome)) {
-    response->headers["access-control-allow-origin"] = "*";
-    response->headers["access-control-allow-methods"] = "GET, POST, PUT, DELETE, OPTIONS";
-    response->headers["access-control-allow-headers"] = "Content-Type, Authorization, Upgrade";
+// `item` is one of the comma-separated entries of `list`.
+bool listed(std::string_view list, std::string_view item) {
+  while (!list.empty()) {
+    std::size_t comma = list.find(',');
+    std::string_view entry = list.substr(0, comma);
+    entry.remove_prefix(std::min(entry.find_first_not_of(' '), entry.size()));
+    entry = entry.substr(0, entry.find_last_not_of(' ') + 1);
+    if (!entry.empty() && entry == item) return true;
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
   }
+  return false;
+}
+
+// ALLOWED_ORIGINS: comma-separated scheme://host[:port]; empty allows every origin.
+bool restricted(const Config& config) { return config.text("ALLOWED_ORIGINS").find_first_not_of(" ,") != std::string_view::npos; }
+
+// Browsers always send Origin on cross-site requests and upgrades; clients that
+// send none are not browsers, and an Origin check cannot protect them.
+bool origin_allowed(const Request& request, const Config& config) {
+  std::string_view origin = request.header("origin");
+  return origin.empty() || !restricted(config) || listed(config.text("ALLOWED_ORIGINS"), origin);
+}
+
+Outcome with_cors(Outcome outcome, const Request& request, const Config& config) {
+  auto* response = std::get_if<Response>(&outcome);
+  if (response == nullptr) return outcome;
+  if (!restricted(config)) {
+    response->headers["access-control-allow-origin"] = "*";
+  } else if (std::string_view origin = request.header("origin"); !origin.empty() && origin_allowed(request, config)) {
+    response->headers["access-control-allow-origin"] = origin;
+    response->headers["vary"] = "Origin";
+  } else {
+    return outcome;
+  }
+  response->headers["access-control-allow-methods"] = "GET, POST, PUT, DELETE, OPTIONS";
+  response->headers["access-control-allow-headers"] = "Content-Type, Authorization, Upgrade";
   return outcome;
 }
 
-// An app's Effect carries the app's name, so resume() knows whose answer it is.
-Outcome addressed(Outcome outcome, const AppSpec& app) {
+// An app's Effect carries the app's name (and the request's Origin, for the
+// CORS headers of the final answer), so resume() knows whose answer it is.
+Outcome addressed(Outcome outcome, const AppSpec& app, const Request& request, const Config& config) {
   if (auto* effect = std::get_if<Effect>(&outcome)) {
-    effect->context = {{"app", app.name}, {"state", std::move(effect->context)}};
+    effect->context = {{"app", app.name}, {"origin", request.header("origin")}, {"state", std::move(effect->context)}};
   }
-  return with_cors(std::move(outcome));
+  return with_cors(std::move(outcome), request, config);
 }
 
 Response health(const Config& config, std::span<const AppSpec> apps, double now_ms) {
@@ -40,38 +72,32 @@ Response health(const Config& config, std::span<const AppSpec> apps, double now_
 
 bool enabled(const AppSpec& app, const Config& config) {
   std::string_view list = config.text("APPS");
-  if (list.find_first_not_of(" ,") == std::string_view::npos) return true;
-  while (!list.empty()) {
-    std::size_t comma = list.find(',');
-    std::string_view item = list.substr(0, comma);
-    item.remove_prefix(std::min(item.find_first_not_of(' '), item.size()));
-    item = item.substr(0, item.find_last_not_of(' ') + 1);
-    if (item == app.name) return true;
-    if (comma == std::string_view::npos) break;
-    list.remove_prefix(comma + 1);
-  }
-  return false;
+  return list.find_first_not_of(" ,") == std::string_view::npos || listed(list, app.name);
 }
 
 Outcome route(const Request& request, const Config& config, std::span<const AppSpec> apps, double now_ms) {
-  if (request.method == "OPTIONS") return with_cors(Response{204, Json::object(), ""});
-  if (request.path == "/health") return with_cors(health(config, apps, now_ms));
+  if (request.method == "OPTIONS") return with_cors(Response{204, Json::object(), ""}, request, config);
+  if (request.path == "/health") return with_cors(health(config, apps, now_ms), request, config);
+  // Cross-site WebSocket hijacking: a page on another origin opening a socket with the user's cookies.
+  if (request.upgrade && !origin_allowed(request, config)) return Response::error(403, "origin not allowed");
   for (const AppSpec& app : apps) {
     if (!enabled(app, config)) continue;
-    if (auto decided = app.route(request, config)) return addressed(std::move(*decided), app);
+    if (auto decided = app.route(request, config)) return addressed(std::move(*decided), app, request, config);
   }
-  return with_cors(Response::error(404, "not found"));
+  return with_cors(Response::error(404, "not found"), request, config);
 }
 
 Outcome resume(const Json& context, const Json& answer, const Config& config, std::span<const AppSpec> apps) {
   std::string_view name = string_field(context, "app").value_or("");
   const Json* state = field(context, "state");
+  Request origin;
+  origin.headers["origin"] = string_field(context, "origin").value_or("");
   for (const AppSpec& app : apps) {
     if (app.name == name && app.resume != nullptr && state != nullptr && enabled(app, config)) {
-      return addressed(app.resume(*state, answer, config), app);
+      return addressed(app.resume(*state, answer, config), app, origin, config);
     }
   }
-  return with_cors(Response::error(500, "internal error"));
+  return with_cors(Response::error(500, "internal error"), origin, config);
 }
 
 }  // namespace sb

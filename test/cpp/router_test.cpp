@@ -71,11 +71,39 @@ TEST_CASE("an app's Effect goes out addressed to it and its answer comes back to
   auto outcome = sb::route(get("/lookup"), sb::Config(), kLookup, 0);
   auto& effect = std::get<sb::Effect>(outcome);
   CHECK(effect.request == Json{{"kv", {{"binding", "KV"}, {"get", "k"}}}});
-  CHECK(effect.context == Json{{"app", "lookup"}, {"state", {{"asked", "k"}}}});
+  CHECK(effect.context == Json{{"app", "lookup"}, {"origin", ""}, {"state", {{"asked", "k"}}}});
   auto answer = std::get<sb::Response>(sb::resume(effect.context, {{"value", "v"}}, sb::Config(), kLookup));
   CHECK(answer.status == 200);
   CHECK(Json::parse(answer.body) == Json{{"asked", "k"}, {"value", "v"}});
   CHECK(answer.headers["access-control-allow-origin"] == "*");
   CHECK(std::get<sb::Response>(sb::resume({{"app", "nobody"}, {"state", {}}}, {}, sb::Config(), kLookup)).status == 500);
   CHECK(std::get<sb::Response>(sb::resume(effect.context, {}, sb::Config(Json{{"APPS", "other"}}), kLookup)).status == 500);
+}
+
+TEST_CASE("ALLOWED_ORIGINS: exact matches may upgrade and get CORS; others get 403 and no CORS") {
+  Json vars = {{"ALLOWED_ORIGINS", "https://app.example, http://localhost:5173"}};
+  auto upgrade_from = [](std::string origin) {
+    sb::Request r = get("/");
+    r.upgrade = true;
+    if (!origin.empty()) r.headers["origin"] = origin;
+    return r;
+  };
+  sb::Config config(vars);
+  CHECK(std::holds_alternative<sb::Forward>(sb::route(upgrade_from("https://app.example"), config, sb::all_apps(), 0)));
+  CHECK(std::holds_alternative<sb::Forward>(sb::route(upgrade_from("http://localhost:5173"), config, sb::all_apps(), 0)));
+  CHECK(std::holds_alternative<sb::Forward>(sb::route(upgrade_from(""), config, sb::all_apps(), 0)));
+  for (const char* origin : {"https://evil.example", "https://app.example.evil", "http://app.example", "https://app.example:443"}) {
+    CAPTURE(origin);
+    auto refused = respond(upgrade_from(origin), vars);
+    CHECK(refused.status == 403);
+    CHECK(Json::parse(refused.body) == Json{{"error", "origin not allowed"}});
+  }
+  sb::Request health = get("/health");
+  health.headers["origin"] = "http://localhost:5173";
+  auto allowed = respond(health, vars);
+  CHECK(allowed.headers["access-control-allow-origin"] == "http://localhost:5173");
+  CHECK(allowed.headers["vary"] == "Origin");
+  health.headers["origin"] = "https://evil.example";
+  CHECK_FALSE(respond(health, vars).headers.contains("access-control-allow-origin"));
+  CHECK(std::holds_alternative<sb::Forward>(sb::route(upgrade_from("https://evil.example"), sb::Config(), sb::all_apps(), 0)));
 }

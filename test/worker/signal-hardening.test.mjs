@@ -1,11 +1,11 @@
-// §D.1's opt-in hardening: off by default (the other suite runs without it),
-// here switched on with [vars].
+// Opt-in hardening: §D.1's shared token and per-IP rate, and the Origin
+// allowlist; off by default (the other suites run without them), on here.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { Client, refusedUpgrade, startWorker } from "./server.mjs";
 
 let worker;
-before(async () => (worker = await startWorker({ vars: { SIGNAL_TOKEN: "s3cret-token", SIGNAL_IP_CONNECTS_PER_MINUTE: "2" } })));
+before(async () => (worker = await startWorker({ vars: { SIGNAL_TOKEN: "s3cret-token", SIGNAL_IP_CONNECTS_PER_MINUTE: "2", ALLOWED_ORIGINS: "https://app.example" } })));
 after(() => worker.stop());
 
 test("SIGNAL_TOKEN: no token or a wrong one gets 401; Bearer or ?token= gets in", async () => {
@@ -28,4 +28,16 @@ test("SIGNAL_IP_CONNECTS_PER_MINUTE: the third upgrade from one address in a min
   assert.deepEqual([third.status, third.body], [429, { error: "too many connections from this address" }]);
   const elsewhere = await Client.open(`${worker.ws}/signal/rate`, from("192.0.2.8"));
   await Promise.all([first.close(), second.close(), elsewhere.close()]);
+});
+
+test("ALLOWED_ORIGINS: a listed Origin upgrades; another gets 403 JSON before any object; CORS follows the list", async () => {
+  const auth = { Authorization: "Bearer s3cret-token" };
+  const listed = await Client.open(`${worker.ws}/signal/origins`, { headers: { ...auth, "CF-Connecting-IP": "10.1.0.1" }, origin: "https://app.example" });
+  await listed.close();
+  const refused = await refusedUpgrade(`${worker.ws}/signal/origins`, { headers: auth, origin: "https://evil.example" });
+  assert.deepEqual([refused.status, refused.body], [403, { error: "origin not allowed" }]);
+  const allowed = await fetch(`${worker.http}/health`, { headers: { Origin: "https://app.example" } });
+  assert.equal(allowed.headers.get("access-control-allow-origin"), "https://app.example");
+  const other = await fetch(`${worker.http}/health`, { headers: { Origin: "https://evil.example" } });
+  assert.equal(other.headers.get("access-control-allow-origin"), null);
 });
