@@ -167,6 +167,10 @@ EMSCRIPTEN_KEEPALIVE void sb_open(ConnId conn) {
 }
 
 EMSCRIPTEN_KEEPALIVE void sb_message(ConnId conn, std::uint32_t len, int binary) {
+#ifdef SB_TEST_HOOKS
+  // Test builds only (never deployed): lets the Worker tests prove that the shim survives a trap.
+  if (text(len) == "__switchboard_test_trap__") __builtin_trap();
+#endif
   app->message(conn, text(len), binary != 0);
 }
 
