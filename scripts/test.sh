@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Everything `npm test` runs, in order: doctest (plain, then ASan+UBSan), the
+# fuzz targets for a short fixed time, the
 # production WebAssembly build and its bundle, then the Worker integration
 # suites in workerd against the test build (the same plus a frame that traps).
 set -euo pipefail
@@ -14,6 +15,9 @@ echo "== native unit tests under ASan + UBSan"
 cmake -S . -B build/sanitize -DCMAKE_BUILD_TYPE=Debug -DSB_SANITIZE=ON -DCMAKE_CXX_COMPILER=clang++ >/dev/null
 cmake --build build/sanitize -j2
 ctest --test-dir build/sanitize --output-on-failure
+
+echo "== fuzzing every app (20 s each, ASan + UBSan)"
+FUZZ_SECONDS=${FUZZ_SECONDS:-20} bash scripts/fuzz.sh
 
 echo "== WebAssembly build and the deploy bundle"
 bash scripts/build-wasm.sh
