@@ -223,3 +223,17 @@ TEST_CASE("a rebuilt core behaves exactly like one that never slept") {
     CHECK(awake.host.closes.size() == sleepy.host.closes.size());
   }
 }
+
+TEST_CASE("a socket sending faster than SIGNAL_MESSAGES_PER_SECOND is closed with 1008; the rate refills") {
+  Object room("signal", {{"SIGNAL_MESSAGES_PER_SECOND", "5"}});
+  auto a = room.join(), b = room.join();
+  for (int i = 0; i < 5; ++i) room.message(a, R"({"type":"ping"})");
+  CHECK(room.isOpen(a));
+  room.message(a, R"({"type":"ping"})");
+  CHECK(room.host.closes.at(a).code == 1008);
+  CHECK(room.host.closes.at(a).reason == "rate limit exceeded");
+  for (int i = 0; i < 5; ++i) room.message(b, R"({"type":"ping"})");
+  room.host.clock += 1000;
+  for (int i = 0; i < 5; ++i) room.message(b, R"({"type":"ping"})");
+  CHECK(room.isOpen(b));
+}

@@ -26,9 +26,9 @@ Outcome SignalingRoom::fetch(const Request& request) {
   }
   if (std::int64_t per_minute = config_[kIpConnectsPerMinute]; per_minute > 0) {
     double now = host_.now();
-    std::erase_if(upgrades_, [&](const auto& entry) { return entry.second.idle(now, per_minute); });
+    std::erase_if(upgrades_, [&](const auto& entry) { return entry.second.idle(now, per_minute, 60'000); });
     std::string ip(request.header("cf-connecting-ip"));
-    if (!upgrades_[ip].take(now, per_minute)) return Response::error(429, "too many connections from this address");
+    if (!upgrades_[ip].take(now, per_minute, 60'000)) return Response::error(429, "too many connections from this address");
   }
   return Accept{};
 }
@@ -44,6 +44,11 @@ void SignalingRoom::webSocketMessage(ConnId conn, std::string_view data, bool) {
   // Binary frames are read as UTF-8 text, as bin/server.js does.
   if (static_cast<std::int64_t>(data.size()) > config_[kMaxMessageBytes]) {
     close(conn, 1009, "message too big");
+    return;
+  }
+  // y-webrtc clients cannot read an error frame: a flood is a policy close.
+  if (!peers_[conn].rate.take(host_.now(), config_[kMessagesPerSecond], 1000)) {
+    close(conn, 1008, "rate limit exceeded");
     return;
   }
   std::optional<Json> message = parse_json(data);
