@@ -107,3 +107,18 @@ TEST_CASE("ALLOWED_ORIGINS: exact matches may upgrade and get CORS; others get 4
   CHECK_FALSE(respond(health, vars).headers.contains("access-control-allow-origin"));
   CHECK(std::holds_alternative<sb::Forward>(sb::route(upgrade_from("https://evil.example"), sb::Config(), sb::all_apps(), 0)));
 }
+
+TEST_CASE("/stats/<app>/<instance> goes to that object; ADMIN_TOKEN guards it when set") {
+  auto forward = std::get<sb::Forward>(sb::route(get("/stats/signal/eu-1"), sb::Config(), sb::all_apps(), 0));
+  CHECK(forward.binding == "SignalingRoom");
+  CHECK(forward.instance == "eu-1");
+  CHECK(respond(get("/stats/nope/x")).status == 404);
+  CHECK(respond(get("/stats/signal/")).status == 404);
+  CHECK(respond(get("/stats/signal/a", "POST")).status == 404);
+  CHECK(respond(get("/stats/signal/x"), {{"APPS", "mpc"}}).status == 404);
+  Json guarded = {{"ADMIN_TOKEN", "admin-secret"}};
+  CHECK(respond(get("/stats/signal/global"), guarded).status == 401);
+  sb::Request with_token = get("/stats/signal/global");
+  with_token.headers["authorization"] = "Bearer admin-secret";
+  CHECK(std::holds_alternative<sb::Forward>(sb::route(with_token, sb::Config(guarded), sb::all_apps(), 0)));
+}

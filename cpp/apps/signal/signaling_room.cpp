@@ -62,7 +62,7 @@ void SignalingRoom::webSocketMessage(ConnId conn, std::string_view data, bool) {
   } else if (*type == "unsubscribe" && topics && topics->is_array()) {
     unsubscribe(conn, *topics);
   } else if (*type == "ping") {
-    host_.send(conn, R"({"type":"pong"})");
+    send(conn, R"({"type":"pong"})");
   } else {
     reject(conn);
   }
@@ -112,7 +112,7 @@ void SignalingRoom::publish(ConnId conn, Json& message) {
   auto it = topics_.find(std::string(*topic));
   if (it == topics_.end()) return;  // nobody listens: dropped, as the original does
   message["clients"] = it->second.size();
-  host_.send(it->second, to_text(message));
+  send(it->second, to_text(message));
 }
 
 void SignalingRoom::reject(ConnId conn) {
@@ -120,9 +120,12 @@ void SignalingRoom::reject(ConnId conn) {
   if (++peer.invalid > config_[kMaxInvalidMessages]) {
     close(conn, 1008, "too many invalid messages");
   } else {
+    refused("invalid message");
     save(conn, peer);
   }
 }
+
+Json SignalingRoom::counts() const { return {{"topics", topics_.size()}}; }
 
 void SignalingRoom::leave(ConnId conn, const std::string& topic) {
   auto it = topics_.find(topic);

@@ -32,6 +32,7 @@ class SignalingRoom final : public App {
   void webSocketMessage(ConnId conn, std::string_view data, bool binary) override;
   void webSocketClose(ConnId conn, int code, std::string_view reason) override;
   void webSocketWake(ConnId conn, const Json& state) override;
+  Json counts() const override;
 
  private:
   struct Peer {
