@@ -60,8 +60,8 @@ export class SwitchboardObject extends DurableObject {
     return this.#guard(null, () => this.#core.alarm());
   }
 
-  // A fresh core, rebuilt from the sockets that are still open (with their
-  // attachments) and storage: after hibernation, and after a trap.
+  // A fresh core, rebuilt from the sockets (with their attachments) and
+  // storage: after hibernation, and after a trap.
   async #load() {
     const effects = ({ request, context }) =>
       perform(this.env, request).then((answer) => this.#guard(null, () => this.#core.resume(context, answer)));
@@ -70,13 +70,18 @@ export class SwitchboardObject extends DurableObject {
     const auto = this.#core.autoResponse;
     if (auto) this.ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(auto.request, auto.response));
     this.#sockets.clear();
+    // Every socket the object accepted, even one that closed while the object
+    // slept: the core must see that close, or its app state would outlive it.
+    const gone = [];
     for (const ws of this.ctx.getWebSockets()) {
-      const { id, state } = ws.deserializeAttachment() ?? {};
-      if (typeof id !== "number" || ws.readyState !== 1) continue;
+      const { id, state, closed } = ws.deserializeAttachment() ?? {};
+      if (typeof id !== "number" || closed) continue;
       this.#remember(ws, id);
       this.#core.wake(id, state);
+      if (ws.readyState !== 1) gone.push(ws);
     }
     this.#core.woke();
+    for (const ws of gone) this.#closed(ws, 1006, "closed while the object slept");
   }
 
   // A trap (abort, out-of-bounds, unreachable) must not wedge the object: a
@@ -96,12 +101,9 @@ export class SwitchboardObject extends DurableObject {
     console.log(JSON.stringify({ event: "trap", app: this.constructor.app, error: String(error.message) }));
     await this.ctx.blockConcurrencyWhile(() => this.#load());
     if (ws) {
+      const id = this.#idOf(ws);
       this.#closed(ws, 1011, "internal error");
-      try {
-        ws.close(1011, "internal error");
-      } catch {
-        // Already closed.
-      }
+      Host.retire(ws, id, 1011, "internal error");
     }
     return failed;
   }

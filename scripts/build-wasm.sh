@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the core with Emscripten and puts core.{js,wasm} into js-shim/.
+# Builds the core with Emscripten and puts core.{js,wasm} into js-shim/, and
+# the demo page into public/.
 # --test-hooks: the test build (a frame that traps on purpose); never deploy it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,3 +11,4 @@ if [ "${1:-}" = "--test-hooks" ]; then build=build/wasm-test hooks=ON; fi
 emcmake cmake -S . -B "$build" -DSB_TEST_HOOKS=$hooks >/dev/null
 cmake --build "$build" -j2
 cp "$build/core.js" "$build/core.wasm" js-shim/
+node scripts/build-demo.mjs

@@ -1,5 +1,6 @@
 #include "apps/apps.h"
 
+#include "apps/demo/demo_page.h"
 #include "apps/signal/signaling_room.h"
 
 namespace sb {
@@ -10,7 +11,9 @@ std::unique_ptr<App> make(Host& host, const Config& config) {
   return std::make_unique<T>(host, config);
 }
 
+// The demo comes first: it claims a plain GET of /, which is signaling's otherwise.
 const AppSpec kApps[] = {
+    {"demo", "ASSETS", &demo::route, nullptr, nullptr, {}},
     {"signal", "SignalingRoom", &signal::SignalingRoom::route, nullptr, &make<signal::SignalingRoom>, signal::kLimits},
 };
 

@@ -103,6 +103,7 @@ struct AppSpec {
   std::optional<Outcome> (*route)(const Request& request, const Config& config);
   // Worker side: the answer to an Effect that route returned; null if it never does.
   Outcome (*resume)(const Json& context, const Json& answer, const Config& config);
+  // The Durable Object's core; null for an app that has none (the demo page).
   std::unique_ptr<App> (*make)(Host& host, const Config& config);
   std::span<const Limit> limits;
 };

@@ -77,7 +77,7 @@ Outcome stats(const Request& request, const Config& config, std::span<const AppS
   std::string_view token = config.text("ADMIN_TOKEN");
   if (!token.empty() && !presents_secret(request, token)) return Response::error(401, "unauthorized");
   for (const AppSpec& spec : apps) {
-    if (spec.name == app && enabled(spec, config) && is_instance_name(instance) && request.method == "GET") {
+    if (spec.name == app && spec.make != nullptr && enabled(spec, config) && is_instance_name(instance) && request.method == "GET") {
       return Forward{std::string(spec.binding), std::string(instance)};
     }
   }

@@ -128,7 +128,7 @@ EMSCRIPTEN_KEEPALIVE void sb_init(std::uint32_t len) {
   Json answer = Json::object();
   if (!name.empty()) {
     const AppSpec* spec = find_app(name);
-    if (spec == nullptr) return respond({{"error", "unknown app"}});
+    if (spec == nullptr || spec->make == nullptr) return respond({{"error", "unknown app"}});
     app = spec->make(host, config);
     app_spec = spec;
     app->identify(name, setup ? string_field(*setup, "instance").value_or("") : "");

@@ -29,7 +29,7 @@ TEST_CASE("health names the service, version and enabled apps") {
   CHECK(body["service"] == "switchboard");
   CHECK(body["version"] == std::string(sb::kVersion));
   CHECK(body["timestamp"] == 1'700'000'000'000);
-  CHECK(body["apps"] == Json{"signal"});
+  CHECK(body["apps"] == Json{"demo", "signal"});
   CHECK(response.headers["access-control-allow-origin"] == "*");
 }
 
@@ -113,6 +113,7 @@ TEST_CASE("/stats/<app>/<instance> goes to that object; ADMIN_TOKEN guards it wh
   CHECK(forward.binding == "SignalingRoom");
   CHECK(forward.instance == "eu-1");
   CHECK(respond(get("/stats/nope/x")).status == 404);
+  CHECK(respond(get("/stats/demo/x")).status == 404);
   CHECK(respond(get("/stats/signal/")).status == 404);
   CHECK(respond(get("/stats/signal/a", "POST")).status == 404);
   CHECK(respond(get("/stats/signal/x"), {{"APPS", "mpc"}}).status == 404);
@@ -121,4 +122,17 @@ TEST_CASE("/stats/<app>/<instance> goes to that object; ADMIN_TOKEN guards it wh
   sb::Request with_token = get("/stats/signal/global");
   with_token.headers["authorization"] = "Bearer admin-secret";
   CHECK(std::holds_alternative<sb::Forward>(sb::route(with_token, sb::Config(guarded), sb::all_apps(), 0)));
+}
+
+TEST_CASE("a plain GET of / is the demo page; an upgrade of / stays signaling; APPS can drop the demo") {
+  auto page = std::get<sb::Forward>(sb::route(get("/"), sb::Config(), sb::all_apps(), 0));
+  CHECK(page.binding == "ASSETS");
+  CHECK(page.instance.empty());
+  CHECK(std::get<sb::Forward>(sb::route(get("/demo.js"), sb::Config(), sb::all_apps(), 0)).binding == "ASSETS");
+  sb::Request upgrade = get("/");
+  upgrade.upgrade = true;
+  CHECK(std::get<sb::Forward>(sb::route(upgrade, sb::Config(), sb::all_apps(), 0)).binding == "SignalingRoom");
+  CHECK(respond(get("/"), {{"APPS", "signal"}}).status == 426);
+  CHECK(respond(get("/", "POST")).status == 426);
+  CHECK(respond(get("/secret.txt")).status == 404);
 }

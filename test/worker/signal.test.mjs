@@ -175,9 +175,9 @@ describe("routes", () => {
     assert.deepEqual(await response.json(), { error: "not found" });
   });
 
-  test("a non-upgrade request to a WebSocket route: 426 JSON", async () => {
-    for (const path of ["/", "/signal/abc"]) {
-      const response = await fetch(worker.http + path);
+  test("a non-upgrade request to a WebSocket route: 426 JSON (a plain GET of / is the demo page)", async () => {
+    for (const [method, path] of [["GET", "/signal/abc"], ["POST", "/"], ["GET", "/signal/global"]]) {
+      const response = await fetch(worker.http + path, { method });
       assert.equal(response.status, 426);
       assert.match((await response.json()).error, /WebSocket/);
     }
