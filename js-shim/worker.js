@@ -20,3 +20,7 @@ export default {
 export class SignalingRoom extends SwitchboardObject {
   static app = "signal";
 }
+
+export class Devices extends SwitchboardObject {
+  static app = "mpc";
+}
