@@ -307,9 +307,9 @@ TEST_CASE("mpc: bad input gets the protocol's errors and changes nothing") {
       {join("s1", std::string(17, 'j')), "invalid device_id"},
       {Json{{"type", "relay"}, {"to", "x"}, {"data", std::string(5000, 'x')}}.dump(), "message too large"},
   };
-  for (const auto& [frame, text] : refused) {
-    mpc.message(a, frame);
-    CHECK_MESSAGE(got(mpc, a) == std::vector<Json>{error(text)}, frame);
+  for (const auto& entry : refused) {
+    mpc.message(a, entry.first);
+    CHECK_MESSAGE(got(mpc, a) == std::vector<Json>{error(entry.second)}, entry.first);
   }
   CHECK(mpc.host.storage == before);
   // A join that would grow session_info past its limit is refused whole.
