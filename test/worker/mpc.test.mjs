@@ -233,7 +233,11 @@ describe("mpc: bad input", () => {
       [{ type: "announce_session", session_info: dkg("s".repeat(129), "mpc-1") }, "invalid session_id"],
       [{ type: "announce_session", session_info: { total: 3 } }, "AnnounceSession missing session_id"],
       [{ type: "announce_session", session_info: dkg("big", "mpc-1", ["mpc-1", "p".repeat(17000)]) }, "session_info too large"],
+      [{ type: "announce_session", session_info: 5 }, "AnnounceSession missing session_id"],
+      [{ type: "announce_session", session_info: { session_id: ["s1"] } }, "AnnounceSession missing session_id"],
       [{ type: "session_status_update", session_info: { session_id: 5 } }, "SessionStatusUpdate missing session_id"],
+      [{ type: "session_status_update", session_info: "s1" }, "SessionStatusUpdate missing session_id"],
+      [{ type: "session_status_update", session_info: { session_id: "s1", participant_joined: "" } }, "unknown session: s1"],
     ];
     for (const [frame, error] of cases) {
       a.send(frame);
@@ -242,7 +246,25 @@ describe("mpc: bad input", () => {
     assert.deepEqual(await activeSessions(url), []);
     a.send({ type: "list_devices" });
     assert.deepEqual(await a.next(), { type: "devices", devices: ["mpc-1"] });
-    await a.close();
+
+    // Limits on a session that exists: a join or a relayed SessionUpdate that would grow it too far.
+    const info = dkg("s1", "mpc-1");
+    a.send({ type: "announce_session", session_info: info });
+    a.send({ type: "session_status_update", session_info: { session_id: "s1", participant_joined: "j".repeat(129) } });
+    assert.deepEqual(await a.next(), { type: "error", error: "invalid device_id" });
+    const b = await device(url, "mpc-2");
+    await a.next();
+    const update = { type: "SessionUpdate", session_code: "s1", participants: ["mpc-1"], blob: "x".repeat(17000) };
+    a.send({ type: "relay", to: "mpc-2", data: update });
+    assert.deepEqual(await a.next(), { type: "error", error: "session_info too large" });
+    assert.deepEqual(await b.next(), { type: "relay", from: "mpc-1", data: update });
+    b.send({ type: "query_my_active_sessions" });
+    assert.deepEqual(await b.next(), { type: "sessions_for_device", sessions: [] });
+    const probe = await Client.open(url);
+    probe.send({ type: "request_active_sessions" });
+    assert.deepEqual(await probe.next(), { type: "session_available", session_info: info });
+    await probe.nothing(100);
+    await Promise.all([a.close(), b.close(), probe.close()]);
   });
 
   test("a frame over MPC_MAX_MESSAGE_BYTES (1 MiB): error \"message too large\", nothing stored", async () => {

@@ -114,6 +114,7 @@ void DeviceRegistry::registerDevice(ConnId conn, const std::string& device) {
     ConnId stale = it->second;
     devices_.erase(stale);
     conns_.erase(it);
+    attach(stale, Json::object());  // should it ever be woken again, it is nobody
     close(stale, 1000, "replaced");
   }
   conns_[device] = conn;
@@ -250,7 +251,10 @@ void DeviceRegistry::webSocketClose(ConnId conn, int, std::string_view) {
   if (it == devices_.end()) return;
   std::string device = it->second;
   devices_.erase(it);
-  conns_.erase(device);
+  // Only the socket the device is registered on takes the device with it.
+  auto registration = conns_.find(device);
+  if (registration == conns_.end() || registration->second != conn) return;
+  conns_.erase(registration);
   leave(device);
 }
 
