@@ -106,8 +106,10 @@ void DeviceRegistry::registerDevice(ConnId conn, const std::string& device) {
     // The same socket under a new name: the old name leaves.
     std::string old = *current;
     devices_.erase(conn);
-    conns_.erase(old);
-    leave(old);
+    if (auto registration = conns_.find(old); registration != conns_.end() && registration->second == conn) {
+      conns_.erase(registration);
+      leave(old);
+    }
   }
   if (auto it = conns_.find(device); it != conns_.end() && it->second != conn) {
     // Replaced, not gone: unmapped first, so its close is not the device leaving.
