@@ -24,3 +24,7 @@ export default {
 export class SignalingRoom extends SwitchboardObject {
   static app = "signal";
 }
+
+export class Devices extends SwitchboardObject {
+  static app = "mpc";
+}

@@ -1,6 +1,7 @@
 #include "apps/apps.h"
 
 #include "apps/demo/demo_page.h"
+#include "apps/mpc/device_registry.h"
 #include "apps/signal/signaling_room.h"
 
 namespace sb {
@@ -15,6 +16,7 @@ std::unique_ptr<App> make(Host& host, const Config& config) {
 const AppSpec kApps[] = {
     {"demo", "ASSETS", &demo::route, nullptr, nullptr, {}},
     {"signal", "SignalingRoom", &signal::SignalingRoom::route, nullptr, &make<signal::SignalingRoom>, signal::kLimits},
+    {"mpc", "Devices", &mpc::DeviceRegistry::route, nullptr, &make<mpc::DeviceRegistry>, mpc::kLimits},
 };
 
 }  // namespace

@@ -106,6 +106,7 @@ void App::woke() {
     for (char c : id) conn = conn * 10 + static_cast<ConnId>(c - '0');
     if (!spilled_.contains(conn)) host_.kv_delete(key);
   }
+  rebuilt();
 }
 
 }  // namespace sb

@@ -62,6 +62,9 @@ class App {
   virtual void webSocketMessage(ConnId conn, std::string_view data, bool binary) = 0;
   virtual void webSocketClose(ConnId conn, int code, std::string_view reason) = 0;
   virtual void webSocketWake(ConnId conn, const Json& state) = 0;
+  // After a wake-up, once every surviving socket went through webSocketWake:
+  // the moment to reconcile stored state with the sockets that are left.
+  virtual void rebuilt() {}
 
   // The app's own counts for stats, e.g. {"topics": 3}.
   virtual Json counts() const { return Json::object(); }

@@ -29,7 +29,9 @@ TEST_CASE("health names the service, version and enabled apps") {
   CHECK(body["service"] == "switchboard");
   CHECK(body["version"] == std::string(sb::kVersion));
   CHECK(body["timestamp"] == 1'700'000'000'000);
-  CHECK(body["apps"] == Json{"demo", "signal"});
+  Json every = Json::array();
+  for (const sb::AppSpec& app : sb::all_apps()) every.push_back(app.name);
+  CHECK(body["apps"] == every);
   CHECK(response.headers["access-control-allow-origin"] == "*");
 }
 
@@ -47,7 +49,7 @@ TEST_CASE("APPS switches apps off: their routes answer 404") {
   upgrade.upgrade = true;
   CHECK(std::holds_alternative<sb::Forward>(sb::route(upgrade, sb::Config(), sb::all_apps(), 0)));
   CHECK(respond(upgrade, {{"APPS", "mpc, relay"}}).status == 404);
-  CHECK(Json::parse(respond(get("/health"), {{"APPS", "mpc"}}).body)["apps"] == Json::array());
+  CHECK(Json::parse(respond(get("/health"), {{"APPS", "mpc"}}).body)["apps"] == Json{"mpc"});
   CHECK(std::holds_alternative<sb::Forward>(sb::route(upgrade, sb::Config(Json{{"APPS", " relay , signal"}}), sb::all_apps(), 0)));
 }
 
