@@ -20,3 +20,7 @@ export default {
 export class SignalingRoom extends SwitchboardObject {
   static app = "signal";
 }
+
+export class RelaySession extends SwitchboardObject {
+  static app = "relay";
+}

@@ -1,5 +1,6 @@
 #include "apps/apps.h"
 
+#include "apps/relay/pairing_session.h"
 #include "apps/signal/signaling_room.h"
 
 namespace sb {
@@ -12,6 +13,7 @@ std::unique_ptr<App> make(Host& host, const Config& config) {
 
 const AppSpec kApps[] = {
     {"signal", "SignalingRoom", &signal::SignalingRoom::route, &make<signal::SignalingRoom>, signal::kLimits},
+    {"relay", "RelaySession", &relay::PairingSession::route, &make<relay::PairingSession>, relay::kLimits},
 };
 
 }  // namespace

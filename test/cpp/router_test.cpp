@@ -29,7 +29,7 @@ TEST_CASE("health names the service, version and enabled apps") {
   CHECK(body["service"] == "switchboard");
   CHECK(body["version"] == std::string(sb::kVersion));
   CHECK(body["timestamp"] == 1'700'000'000'000);
-  CHECK(body["apps"] == Json{"signal"});
+  CHECK(body["apps"] == Json{"signal", "relay"});
   CHECK(response.headers["access-control-allow-origin"] == "*");
 }
 
