@@ -390,3 +390,21 @@ TEST_CASE("relay: every limit has its documented default") {
   CHECK(defaults[sb::relay::kMaxMessagesPerSecond] == 100);
   CHECK(defaults[sb::relay::kMaxMessageBytes] == 10'485'760);
 }
+
+TEST_CASE("relay: a replaced socket still listed after a wake-up is closed; the newer one keeps the slot") {
+  sb::test::FakeHost host;
+  sb::Config config;
+  auto app = sb::find_app("relay")->make(host, config);
+  app->wake(7, R"({"side":"desktop"})");
+  app->wake(3, R"({"side":"desktop"})");
+  app->wake(5, R"({"side":"mobile"})");
+  app->wake(9, "");  // no side: its state is lost, so it is closed rather than ignored
+  app->woke();
+  CHECK(host.closes.at(3).reason == "New desktop connection");
+  CHECK(host.closes.at(9).code == 1011);
+  CHECK(host.closes.size() == 2);
+  app->message(5, R"({"type":"bundle_ack"})", false);
+  CHECK(host.received[7] == std::vector<std::string>{R"({"type":"bundle_ack"})"});
+  app->message(3, R"({"type":"x"})", false);
+  CHECK(host.received[5].empty());
+}

@@ -18,6 +18,7 @@ constexpr std::string_view kInvalidPath = "Invalid path. Use /desktop/{sessionId
 
 std::string_view name(Side side) { return side == Side::Desktop ? "desktop" : "mobile"; }
 Side other(Side side) { return side == Side::Desktop ? Side::Mobile : Side::Desktop; }
+std::string_view replaced(Side side) { return side == Side::Desktop ? "New desktop connection" : "New mobile connection"; }
 
 bool is_session_id(std::string_view id) {
   return !id.empty() && std::all_of(id.begin(), id.end(), [](char c) {
@@ -94,8 +95,8 @@ void PairingSession::webSocketOpen(ConnId conn, const Request& request) {
   }
   attach(conn, {{"side", name(side)}});
   // Take the slot before closing the old socket, so its close is a stale one.
-  std::optional<ConnId> replaced = std::exchange(slot(side), conn);
-  if (replaced) close(*replaced, 1000, side == Side::Desktop ? "New desktop connection" : "New mobile connection");
+  std::optional<ConnId> previous = std::exchange(slot(side), conn);
+  if (previous) close(*previous, 1000, replaced(side));
   notify(other(side), side == Side::Desktop ? "desktop_connected" : "mobile_connected");
   if (slot(other(side))) notify(side, side == Side::Desktop ? "mobile_connected" : "desktop_connected");
   host_.send(conn, to_text(Json{{"type", "connected"},
@@ -152,9 +153,16 @@ void PairingSession::webSocketWake(ConnId conn, const Json& state) {
     return;
   }
   Side side = *side_name == name(Side::Desktop) ? Side::Desktop : Side::Mobile;
-  // Socket ids only grow: if a replaced socket is still listed, the newer one holds the slot.
+  // Socket ids only grow: if a replaced socket is still listed, the newer one
+  // holds the slot and the older one is closed (again).
   std::optional<ConnId>& held = slot(side);
-  if (!held || *held < conn) held = conn;
+  if (!held) {
+    held = conn;
+    return;
+  }
+  ConnId stale = std::min(*held, conn);
+  held = std::max(*held, conn);
+  close(stale, 1000, replaced(side));
 }
 
 void PairingSession::alarm() {
