@@ -57,8 +57,8 @@ class PairingSession final : public App {
   std::optional<double> activity_;
   std::optional<double> vacant_since_;
   double armed_ = 0;
-  // The rate window lives in memory only: the platform never evicts an object
-  // within a second of an event, so a wake-up always starts a fresh window.
+  // The one-second rate window lives in memory only: the platform hibernates an
+  // object only after several seconds without events, so a wake-up starts a fresh window anyway.
   double window_start_ = 0;
   std::int64_t window_count_ = 0;
 };
