@@ -28,3 +28,7 @@ export class SignalingRoom extends SwitchboardObject {
 export class Devices extends SwitchboardObject {
   static app = "mpc";
 }
+
+export class RelaySession extends SwitchboardObject {
+  static app = "relay";
+}

@@ -2,6 +2,7 @@
 
 #include "apps/demo/demo_page.h"
 #include "apps/mpc/device_registry.h"
+#include "apps/relay/pairing_session.h"
 #include "apps/signal/signaling_room.h"
 
 namespace sb {
@@ -17,6 +18,7 @@ const AppSpec kApps[] = {
     {"demo", "ASSETS", &demo::route, nullptr, nullptr, {}},
     {"signal", "SignalingRoom", &signal::SignalingRoom::route, nullptr, &make<signal::SignalingRoom>, signal::kLimits},
     {"mpc", "Devices", &mpc::DeviceRegistry::route, nullptr, &make<mpc::DeviceRegistry>, mpc::kLimits},
+    {"relay", "RelaySession", &relay::PairingSession::route, nullptr, &make<relay::PairingSession>, relay::kLimits},
 };
 
 }  // namespace
