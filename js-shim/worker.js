@@ -23,3 +23,7 @@ export default {
 export class SignalingRoom extends SwitchboardObject {
   static app = "signal";
 }
+
+export class Rooms extends SwitchboardObject {
+  static app = "rooms";
+}

@@ -1,5 +1,6 @@
 #include "apps/apps.h"
 
+#include "apps/rooms/room.h"
 #include "apps/signal/signaling_room.h"
 
 namespace sb {
@@ -12,6 +13,7 @@ std::unique_ptr<App> make(Host& host, const Config& config) {
 
 const AppSpec kApps[] = {
     {"signal", "SignalingRoom", &signal::SignalingRoom::route, nullptr, &make<signal::SignalingRoom>, signal::kLimits},
+    {"rooms", "Rooms", &rooms::Room::route, &rooms::Room::resumeRoute, &make<rooms::Room>, rooms::kLimits},
 };
 
 }  // namespace

@@ -7,9 +7,11 @@
 namespace sb {
 namespace {
 
-Outcome with_cors(Outcome outcome) {
+// CORS_ORIGIN (a setting) narrows the allowed origin; unset means any.
+Outcome with_cors(Outcome outcome, const Config& config) {
   if (auto* response = std::get_if<Response>(&outcome)) {
-    response->headers["access-control-allow-origin"] = "*";
+    std::string_view origin = config.text("CORS_ORIGIN");
+    response->headers["access-control-allow-origin"] = origin.empty() ? std::string("*") : std::string(origin);
     response->headers["access-control-allow-methods"] = "GET, POST, PUT, DELETE, OPTIONS";
     response->headers["access-control-allow-headers"] = "Content-Type, Authorization, Upgrade";
   }
@@ -17,11 +19,11 @@ Outcome with_cors(Outcome outcome) {
 }
 
 // An app's Effect carries the app's name, so resume() knows whose answer it is.
-Outcome addressed(Outcome outcome, const AppSpec& app) {
+Outcome addressed(Outcome outcome, const AppSpec& app, const Config& config) {
   if (auto* effect = std::get_if<Effect>(&outcome)) {
     effect->context = {{"app", app.name}, {"state", std::move(effect->context)}};
   }
-  return with_cors(std::move(outcome));
+  return with_cors(std::move(outcome), config);
 }
 
 Response health(const Config& config, std::span<const AppSpec> apps, double now_ms) {
@@ -53,25 +55,25 @@ bool enabled(const AppSpec& app, const Config& config) {
   return false;
 }
 
-Outcome route(const Request& request, const Config& config, std::span<const AppSpec> apps, double now_ms) {
-  if (request.method == "OPTIONS") return with_cors(Response{204, Json::object(), ""});
-  if (request.path == "/health") return with_cors(health(config, apps, now_ms));
+Outcome route(const Request& request, const Config& config, std::span<const AppSpec> apps, Host& host) {
+  if (request.method == "OPTIONS") return with_cors(Response{204, Json::object(), ""}, config);
+  if (request.path == "/health") return with_cors(health(config, apps, host.now()), config);
   for (const AppSpec& app : apps) {
     if (!enabled(app, config)) continue;
-    if (auto decided = app.route(request, config)) return addressed(std::move(*decided), app);
+    if (auto decided = app.route(request, config, host)) return addressed(std::move(*decided), app, config);
   }
-  return with_cors(Response::error(404, "not found"));
+  return with_cors(Response::error(404, "not found"), config);
 }
 
-Outcome resume(const Json& context, const Json& answer, const Config& config, std::span<const AppSpec> apps) {
+Outcome resume(const Json& context, const Json& answer, const Config& config, std::span<const AppSpec> apps, Host& host) {
   std::string_view name = string_field(context, "app").value_or("");
   const Json* state = field(context, "state");
   for (const AppSpec& app : apps) {
     if (app.name == name && app.resume != nullptr && state != nullptr && enabled(app, config)) {
-      return addressed(app.resume(*state, answer, config), app);
+      return addressed(app.resume(*state, answer, config, host), app, config);
     }
   }
-  return with_cors(Response::error(500, "internal error"));
+  return with_cors(Response::error(500, "internal error"), config);
 }
 
 }  // namespace sb

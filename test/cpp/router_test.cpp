@@ -3,6 +3,7 @@
 #include "apps/apps.h"
 #include "core/router.h"
 #include "core/version.h"
+#include "fake_host.h"
 
 using sb::Json;
 
@@ -15,8 +16,15 @@ sb::Request get(std::string path, std::string method = "GET") {
   return r;
 }
 
+sb::test::FakeHost worker_host() {
+  sb::test::FakeHost host;
+  host.clock = 1'700'000'000'000.0;
+  return host;
+}
+
 sb::Response respond(const sb::Request& r, sb::Json vars = Json::object()) {
-  return std::get<sb::Response>(sb::route(r, sb::Config(std::move(vars)), sb::all_apps(), 1'700'000'000'000.0));
+  auto host = worker_host();
+  return std::get<sb::Response>(sb::route(r, sb::Config(std::move(vars)), sb::all_apps(), host));
 }
 
 }  // namespace
@@ -29,7 +37,7 @@ TEST_CASE("health names the service, version and enabled apps") {
   CHECK(body["service"] == "switchboard");
   CHECK(body["version"] == std::string(sb::kVersion));
   CHECK(body["timestamp"] == 1'700'000'000'000);
-  CHECK(body["apps"] == Json{"signal"});
+  CHECK(body["apps"] == Json{"signal", "rooms"});
   CHECK(response.headers["access-control-allow-origin"] == "*");
 }
 
@@ -42,24 +50,31 @@ TEST_CASE("unknown paths are 404 JSON, preflight is answered") {
   CHECK(preflight.headers["access-control-allow-methods"] == "GET, POST, PUT, DELETE, OPTIONS");
 }
 
+TEST_CASE("CORS_ORIGIN narrows the allowed origin on every answer") {
+  auto preflight = respond(get("/anything", "OPTIONS"), {{"CORS_ORIGIN", "https://app.example"}});
+  CHECK(preflight.headers["access-control-allow-origin"] == "https://app.example");
+  CHECK(respond(get("/nope"), {{"CORS_ORIGIN", "https://app.example"}}).headers["access-control-allow-origin"] == "https://app.example");
+}
+
 TEST_CASE("APPS switches apps off: their routes answer 404") {
   sb::Request upgrade = get("/");
   upgrade.upgrade = true;
-  CHECK(std::holds_alternative<sb::Forward>(sb::route(upgrade, sb::Config(), sb::all_apps(), 0)));
+  auto host = worker_host();
+  CHECK(std::holds_alternative<sb::Forward>(sb::route(upgrade, sb::Config(), sb::all_apps(), host)));
   CHECK(respond(upgrade, {{"APPS", "mpc, relay"}}).status == 404);
   CHECK(Json::parse(respond(get("/health"), {{"APPS", "mpc"}}).body)["apps"] == Json::array());
-  CHECK(std::holds_alternative<sb::Forward>(sb::route(upgrade, sb::Config(Json{{"APPS", " relay , signal"}}), sb::all_apps(), 0)));
+  CHECK(std::holds_alternative<sb::Forward>(sb::route(upgrade, sb::Config(Json{{"APPS", " relay , signal"}}), sb::all_apps(), host)));
 }
 
 namespace {
 
 // An app that looks a key up in KV before answering: the Effect round trip.
-std::optional<sb::Outcome> lookup_route(const sb::Request& r, const sb::Config&) {
+std::optional<sb::Outcome> lookup_route(const sb::Request& r, const sb::Config&, sb::Host&) {
   if (r.path != "/lookup") return std::nullopt;
   return sb::Effect{{{"kv", {{"binding", "KV"}, {"get", "k"}}}}, {{"asked", "k"}}};
 }
 
-sb::Outcome lookup_resume(const Json& context, const Json& answer, const sb::Config&) {
+sb::Outcome lookup_resume(const Json& context, const Json& answer, const sb::Config&, sb::Host&) {
   return sb::Response::json(200, {{"asked", context["asked"]}, {"value", answer["value"]}});
 }
 
@@ -68,14 +83,15 @@ const sb::AppSpec kLookup[] = {{"lookup", "", &lookup_route, &lookup_resume, nul
 }  // namespace
 
 TEST_CASE("an app's Effect goes out addressed to it and its answer comes back to it") {
-  auto outcome = sb::route(get("/lookup"), sb::Config(), kLookup, 0);
+  auto host = worker_host();
+  auto outcome = sb::route(get("/lookup"), sb::Config(), kLookup, host);
   auto& effect = std::get<sb::Effect>(outcome);
   CHECK(effect.request == Json{{"kv", {{"binding", "KV"}, {"get", "k"}}}});
   CHECK(effect.context == Json{{"app", "lookup"}, {"state", {{"asked", "k"}}}});
-  auto answer = std::get<sb::Response>(sb::resume(effect.context, {{"value", "v"}}, sb::Config(), kLookup));
+  auto answer = std::get<sb::Response>(sb::resume(effect.context, {{"value", "v"}}, sb::Config(), kLookup, host));
   CHECK(answer.status == 200);
   CHECK(Json::parse(answer.body) == Json{{"asked", "k"}, {"value", "v"}});
   CHECK(answer.headers["access-control-allow-origin"] == "*");
-  CHECK(std::get<sb::Response>(sb::resume({{"app", "nobody"}, {"state", {}}}, {}, sb::Config(), kLookup)).status == 500);
-  CHECK(std::get<sb::Response>(sb::resume(effect.context, {}, sb::Config(Json{{"APPS", "other"}}), kLookup)).status == 500);
+  CHECK(std::get<sb::Response>(sb::resume({{"app", "nobody"}, {"state", {}}}, {}, sb::Config(), kLookup, host)).status == 500);
+  CHECK(std::get<sb::Response>(sb::resume(effect.context, {}, sb::Config(Json{{"APPS", "other"}}), kLookup, host)).status == 500);
 }
