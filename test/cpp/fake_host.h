@@ -96,6 +96,7 @@ class Object {
     ConnId conn = next_++;
     open_.push_back(conn);
     app_->open(conn, request);
+    forget_closed();  // opening may close another socket (a replaced one)
     return conn;
   }
   ConnId join(Request request = upgrade("/")) { return std::get<ConnId>(connect(std::move(request))); }

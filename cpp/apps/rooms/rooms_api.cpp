@@ -36,11 +36,10 @@ std::string iso_time(double now_ms) {
   std::int64_t day = doy - (153 * mp + 2) / 5 + 1;
   std::int64_t month = mp < 10 ? mp + 3 : mp - 9;
   std::int64_t year = yoe + era * 400 + (month <= 2 ? 1 : 0);
-  char text[64];
-  std::snprintf(text, sizeof text, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%03lldZ", static_cast<long long>(year),
-                static_cast<long long>(month), static_cast<long long>(day), static_cast<long long>(in_day / 3'600'000),
-                static_cast<long long>(in_day / 60'000 % 60), static_cast<long long>(in_day / 1000 % 60),
-                static_cast<long long>(in_day % 1000));
+  const auto part = [](std::int64_t value) { return static_cast<int>(value); };
+  char text[96];
+  std::snprintf(text, sizeof text, "%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ", static_cast<long long>(year), part(month), part(day),
+                part(in_day / 3'600'000), part(in_day / 60'000 % 60), part(in_day / 1000 % 60), part(in_day % 1000));
   return text;
 }
 
