@@ -138,6 +138,11 @@ describe("rooms API", () => {
   });
 });
 
+test("the Calls proxy without CLOUDFLARE_APP_ID / CLOUDFLARE_APP_SECRET: 503 JSON", async () => {
+  const answer = await api("POST", "/cloudflare/session");
+  assert.deepEqual([answer.status, answer.body], [503, { error: "Cloudflare Calls is not configured (CLOUDFLARE_APP_ID, CLOUDFLARE_APP_SECRET)" }]);
+});
+
 describe("room tokens, cross-checked with jose", () => {
   test("tokens switchboard issues verify in jose with the original's claims", async () => {
     const roomId = await createRoom();
