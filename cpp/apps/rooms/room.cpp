@@ -108,7 +108,9 @@ void Room::webSocketMessage(ConnId conn, std::string_view data, bool binary) {
     return;
   }
   std::optional<Json> message = parse_json(data);
-  std::optional<std::string_view> type = message ? string_field(*message, "type") : std::nullopt;
+  // A copy: stamping fields below may move the frame's strings.
+  std::optional<std::string> type;
+  if (auto text = message ? string_field(*message, "type") : std::nullopt) type = std::string(*text);
   if (!type) return reject(conn, "invalid message: expected a JSON object with a string type");
 
   if (*type == "cloudflare-session") {
