@@ -61,7 +61,8 @@ Outcome calls_route(const Request& request, const Config& config) {
     fetch["headers"]["content-type"] = "application/json";
     fetch["body"] = request.body;  // as the client sent it
   }
-  std::string base(config.text("CALLS_API_BASE", kDefaultBase));
+  std::string base(config.text("CALLS_API_BASE"));
+  if (base.empty()) base = kDefaultBase;
   while (base.ends_with('/')) base.pop_back();
   fetch["url"] = base + "/apps/" + std::string(app_id) + upstream;
   return Effect{{{"fetch", std::move(fetch)}}, {{"step", "calls"}}};
