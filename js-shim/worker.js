@@ -32,3 +32,7 @@ export class Devices extends SwitchboardObject {
 export class RelaySession extends SwitchboardObject {
   static app = "relay";
 }
+
+export class Rooms extends SwitchboardObject {
+  static app = "rooms";
+}

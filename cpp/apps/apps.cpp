@@ -3,6 +3,7 @@
 #include "apps/demo/demo_page.h"
 #include "apps/mpc/device_registry.h"
 #include "apps/relay/pairing_session.h"
+#include "apps/rooms/room.h"
 #include "apps/signal/signaling_room.h"
 
 namespace sb {
@@ -19,6 +20,7 @@ const AppSpec kApps[] = {
     {"signal", "SignalingRoom", &signal::SignalingRoom::route, nullptr, &make<signal::SignalingRoom>, signal::kLimits},
     {"mpc", "Devices", &mpc::DeviceRegistry::route, nullptr, &make<mpc::DeviceRegistry>, mpc::kLimits},
     {"relay", "RelaySession", &relay::PairingSession::route, nullptr, &make<relay::PairingSession>, relay::kLimits},
+    {"rooms", "Rooms", &rooms::Room::route, &rooms::Room::resumeRoute, &make<rooms::Room>, rooms::kLimits},
 };
 
 }  // namespace

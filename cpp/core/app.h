@@ -103,9 +103,10 @@ struct AppSpec {
   std::string_view name;     // as in APPS and /stats/<name>
   std::string_view binding;  // the Durable Object binding in wrangler.toml
   // Worker side: nullopt when the request is not this app's; else what to do with it.
-  std::optional<Outcome> (*route)(const Request& request, const Config& config);
+  // `host` is the Worker's: time, random, HMAC (no sockets, no storage).
+  std::optional<Outcome> (*route)(const Request& request, const Config& config, Host& host);
   // Worker side: the answer to an Effect that route returned; null if it never does.
-  Outcome (*resume)(const Json& context, const Json& answer, const Config& config);
+  Outcome (*resume)(const Json& context, const Json& answer, const Config& config, Host& host);
   // The Durable Object's core; null for an app that has none (the demo page).
   std::unique_ptr<App> (*make)(Host& host, const Config& config);
   std::span<const Limit> limits;

@@ -1,5 +1,7 @@
 #include "http.h"
 
+#include "token.h"
+
 namespace sb {
 
 std::optional<Request> Request::from_json(const Json& j) {
@@ -50,10 +52,7 @@ bool is_instance_name(std::string_view name) {
 namespace {
 // Constant time in the secret's content (its length is not hidden).
 bool same_secret(std::string_view presented, std::string_view secret) {
-  if (secret.empty() || presented.size() != secret.size()) return false;
-  unsigned char diff = 0;
-  for (std::size_t i = 0; i < secret.size(); ++i) diff |= static_cast<unsigned char>(presented[i] ^ secret[i]);
-  return diff == 0;
+  return !secret.empty() && constant_time_equal(presented, secret);
 }
 }  // namespace
 

@@ -87,7 +87,7 @@ class Object {
       : spec_(*find_app(app)), config_(std::move(vars)), app_(spec_.make(host, config_)) {}
 
   // The route the Worker would take for `request`.
-  Outcome route(const Request& request) const { return *spec_.route(request, config_); }
+  Outcome route(const Request& request) { return *spec_.route(request, config_, host); }
 
   // An upgrade that reached the object: the socket's id, or the refusal.
   std::variant<ConnId, Response> connect(Request request = upgrade("/")) {

@@ -41,7 +41,8 @@ struct Session {
 };
 
 sb::Response refused(const sb::Request& request) {
-  return std::get<sb::Response>(sb::route(request, sb::Config(), sb::all_apps(), 0));
+  sb::test::FakeHost host;
+  return std::get<sb::Response>(sb::route(request, sb::Config(), sb::all_apps(), host));
 }
 
 sb::Request plain(std::string path) {
@@ -64,13 +65,14 @@ TEST_CASE("relay: routes: /health first, then 426 without an upgrade, then 400 f
     CHECK_MESSAGE(response.status == 400, path);
     CHECK(Json::parse(response.body) == Json{{"error", "Invalid path. Use /desktop/{sessionId} or /mobile/{sessionId}"}});
   }
-  auto forward = std::get<sb::Forward>(sb::route(upgrade("/mobile/AbC09z"), sb::Config(), sb::all_apps(), 0));
+  sb::test::FakeHost host;
+  auto forward = std::get<sb::Forward>(sb::route(upgrade("/mobile/AbC09z"), sb::Config(), sb::all_apps(), host));
   CHECK(forward.binding == "RelaySession");
   CHECK(forward.instance == "AbC09z");
   for (const char* other : {"/desktops/abc", "/mobilex", "/Desktop/abc", "/cli/abc"}) {
-    CHECK(!sb::relay::PairingSession::route(upgrade(other), sb::Config()));
+    CHECK(!sb::relay::PairingSession::route(upgrade(other), sb::Config(), host));
   }
-  auto off = std::get<sb::Response>(sb::route(upgrade("/desktop/abc"), sb::Config(Json{{"APPS", "signal"}}), sb::all_apps(), 0));
+  auto off = std::get<sb::Response>(sb::route(upgrade("/desktop/abc"), sb::Config(Json{{"APPS", "signal"}}), sb::all_apps(), host));
   CHECK(off.status == 404);
 }
 

@@ -128,7 +128,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       Outcome outcome = object.fetch(http(arg, headers));
       if (auto* effect = std::get_if<Effect>(&outcome)) pending.push_back({{"object", true}, {"context", effect->context}});
     } else if (op == 'r') {
-      Outcome outcome = route(http(arg, headers), config, all_apps(), object.host.now());
+      Outcome outcome = route(http(arg, headers), config, all_apps(), object.host);
       if (auto* effect = std::get_if<Effect>(&outcome)) pending.push_back({{"router", true}, {"context", effect->context}});
     } else if (op == 'e' && !pending.empty()) {
       Json effect = pending.front();
@@ -136,7 +136,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       Json answer = parse_json(arg).value_or(Json{{"error", "unreachable"}});
       const Json& context = effect["context"];
       if (effect.contains("router")) {
-        resume(context, answer, config, all_apps());
+        resume(context, answer, config, all_apps(), object.host);
       } else {
         object.resume(context, answer);
       }

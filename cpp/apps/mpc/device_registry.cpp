@@ -45,7 +45,7 @@ DeviceRegistry::DeviceRegistry(Host& host, const Config& config)
   }
 }
 
-std::optional<Outcome> DeviceRegistry::route(const Request& request, const Config&) {
+std::optional<Outcome> DeviceRegistry::route(const Request& request, const Config&, Host&) {
   constexpr std::string_view kShardPrefix = "/mpc/";
   std::string instance = "global";
   if (request.path.starts_with(kShardPrefix)) {

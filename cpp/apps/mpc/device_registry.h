@@ -36,7 +36,7 @@ class DeviceRegistry final : public App {
  public:
   DeviceRegistry(Host& host, const Config& config);
 
-  static std::optional<Outcome> route(const Request& request, const Config& config);
+  static std::optional<Outcome> route(const Request& request, const Config& config, Host&);
 
   Outcome fetch(const Request& request) override;
 

@@ -63,7 +63,7 @@ PairingSession::PairingSession(Host& host, const Config& config)
     : App(host, config), activity_(stored_time(host, kActivityKey)), vacant_since_(stored_time(host, kVacantKey)) {}
 
 // §4.1's order: (/health, answered by the router) → 426 without an upgrade → 400 for a bad path.
-std::optional<Outcome> PairingSession::route(const Request& request, const Config&) {
+std::optional<Outcome> PairingSession::route(const Request& request, const Config&, Host&) {
   if (!is_relay_path(request.path)) return std::nullopt;
   if (!request.upgrade) return Response::error(426, kUpgradeRequired);
   std::optional<Pairing> pairing = Pairing::from_path(request.path);

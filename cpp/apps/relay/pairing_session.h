@@ -31,7 +31,7 @@ class PairingSession final : public App {
  public:
   PairingSession(Host& host, const Config& config);
 
-  static std::optional<Outcome> route(const Request& request, const Config& config);
+  static std::optional<Outcome> route(const Request& request, const Config& config, Host&);
 
   Outcome fetch(const Request& request) override;
   void alarm() override;

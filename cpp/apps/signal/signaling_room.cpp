@@ -4,7 +4,7 @@
 
 namespace sb::signal {
 
-std::optional<Outcome> SignalingRoom::route(const Request& request, const Config& config) {
+std::optional<Outcome> SignalingRoom::route(const Request& request, const Config& config, Host&) {
   constexpr std::string_view kShardPrefix = "/signal/";
   std::string instance = "global";
   if (request.path.starts_with(kShardPrefix)) {

@@ -22,7 +22,7 @@ class SignalingRoom final : public App {
  public:
   using App::App;
 
-  static std::optional<Outcome> route(const Request& request, const Config& config);
+  static std::optional<Outcome> route(const Request& request, const Config& config, Host& host);
 
   Outcome fetch(const Request& request) override;
   std::optional<AutoResponse> autoResponse() const override;
