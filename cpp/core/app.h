@@ -7,11 +7,13 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "config.h"
 #include "host.h"
 #include "http.h"
+#include "rate.h"
 
 namespace sb {
 
@@ -75,6 +77,9 @@ class App {
   // One structured log line (`wrangler tail` shows it): {"event", "app",
   // "instance", …fields}. Never a payload, token or secret in `fields`.
   void event(std::string_view name, Json fields = Json::object());
+  // At most `per_minute` upgrades per client address (CF-Connecting-IP) per
+  // minute to this object; 0 lets everyone in.
+  bool upgradeAllowed(const Request& request, std::int64_t per_minute);
   // Input the app turned down (an error frame or a policy close): counted and logged.
   void refused(std::string_view reason);
 
@@ -92,6 +97,7 @@ class App {
  private:
   std::unordered_set<ConnId> open_;
   std::unordered_set<ConnId> spilled_;  // attachments too large for the platform, kept in storage
+  std::unordered_map<std::string, TokenBucket> upgrades_;  // by client address
   std::string name_;
   std::string instance_;
   std::int64_t frames_in_ = 0;

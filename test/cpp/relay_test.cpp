@@ -411,3 +411,13 @@ TEST_CASE("relay: a replaced socket still listed after a wake-up is closed; the 
   app->message(3, R"({"type":"x"})", false);
   CHECK(host.received[5].empty());
 }
+
+TEST_CASE("relay: RELAY_IP_CONNECTS_PER_MINUTE answers 429 past the rate") {
+  Object session("relay", {{"RELAY_IP_CONNECTS_PER_MINUTE", "2"}});
+  auto from = [&](const char* path, const char* ip) { return session.connect(upgrade(path, {{"cf-connecting-ip", ip}})); };
+  CHECK(std::holds_alternative<sb::ConnId>(from("/desktop/abc", "192.0.2.1")));
+  CHECK(std::holds_alternative<sb::ConnId>(from("/mobile/abc", "192.0.2.1")));
+  CHECK(std::get<sb::Response>(from("/mobile/abc", "192.0.2.1")).status == 429);
+  session.host.clock += 60'000;
+  CHECK(std::holds_alternative<sb::ConnId>(from("/mobile/abc", "192.0.2.1")));
+}

@@ -556,3 +556,30 @@ TEST_CASE("a rebuilt room behaves exactly like one that never slept") {
     CHECK(awake.host.closes.size() == sleepy.host.closes.size());
   }
 }
+
+TEST_CASE("flood limits: ROOMS_MESSAGES_PER_SECOND answers an error frame; ROOMS_IP_CONNECTS_PER_MINUTE answers 429") {
+  Json vars = kVars;
+  vars["ROOMS_MESSAGES_PER_SECOND"] = "3";
+  vars["ROOMS_IP_CONNECTS_PER_MINUTE"] = "2";
+  Object room("rooms", vars);
+  auto alice = enter(room, "alice"), bob = enter(room, "bob");
+  room.take(alice);
+  room.take(bob);
+  for (int i = 0; i < 4; ++i) room.message(alice, R"({"type":"track-state","kind":"audio","enabled":false})");
+  CHECK(room.take(bob).size() == 3);
+  CHECK(room.take(alice) == std::vector<std::string>{R"({"type":"error","error":"rate limit exceeded"})"});
+  room.host.clock += 1000;
+  room.message(alice, R"({"type":"track-state","kind":"audio","enabled":true})");
+  CHECK(room.take(bob).size() == 1);
+
+  auto from = [&](const char* ip, const char* who) {
+    Request r = socket_request(token_for(room.host, who));
+    r.headers["cf-connecting-ip"] = ip;
+    return room.connect(r);
+  };
+  CHECK(std::holds_alternative<sb::ConnId>(from("198.51.100.1", "carol")));
+  CHECK(std::holds_alternative<sb::ConnId>(from("198.51.100.1", "dave")));
+  auto refused = from("198.51.100.1", "erin");
+  CHECK(std::get<Response>(refused).status == 429);
+  CHECK(std::holds_alternative<sb::ConnId>(from("198.51.100.2", "erin")));
+}

@@ -74,6 +74,7 @@ std::optional<Outcome> PairingSession::route(const Request& request, const Confi
 Outcome PairingSession::fetch(const Request& request) {
   if (!request.upgrade) return Response::error(426, kUpgradeRequired);
   if (!Pairing::from_path(request.path)) return Response::error(400, kInvalidPath);
+  if (!upgradeAllowed(request, config_[kIpConnectsPerMinute])) return Response::error(429, "too many connections from this address");
   return Accept{};
 }
 

@@ -24,6 +24,7 @@ Outcome Room::fetch(const Request& request) {
   auto admitted = RoomToken::read(host_, secret, token, host_.now());
   if (!admitted) return Response::error(401, "Invalid token");
   if (full_without(admitted->participant_id)) return Response::error(409, "Room is full");
+  if (!upgradeAllowed(request, config_[kIpConnectsPerMinute])) return Response::error(429, "too many connections from this address");
   return Accept{};
 }
 
@@ -105,6 +106,11 @@ void Room::webSocketMessage(ConnId conn, std::string_view data, bool binary) {
   }
   if (static_cast<std::int64_t>(data.size()) > config_[kMaxMessageBytes]) {
     close(conn, 1009, "message too big");
+    return;
+  }
+  if (!sender.rate.take(host_.now(), config_[kMessagesPerSecond], 1000)) {
+    refused("rate limit exceeded");
+    send(conn, error_frame("rate limit exceeded"));
     return;
   }
   std::optional<Json> message = parse_json(data);

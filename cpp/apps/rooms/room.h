@@ -20,8 +20,10 @@ inline constexpr Limit kDefaultMaxParticipants{"ROOMS_DEFAULT_MAX_PARTICIPANTS",
 inline constexpr Limit kMaxParticipants{"ROOMS_MAX_PARTICIPANTS", 100, "largest maxParticipants a room may ask for; more gets 400"};
 inline constexpr Limit kMetadataTtlSeconds{"ROOMS_METADATA_TTL_SECONDS", 7200, "lifetime of a room's metadata in ROOM_METADATA (Workers KV: at least 60)"};
 inline constexpr Limit kTokenTtlSeconds{"ROOMS_TOKEN_TTL_SECONDS", 86400, "lifetime of a room token (exp = iat + this)"};
-inline constexpr Limit kLimits[] = {kMaxMessageBytes, kMaxInvalidMessages, kMaxBodyBytes, kMaxNameBytes,
-                                    kDefaultMaxParticipants, kMaxParticipants, kMetadataTtlSeconds, kTokenTtlSeconds};
+inline constexpr Limit kMessagesPerSecond{"ROOMS_MESSAGES_PER_SECOND", 100, "frames per second one room socket may send (bursts up to the same number); more get an error frame and are not forwarded"};
+inline constexpr Limit kIpConnectsPerMinute{"ROOMS_IP_CONNECTS_PER_MINUTE", 0, "upgrades per client IP per minute and room (`CF-Connecting-IP`); more get 429; 0 = off"};
+inline constexpr Limit kLimits[] = {kMaxMessageBytes, kMaxInvalidMessages, kMaxBodyBytes, kMaxNameBytes, kDefaultMaxParticipants,
+                                    kMaxParticipants, kMetadataTtlSeconds, kTokenTtlSeconds, kMessagesPerSecond, kIpConnectsPerMinute};
 
 // The Durable Object of one room (instance = the token's room_id).
 class Room final : public App {
@@ -48,6 +50,7 @@ class Room final : public App {
     std::optional<std::string> session_id;  // its Cloudflare Calls session, once announced
     Json tracks;
     std::int64_t invalid = 0;
+    TokenBucket rate;  // not kept across hibernation: an idle socket's bucket is full anyway
   };
 
   Outcome admit(const Request& request);

@@ -24,12 +24,7 @@ Outcome SignalingRoom::fetch(const Request& request) {
   if (static_cast<std::int64_t>(peers_.size()) >= config_[kMaxConnections]) {
     return Response::error(503, "too many connections");
   }
-  if (std::int64_t per_minute = config_[kIpConnectsPerMinute]; per_minute > 0) {
-    double now = host_.now();
-    std::erase_if(upgrades_, [&](const auto& entry) { return entry.second.idle(now, per_minute, 60'000); });
-    std::string ip(request.header("cf-connecting-ip"));
-    if (!upgrades_[ip].take(now, per_minute, 60'000)) return Response::error(429, "too many connections from this address");
-  }
+  if (!upgradeAllowed(request, config_[kIpConnectsPerMinute])) return Response::error(429, "too many connections from this address");
   return Accept{};
 }
 

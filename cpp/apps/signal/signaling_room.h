@@ -50,7 +50,6 @@ class SignalingRoom final : public App {
 
   std::unordered_map<ConnId, Peer> peers_;
   std::unordered_map<std::string, std::vector<ConnId>> topics_;
-  std::unordered_map<std::string, TokenBucket> upgrades_;  // by client IP
 };
 
 }  // namespace sb::signal
