@@ -94,6 +94,7 @@ class Model {
 // The seed corpus carries tokens signed with this secret (test/fuzz/corpus/rooms).
 inline Json vars() {
   return {{"JWT_SECRET", "fuzz-jwt-secret"}, {"CLOUDFLARE_APP_ID", "fuzz-app"}, {"CLOUDFLARE_APP_SECRET", "fuzz-calls-secret"},
+          {"TURN_KEY_ID", "fuzz-turn"}, {"TURN_KEY_API_TOKEN", "fuzz-turn-api-token"},
           {"ROOMS_MAX_MESSAGE_BYTES", "2000"}, {"ROOMS_MAX_INVALID_MESSAGES", "3"}};
 }
 

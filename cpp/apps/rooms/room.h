@@ -22,8 +22,10 @@ inline constexpr Limit kMetadataTtlSeconds{"ROOMS_METADATA_TTL_SECONDS", 7200, "
 inline constexpr Limit kTokenTtlSeconds{"ROOMS_TOKEN_TTL_SECONDS", 86400, "lifetime of a room token (exp = iat + this)"};
 inline constexpr Limit kMessagesPerSecond{"ROOMS_MESSAGES_PER_SECOND", 100, "frames per second one room socket may send (bursts up to the same number); more get an error frame and are not forwarded"};
 inline constexpr Limit kIpConnectsPerMinute{"ROOMS_IP_CONNECTS_PER_MINUTE", 0, "upgrades per client IP per minute and room (`CF-Connecting-IP`); more get 429; 0 = off"};
+inline constexpr Limit kTurnTtlSeconds{"ROOMS_TURN_TTL_SECONDS", 86400, "lifetime of the TURN credentials handed out by ice-servers and join"};
 inline constexpr Limit kLimits[] = {kMaxMessageBytes, kMaxInvalidMessages, kMaxBodyBytes, kMaxNameBytes, kDefaultMaxParticipants,
-                                    kMaxParticipants, kMetadataTtlSeconds, kTokenTtlSeconds, kMessagesPerSecond, kIpConnectsPerMinute};
+                                    kMaxParticipants, kMetadataTtlSeconds, kTokenTtlSeconds, kMessagesPerSecond, kIpConnectsPerMinute,
+                                    kTurnTtlSeconds};
 
 // The Durable Object of one room (instance = the token's room_id).
 class Room final : public App {

@@ -115,6 +115,48 @@ Outcome join_room(std::string_view room_id, const Request& request, const Config
   return kv_get(room_id, {{"step", "join"}, {"room_id", room_id}, {"participant_name", std::get<std::optional<std::string>>(name).value_or("Guest")}});
 }
 
+Json stun_only() { return Json::array({{{"urls", kStun}}}); }
+
+// Cloudflare TURN (TURN_KEY_ID, secret TURN_KEY_API_TOKEN): short-lived
+// credentials for this answer; nullopt when TURN is not configured.
+std::optional<Json> turn_request(const Config& config) {
+  std::string_view key = config.text("TURN_KEY_ID");
+  std::string_view secret = config.text("TURN_KEY_API_TOKEN");
+  if (key.empty() || secret.empty()) return std::nullopt;
+  std::string base(config.text("TURN_API_BASE", "https://rtc.live.cloudflare.com/v1"));
+  return Json{{"fetch",
+               {{"url", base + "/turn/keys/" + std::string(key) + "/credentials/generate"},
+                {"method", "POST"},
+                {"headers", {{"authorization", "Bearer " + std::string(secret)}, {"content-type", "application/json"}}},
+                {"body", to_text({{"ttl", config[kTurnTtlSeconds]}})}}}};
+}
+
+// The TURN API's answer as ICE servers (STUN first), or nullopt if it failed.
+std::optional<Json> turn_servers(const Json& answer) {
+  const Json* status = field(answer, "status");
+  std::optional<std::string_view> body = string_field(answer, "body");
+  if (status == nullptr || !status->is_number_integer() || *status < 200 || *status > 299 || !body) return std::nullopt;
+  std::optional<Json> parsed = parse_json(*body);
+  const Json* servers = parsed ? field(*parsed, "iceServers") : nullptr;
+  if (servers == nullptr || !servers->is_object() || !field(*servers, "urls")) return std::nullopt;
+  Json list = stun_only();
+  list.push_back(*servers);
+  return list;
+}
+
+// POST /api/rooms/:id/ice-servers: a valid token for that room (Bearer or ?token=) gets ICE servers.
+Outcome ice_servers(std::string_view room_id, const Request& request, const Config& config, Host& host) {
+  constexpr std::string_view kBearer = "Bearer ";
+  std::string_view token = request.header("authorization");
+  token = token.starts_with(kBearer) ? token.substr(kBearer.size()) : request.param("token").value_or("");
+  if (token.empty()) return Response::error(401, "Missing token");
+  auto admitted = RoomToken::read(host, config.text("JWT_SECRET"), token, host.now());
+  if (!admitted || admitted->room_id != room_id) return Response::error(401, "Invalid token");
+  std::optional<Json> turn = turn_request(config);
+  if (!turn) return Response::json(200, {{"ice_servers", stun_only()}});
+  return Effect{std::move(*turn), {{"step", "ice-servers"}}};
+}
+
 std::optional<Outcome> rooms_api(const Request& request, const Config& config, Host& host) {
   std::string_view rest = std::string_view(request.path).substr(kRoomsPath.size());
   if (rest.empty()) {
@@ -129,10 +171,12 @@ std::optional<Outcome> rooms_api(const Request& request, const Config& config, H
   std::string_view action = slash == std::string_view::npos ? "" : rest.substr(slash);
   bool get = action.empty() && request.method == "GET";
   bool join = action == "/join" && request.method == "POST";
-  if (!get && !join) return std::nullopt;
+  bool ice = action == "/ice-servers" && request.method == "POST";
+  if (!get && !join && !ice) return std::nullopt;
   if (auto error = without_secret(config)) return *error;
   if (!is_instance_name(room_id)) return Response::error(404, "Room not found");
   if (get) return kv_get(room_id, {{"step", "found"}});
+  if (ice) return ice_servers(room_id, request, config, host);
   return join_room(room_id, request, config);
 }
 
@@ -169,6 +213,18 @@ std::optional<Outcome> Room::route(const Request& request, const Config& config,
 Outcome Room::resumeRoute(const Json& context, const Json& answer, const Config& config, Host& host) {
   std::string_view step = string_field(context, "step").value_or("");
   if (step == "calls") return calls_answer(answer);
+  if (step == "ice-servers") {
+    std::optional<Json> servers = turn_servers(answer);
+    if (!servers) return Response::error(502, "TURN API unreachable");
+    return Response::json(200, {{"ice_servers", *servers}});
+  }
+  if (step == "joined") {
+    // TURN is a bonus at join: if it fails, STUN still lets most peers connect.
+    const Json* joined = field(context, "reply");
+    Json reply = joined != nullptr ? *joined : Json::object();
+    reply["ice_servers"] = turn_servers(answer).value_or(stun_only());
+    return Response::json(200, reply);
+  }
   if (field(answer, "error") != nullptr) return storage_unavailable();
 
   if (step == "created") {
@@ -195,9 +251,11 @@ Outcome Room::resumeRoute(const Json& context, const Json& answer, const Config&
     if (status != nullptr && *status == 409) return Response::error(409, "Room is full");
     if (status == nullptr || *status != 200) return Response::error(503, "room unavailable");
     RoomToken token{room_id, random_uuid(host), participant_name};
-    return Response::json(200, {{"token", token.issue(host, config.text("JWT_SECRET"), host.now(), config[kTokenTtlSeconds])},
-                                {"participant_id", token.participant_id},
-                                {"ice_servers", Json::array({{{"urls", kStun}}})}});
+    Json reply = {{"token", token.issue(host, config.text("JWT_SECRET"), host.now(), config[kTokenTtlSeconds])},
+                  {"participant_id", token.participant_id},
+                  {"ice_servers", stun_only()}};
+    if (std::optional<Json> turn = turn_request(config)) return Effect{std::move(*turn), {{"step", "joined"}, {"reply", std::move(reply)}}};
+    return Response::json(200, reply);
   }
   return Response::error(500, "internal error");
 }
