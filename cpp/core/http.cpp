@@ -56,6 +56,19 @@ bool same_secret(std::string_view presented, std::string_view secret) {
 }
 }  // namespace
 
+std::optional<Outcome> shard_route(const Request& request, std::string_view root, std::string_view prefix, std::string_view binding,
+                                   std::string_view what) {
+  std::string instance = "global";
+  if (request.path.starts_with(prefix)) {
+    instance = request.path.substr(prefix.size());
+    if (!is_instance_name(instance)) return Response::error(400, "invalid shard name");
+  } else if (request.path != root) {
+    return std::nullopt;
+  }
+  if (!request.upgrade) return Response::error(426, "expected a WebSocket upgrade (" + std::string(what) + ")");
+  return Forward{std::string(binding), instance};
+}
+
 bool presents_secret(const Request& request, std::string_view secret) {
   constexpr std::string_view kBearer = "Bearer ";
   std::string_view auth = request.header("authorization");

@@ -46,16 +46,7 @@ DeviceRegistry::DeviceRegistry(Host& host, const Config& config)
 }
 
 std::optional<Outcome> DeviceRegistry::route(const Request& request, const Config&, Host&) {
-  constexpr std::string_view kShardPrefix = "/mpc/";
-  std::string instance = "global";
-  if (request.path.starts_with(kShardPrefix)) {
-    instance = request.path.substr(kShardPrefix.size());
-    if (!is_instance_name(instance)) return Response::error(400, "invalid shard name");
-  } else if (request.path != "/mpc") {
-    return std::nullopt;
-  }
-  if (!request.upgrade) return Response::error(426, "expected a WebSocket upgrade (MPC device signaling)");
-  return Forward{"Devices", instance};
+  return shard_route(request, "/mpc", "/mpc/", "Devices", "MPC device signaling");
 }
 
 Outcome DeviceRegistry::fetch(const Request& request) {

@@ -5,18 +5,11 @@
 namespace sb::signal {
 
 std::optional<Outcome> SignalingRoom::route(const Request& request, const Config& config, Host&) {
-  constexpr std::string_view kShardPrefix = "/signal/";
-  std::string instance = "global";
-  if (request.path.starts_with(kShardPrefix)) {
-    instance = request.path.substr(kShardPrefix.size());
-    if (!is_instance_name(instance)) return Response::error(400, "invalid shard name");
-  } else if (request.path != "/") {
-    return std::nullopt;
-  }
-  if (!request.upgrade) return Response::error(426, "expected a WebSocket upgrade (y-webrtc signaling)");
+  std::optional<Outcome> routed = shard_route(request, "/", "/signal/", "SignalingRoom", "y-webrtc signaling");
+  if (!routed || !std::holds_alternative<Forward>(*routed)) return routed;
   std::string_view token = config.text("SIGNAL_TOKEN");
   if (!token.empty() && !presents_secret(request, token)) return Response::error(401, "unauthorized");
-  return Forward{"SignalingRoom", instance};
+  return routed;
 }
 
 Outcome SignalingRoom::fetch(const Request& request) {
