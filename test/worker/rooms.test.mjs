@@ -1,3 +1,4 @@
+// @ts-check
 // SFU rooms through the real Worker: the rooms API (Workers KV), room tokens
 // cross-checked with `jose` both ways, and the room Durable Object as the
 // podcast recorder's desktop client uses it.
@@ -5,6 +6,14 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { SignJWT, UnsecuredJWT, decodeProtectedHeader, jwtVerify } from "jose";
 import { Client, refusedUpgrade, startWorker } from "./server.mjs";
+
+// Frames sent and expected here are type-checked against types/rooms.d.ts (tsc -p types).
+/** @typedef {import("../../types/rooms.js").ClientMessage} Out */
+/** @typedef {import("../../types/rooms.js").ServerMessage} In */
+/** @typedef {import("../../types/rooms.js").CloudflareSession} CloudflareSession */
+/** @typedef {import("../../types/rooms.js").Join} Join */
+/** @typedef {import("../../types/rooms.js").Leave} Leave */
+const openClient = /** @type {typeof Client.open<Out, In>} */ (Client.open);
 
 const SECRET = "rooms-test-secret";
 const key = new TextEncoder().encode(SECRET);
@@ -17,19 +26,26 @@ async function api(method, path, body) {
   return { status: response.status, headers: response.headers, body: await response.json() };
 }
 
+/**
+ * @param {import("../../types/rooms.js").CreateRoomRequest} [fields]
+ * @returns {Promise<string>} the room id
+ */
 async function createRoom(fields = { name: "Episode 1" }) {
   const created = await api("POST", "/api/rooms", fields);
   assert.equal(created.status, 200);
-  return created.body.room_id;
+  return /** @type {import("../../types/rooms.js").CreateRoomResponse} */ (created.body).room_id;
 }
 
+/** @returns {Promise<import("../../types/rooms.js").JoinRoomResponse>} */
 async function join(roomId, name) {
-  const joined = await api("POST", `/api/rooms/${roomId}/join`, { participant_name: name });
+  /** @type {import("../../types/rooms.js").JoinRoomRequest} */
+  const request = { participant_name: name };
+  const joined = await api("POST", `/api/rooms/${roomId}/join`, request);
   assert.equal(joined.status, 200, JSON.stringify(joined.body));
   return joined.body;
 }
 
-const connect = (token) => Client.open(`${worker.ws}/ws?token=${token}`);
+const connect = (token) => openClient(`${worker.ws}/ws?token=${token}`);
 
 // A frame that must come back proves the ones sent before it were handled.
 async function settled(client) {
@@ -47,6 +63,10 @@ async function nextRaw(client, ms = 5000) {
   return client.frames.shift();
 }
 
+/**
+ * @param {Record<string, unknown>} claims
+ * @param {{ secret?: Uint8Array, exp?: string | number | null }} [options]
+ */
 const signWithJose = (claims, { secret = key, exp = "1h" } = {}) => {
   const jwt = new SignJWT(claims).setProtectedHeader({ alg: "HS256", typ: "JWT" }).setIssuedAt();
   if (exp !== null) jwt.setExpirationTime(exp);
@@ -163,7 +183,7 @@ describe("room tokens, cross-checked with jose", () => {
     const token = await signWithJose({ room_id: roomId, participant_id: "p-jose", participant_name: "Jose" });
     const first = await connect(token);
     const second = await connect(await signWithJose({ room_id: roomId, participant_id: "p-other", participant_name: "Other" }));
-    assert.deepEqual(await first.next(), { type: "join", from: "p-other", to: "all", data: { participant_id: "p-other", participant_name: "Other" } });
+    assert.deepEqual(/** @type {Join} */ (await first.next()), { type: "join", from: "p-other", to: "all", data: { participant_id: "p-other", participant_name: "Other" } });
     await Promise.all([first.close(), second.close()]);
   });
 
@@ -207,13 +227,14 @@ describe("room Durable Object", () => {
     const roomId = await createRoom();
     const [a, b, c] = [await join(roomId, "Alice"), await join(roomId, "Bob"), await join(roomId, "Carol")];
     const alice = await connect(a.token);
+    /** @type {CloudflareSession} */
     const aliceSession = { type: "cloudflare-session", roomId, participantId: a.participant_id, participantName: "Alice", sessionId: "sess-alice", tracks: [{ trackName: "alice-audio", kind: "audio" }] };
     alice.send(aliceSession);
     await settled(alice);
 
     const bob = await connect(b.token);
     assert.deepEqual(await bob.next(), aliceSession);
-    assert.deepEqual(await alice.next(), { type: "join", from: b.participant_id, to: "all", data: { participant_id: b.participant_id, participant_name: "Bob" } });
+    assert.deepEqual(/** @type {Join} */ (await alice.next()), { type: "join", from: b.participant_id, to: "all", data: { participant_id: b.participant_id, participant_name: "Bob" } });
 
     // cloudflare-session is forwarded byte for byte.
     const raw = `{"type":"cloudflare-session", "roomId":"${roomId}","participantId":"${b.participant_id}","participantName":"Bob","sessionId":"sess-bob","tracks":[]}`;
@@ -226,7 +247,7 @@ describe("room Durable Object", () => {
 
     const carol = await connect(c.token);
     assert.deepEqual(await carol.next(), aliceSession);
-    assert.equal((await carol.next()).sessionId, "sess-bob");
+    assert.equal(/** @type {CloudflareSession} */ (await carol.next()).sessionId, "sess-bob");
     for (const peer of [alice, bob]) assert.equal((await peer.next()).type, "join");
 
     // Legacy peer-to-peer frames: to one participant, or to all others.
@@ -237,7 +258,7 @@ describe("room Durable Object", () => {
     await carol.nothing(100);
 
     await bob.close();
-    for (const peer of [alice, carol]) assert.deepEqual(await peer.next(), { type: "leave", from: b.participant_id, to: "all", data: { participant_id: b.participant_id } });
+    for (const peer of [alice, carol]) assert.deepEqual(/** @type {Leave} */ (await peer.next()), { type: "leave", from: b.participant_id, to: "all", data: { participant_id: b.participant_id } });
     await Promise.all([alice.close(), carol.close()]);
   });
 
@@ -248,7 +269,7 @@ describe("room Durable Object", () => {
     const sender = await connect(b.token);
     await watcher.next();  // join
     for (const frame of ["not json", "[1]", '"text"', { type: 5 }, { type: "offer" }, { type: "cloudflare-session", sessionId: "s" }]) {
-      sender.send(frame);
+      sender.send(typeof frame === "string" ? frame : JSON.stringify(frame));  // garbage goes out raw
       assert.equal((await sender.next()).type, "error", JSON.stringify(frame));
     }
     await watcher.nothing(100);
@@ -283,7 +304,7 @@ describe("room Durable Object", () => {
     // As the real client does on open (workerd here finishes closing a socket
     // that never sent anything only after a delay).
     bob.send({ type: "cloudflare-session", sessionId: "sess-b", tracks: [] });
-    assert.equal((await alice.next()).sessionId, "sess-b");
+    assert.equal(/** @type {CloudflareSession} */ (await alice.next()).sessionId, "sess-b");
     const bobAgain = await connect(b.token);
     const old = await bob.closed;
     assert.equal(old.code, 1000);
