@@ -74,16 +74,19 @@ export interface CloudflareSession {
   tracks: Track[];
 }
 
-/** Forwarded to everyone else with `from` and `participantId` stamped by the server. */
+/** A mute or camera toggle; forwarded to everyone else. */
 export interface TrackState {
   type: "track-state";
+  kind: "audio" | "video";
+  enabled: boolean;
   [key: string]: unknown;
 }
 
-/** The legacy peer-to-peer path: `to` is a participant id or "all". */
+/** The legacy peer-to-peer path: `to` is a participant id or "all". Any `type` travels this way. */
 export interface PeerMessage {
   type: string;
   to: string;
+  from?: string;
   data?: unknown;
   [key: string]: unknown;
 }
@@ -104,11 +107,19 @@ export interface Leave {
   data: { participant_id: string };
 }
 
-/** A stamped track-state or peer message as the receiver gets it. */
-export interface Stamped {
-  type: string;
+/** A track-state as others get it: the server stamps the sender on (`from`, `participantId`). */
+export interface StampedTrackState extends TrackState {
   from: string;
-  participantId?: string;
+  participantId: string;
+}
+
+/** The peer-to-peer frames of the original clients as delivered, `from` stamped by the server.
+ * Other types arrive the same way: widen with `ServerMessage<"offer" | "answer" | "ice" | "mine">`. */
+export interface PeerFrame<Type extends string = "offer" | "answer" | "ice"> {
+  type: Type;
+  from: string;
+  to: string;
+  data?: unknown;
   [key: string]: unknown;
 }
 
@@ -119,4 +130,10 @@ export interface ErrorMessage {
 }
 
 export type ClientMessage = CloudflareSession | TrackState | PeerMessage;
-export type ServerMessage = CloudflareSession | Join | Leave | ErrorMessage | Stamped;
+export type ServerMessage<PeerType extends string = "offer" | "answer" | "ice"> =
+  | CloudflareSession
+  | Join
+  | Leave
+  | ErrorMessage
+  | StampedTrackState
+  | PeerFrame<PeerType>;

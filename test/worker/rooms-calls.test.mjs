@@ -11,8 +11,6 @@ import { Client, startWorker } from "./server.mjs";
 // Frames sent and expected here are type-checked against types/rooms.d.ts (tsc -p types).
 /** @typedef {import("../../types/rooms.js").ClientMessage} Out */
 /** @typedef {import("../../types/rooms.js").ServerMessage} In */
-/** @typedef {import("../../types/rooms.js").Join} Join */
-/** @typedef {import("../../types/rooms.js").Leave} Leave */
 const openClient = /** @type {typeof Client.open<Out, In>} */ (Client.open);
 
 const APP_ID = "app-under-test";
@@ -196,7 +194,7 @@ describe("the podcast recorder's flow, end to end", () => {
 
     const bobSocket = await openClient(`${worker.ws}/ws?token=${bob.token}`);
     assert.deepEqual(await bobSocket.next(), announce(roomId, alice));
-    assert.deepEqual(/** @type {Join} */ (await aliceSocket.next()), { type: "join", from: bob.participant_id, to: "all", data: { participant_id: bob.participant_id, participant_name: "Bob" } });
+    assert.deepEqual(await aliceSocket.next(), { type: "join", from: bob.participant_id, to: "all", data: { participant_id: bob.participant_id, participant_name: "Bob" } });
     bobSocket.send(announce(roomId, bob));
     const bobAnnounced = await aliceSocket.next();
     assert.deepEqual(bobAnnounced, announce(roomId, bob));
@@ -216,7 +214,7 @@ describe("the podcast recorder's flow, end to end", () => {
     assert.deepEqual(await bobSocket.next(), { type: "track-state", kind: "video", enabled: true, from: alice.participant_id, participantId: alice.participant_id });
 
     await bobSocket.close();
-    assert.deepEqual(/** @type {Leave} */ (await aliceSocket.next()), { type: "leave", from: bob.participant_id, to: "all", data: { participant_id: bob.participant_id } });
+    assert.deepEqual(await aliceSocket.next(), { type: "leave", from: bob.participant_id, to: "all", data: { participant_id: bob.participant_id } });
     await aliceSocket.nothing(100);
     await aliceSocket.close();
   });

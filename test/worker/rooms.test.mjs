@@ -11,8 +11,6 @@ import { Client, refusedUpgrade, startWorker } from "./server.mjs";
 /** @typedef {import("../../types/rooms.js").ClientMessage} Out */
 /** @typedef {import("../../types/rooms.js").ServerMessage} In */
 /** @typedef {import("../../types/rooms.js").CloudflareSession} CloudflareSession */
-/** @typedef {import("../../types/rooms.js").Join} Join */
-/** @typedef {import("../../types/rooms.js").Leave} Leave */
 const openClient = /** @type {typeof Client.open<Out, In>} */ (Client.open);
 
 const SECRET = "rooms-test-secret";
@@ -183,7 +181,7 @@ describe("room tokens, cross-checked with jose", () => {
     const token = await signWithJose({ room_id: roomId, participant_id: "p-jose", participant_name: "Jose" });
     const first = await connect(token);
     const second = await connect(await signWithJose({ room_id: roomId, participant_id: "p-other", participant_name: "Other" }));
-    assert.deepEqual(/** @type {Join} */ (await first.next()), { type: "join", from: "p-other", to: "all", data: { participant_id: "p-other", participant_name: "Other" } });
+    assert.deepEqual(await first.next(), { type: "join", from: "p-other", to: "all", data: { participant_id: "p-other", participant_name: "Other" } });
     await Promise.all([first.close(), second.close()]);
   });
 
@@ -234,7 +232,7 @@ describe("room Durable Object", () => {
 
     const bob = await connect(b.token);
     assert.deepEqual(await bob.next(), aliceSession);
-    assert.deepEqual(/** @type {Join} */ (await alice.next()), { type: "join", from: b.participant_id, to: "all", data: { participant_id: b.participant_id, participant_name: "Bob" } });
+    assert.deepEqual(await alice.next(), { type: "join", from: b.participant_id, to: "all", data: { participant_id: b.participant_id, participant_name: "Bob" } });
 
     // cloudflare-session is forwarded byte for byte.
     const raw = `{"type":"cloudflare-session", "roomId":"${roomId}","participantId":"${b.participant_id}","participantName":"Bob","sessionId":"sess-bob","tracks":[]}`;
@@ -258,7 +256,7 @@ describe("room Durable Object", () => {
     await carol.nothing(100);
 
     await bob.close();
-    for (const peer of [alice, carol]) assert.deepEqual(/** @type {Leave} */ (await peer.next()), { type: "leave", from: b.participant_id, to: "all", data: { participant_id: b.participant_id } });
+    for (const peer of [alice, carol]) assert.deepEqual(await peer.next(), { type: "leave", from: b.participant_id, to: "all", data: { participant_id: b.participant_id } });
     await Promise.all([alice.close(), carol.close()]);
   });
 
