@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Everything `npm test` runs, in order: doctest (plain, then ASan+UBSan), the
 # fuzz targets for a short fixed time, the
-# production WebAssembly build and its bundle, then the Worker integration
+# production WebAssembly build and its bundle, the type check of the suites'
+# messages against types/*.d.ts, then the Worker integration
 # suites in workerd against the test build (the same plus a frame that traps).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +23,9 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-20} bash scripts/fuzz.sh
 echo "== WebAssembly build and the deploy bundle"
 bash scripts/build-wasm.sh
 node --test test/worker/bundle.test.mjs
+
+echo "== typed messages: the integration suites' frames against types/*.d.ts"
+node_modules/.bin/tsc -p types/tsconfig.json
 
 echo "== Worker integration tests (workerd via wrangler dev)"
 bash scripts/build-wasm.sh --test-hooks

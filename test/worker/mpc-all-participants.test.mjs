@@ -1,15 +1,21 @@
+// @ts-check
 // MPC_SESSION_END = "all-participants": the original's rule, a session ends
 // when its last active participant disconnects, not when its creator does.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { Client, startWorker } from "./server.mjs";
 
+// Frames sent and expected here are type-checked against types/mpc.d.ts (tsc -p types).
+/** @typedef {import("../../types/mpc.js").ClientMessage} Out */
+/** @typedef {import("../../types/mpc.js").ServerMessage} In */
+const openClient = /** @type {typeof Client.open<Out, In>} */ (Client.open);
+
 let worker;
 before(async () => (worker = await startWorker({ vars: { MPC_SESSION_END: "all-participants" } })));
 after(() => worker.stop());
 
 async function device(url, id) {
-  const client = await Client.open(url);
+  const client = await openClient(url);
   client.send({ type: "register", device_id: id });
   assert.equal((await client.next()).type, "devices");
   return client;

@@ -1,3 +1,4 @@
+// @ts-check
 // Sessions outlive the server: stop the Worker, start it again on the same
 // persisted state, and a device that re-registers gets its sessions back.
 import assert from "node:assert/strict";
@@ -7,8 +8,14 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { Client, startWorker } from "./server.mjs";
 
+// Frames sent and expected here are type-checked against types/mpc.d.ts (tsc -p types).
+/** @typedef {import("../../types/mpc.js").ClientMessage} Out */
+/** @typedef {import("../../types/mpc.js").ServerMessage} In */
+/** @typedef {import("../../types/mpc.js").ParticipantUpdateRelay} ParticipantUpdateRelay */
+const openClient = /** @type {typeof Client.open<Out, In>} */ (Client.open);
+
 async function device(url, id) {
-  const client = await Client.open(url);
+  const client = await openClient(url);
   client.send({ type: "register", device_id: id });
   assert.equal((await client.next()).type, "devices");
   return client;
@@ -36,14 +43,14 @@ test("mpc: after a restart with persisted state, re-registered devices get their
   assert.equal((await b.next()).type, "session_available");
   b.send({ type: "session_status_update", session_info: { session_id: "wallet-2of3", participant_joined: "mpc-2" } });
   const joined = { ...session, participants: ["mpc-1", "mpc-2"] };
-  assert.deepEqual((await a.next()).data.session_info, joined);
+  assert.deepEqual(/** @type {ParticipantUpdateRelay} */ (await a.next()).data.session_info, joined);
   await b.next();
   await first.stop();
 
   const second = await startWorker({ persistTo });
   try {
     url = `${second.ws}/mpc/restart`;
-    const b2 = await Client.open(url);
+    const b2 = await openClient(url);
     b2.send({ type: "register", device_id: "mpc-2" });
     // The devices that vanished with the old server are not listed.
     assert.deepEqual(await b2.next(), { type: "devices", devices: ["mpc-2"] });

@@ -1,9 +1,18 @@
+// @ts-check
 // MPC wallet device signaling through the real Worker, with the frames the
 // original's Rust clients (serde, tag = "type", snake_case) send and expect.
 // Each test runs in its own shard (/mpc/<shard>) so broadcasts do not cross.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { Client, refusedUpgrade, startWorker } from "./server.mjs";
+
+// Frames sent and expected here are type-checked against types/mpc.d.ts (tsc -p types).
+/** @typedef {import("../../types/mpc.js").ClientMessage} Out */
+/** @typedef {import("../../types/mpc.js").ServerMessage} In */
+/** @typedef {import("../../types/mpc.js").Devices} Devices */
+/** @typedef {import("../../types/mpc.js").SessionAvailable} SessionAvailable */
+/** @typedef {import("./server.mjs").Client<Out, In>} MpcClient */
+const openClient = /** @type {typeof Client.open<Out, In>} */ (Client.open);
 
 let worker;
 before(async () => (worker = await startWorker()));
@@ -14,11 +23,11 @@ const shardUrl = (shard) => `${worker.ws}/mpc/${shard}`;
 
 // A socket that registered `id`, with the `devices` frame of its own arrival consumed.
 async function device(url, id) {
-  const client = await Client.open(url);
+  const client = await openClient(url);
   client.send({ type: "register", device_id: id });
   const first = await client.next();
   assert.equal(first.type, "devices");
-  assert.ok(first.devices.includes(id));
+  assert.ok(/** @type {Devices} */ (first).devices.includes(id));
   return client;
 }
 
@@ -35,13 +44,13 @@ const dkg = (sessionId, proposer, participants = [proposer]) => ({
 
 // What a client asking for the shard's sessions sees: one session_available per stored session.
 async function activeSessions(url) {
-  const probe = await Client.open(url);
+  const probe = await openClient(url);
   probe.send({ type: "request_active_sessions" });
   probe.send({ type: "list_devices" });
   const seen = [];
   for (let frame = await probe.next(); frame.type !== "devices"; frame = await probe.next()) {
     assert.equal(frame.type, "session_available");
-    seen.push(frame.session_info.session_id);
+    seen.push(/** @type {SessionAvailable} */ (frame).session_info.session_id);
   }
   await probe.close();
   return seen.sort();
@@ -54,7 +63,7 @@ describe("mpc: registry and relay", () => {
     const b = await device(url, "mpc-2");
     assert.deepEqual(await a.next(), { type: "devices", devices: ["mpc-1", "mpc-2"] });
     await b.nothing(100);
-    const stranger = await Client.open(url);
+    const stranger = await openClient(url);
     stranger.send({ type: "list_devices" });
     assert.deepEqual(await stranger.next(), { type: "devices", devices: ["mpc-1", "mpc-2"] });
     await a.close();
@@ -72,7 +81,7 @@ describe("mpc: registry and relay", () => {
     a.send({ type: "relay", to: "mpc-2", data: signal });
     assert.deepEqual(await b.next(), { type: "relay", from: "mpc-1", data: signal });
     await a.nothing(100);
-    const stranger = await Client.open(url);
+    const stranger = await openClient(url);
     stranger.send({ type: "relay", to: "mpc-1", data: [1, "two"] });
     assert.deepEqual(await a.next(), { type: "relay", from: "", data: [1, "two"] });
     a.send({ type: "relay", to: "mpc-9", data: {} });
@@ -109,7 +118,7 @@ describe("mpc: sessions", () => {
     a.send({ type: "announce_session", session_info: info });
     assert.deepEqual(await b.next(), { type: "session_available", session_info: info });
     await a.nothing(100);
-    const stranger = await Client.open(url);
+    const stranger = await openClient(url);
     stranger.send({ type: "announce_session", session_info: dkg("s2", "x") });
     stranger.send({ type: "query_my_active_sessions" });
     await stranger.nothing();
@@ -159,11 +168,12 @@ describe("mpc: sessions", () => {
     a.send({ type: "announce_session", session_info: dkg("s1", "mpc-1") });
     await b.next(), await c.next();
     b.send({ type: "session_status_update", session_info: { session_id: "s1", participant_joined: "mpc-2" } });
+    /** @type {In} */
     const update = { type: "relay", from: "server", data: { type: "participant_update", session_id: "s1", session_info: dkg("s1", "mpc-1", ["mpc-1", "mpc-2"]) } };
     assert.deepEqual(await a.next(), update);
     assert.deepEqual(await b.next(), update);
     await c.nothing(100);
-    b.send({ type: "session_status_update", session_info: { participant_joined: "mpc-2" } });
+    b.send(JSON.stringify({ type: "session_status_update", session_info: { participant_joined: "mpc-2" } }));
     assert.deepEqual(await b.next(), { type: "error", error: "SessionStatusUpdate missing session_id" });
     b.send({ type: "session_status_update", session_info: { session_id: "nope", participant_joined: "mpc-2" } });
     assert.deepEqual(await b.next(), { type: "error", error: "unknown session: nope" });
@@ -182,6 +192,7 @@ describe("mpc: sessions", () => {
     b.send({ type: "session_status_update", session_info: { session_id: "s1", participant_joined: "mpc-2" } });
     await a.next(), await b.next();
     await a.close();
+    /** @type {In} */
     const removed = { type: "session_removed", session_id: "s1", reason: "Session creator disconnected" };
     for (const client of [b, c]) {
       assert.deepEqual(await client.next(), removed);
@@ -214,7 +225,7 @@ describe("mpc: bad input", () => {
     test(`${name}: error "invalid message", nothing changes, the socket stays`, async () => {
       const url = shardUrl(unique("bad"));
       const a = await device(url, "mpc-1");
-      a.send(frame);
+      a.send(typeof frame === "string" ? frame : JSON.stringify(frame));  // garbage goes out raw
       assert.deepEqual(await a.next(), { type: "error", error: "invalid message" });
       a.send({ type: "list_devices" });
       assert.deepEqual(await a.next(), { type: "devices", devices: ["mpc-1"] });
@@ -226,6 +237,7 @@ describe("mpc: bad input", () => {
   test("ids and session_info past their limits, reserved names: the documented errors, nothing stored", async () => {
     const url = shardUrl(unique("limits"));
     const a = await device(url, "mpc-1");
+    /** @type {Array<[unknown, string]>} */
     const cases = [
       [{ type: "register", device_id: "" }, "invalid device_id"],
       [{ type: "register", device_id: "server" }, "invalid device_id"],
@@ -240,7 +252,7 @@ describe("mpc: bad input", () => {
       [{ type: "session_status_update", session_info: { session_id: "s1", participant_joined: "" } }, "unknown session: s1"],
     ];
     for (const [frame, error] of cases) {
-      a.send(frame);
+      a.send(JSON.stringify(frame));
       assert.deepEqual(await a.next(), { type: "error", error }, JSON.stringify(frame).slice(0, 80));
     }
     assert.deepEqual(await activeSessions(url), []);
@@ -260,7 +272,7 @@ describe("mpc: bad input", () => {
     assert.deepEqual(await b.next(), { type: "relay", from: "mpc-1", data: update });
     b.send({ type: "query_my_active_sessions" });
     assert.deepEqual(await b.next(), { type: "sessions_for_device", sessions: [] });
-    const probe = await Client.open(url);
+    const probe = await openClient(url);
     probe.send({ type: "request_active_sessions" });
     assert.deepEqual(await probe.next(), { type: "session_available", session_info: info });
     await probe.nothing(100);
@@ -296,7 +308,7 @@ describe("mpc: bad input", () => {
     const url = shardUrl(unique("unreg"));
     const a = await device(url, "mpc-1");
     a.send({ type: "announce_session", session_info: dkg("s1", "mpc-1") });
-    const stranger = await Client.open(url);
+    const stranger = await openClient(url);
     stranger.send({ type: "announce_session", session_info: dkg("s9", "nobody") });
     stranger.send({ type: "query_my_active_sessions" });
     stranger.send({ type: "request_active_sessions" });
@@ -322,7 +334,7 @@ describe("mpc: routes", () => {
     assert.deepEqual([refused.status, refused.body], [400, { error: "invalid shard name" }]);
     const shard = unique("iso");
     const here = await device(shardUrl(shard), "mpc-1");
-    const global = await Client.open(`${worker.ws}/mpc`);
+    const global = await openClient(`${worker.ws}/mpc`);
     global.send({ type: "relay", to: "mpc-1", data: 1 });
     assert.deepEqual(await global.next(), { type: "error", error: "unknown device: mpc-1" });
     await here.nothing(50);
@@ -352,13 +364,16 @@ test("mpc: end-to-end DKG coordination, a stateless rejoin, and the creator leav
   assert.deepEqual(await c.next(), { type: "session_available", session_info: session });
 
   // Discovery, as the TUI's discovery screen does it.
-  for (const [seeker, others] of [[b, [a, c]], [c, [a, b]]]) {
+  /** @type {Array<[MpcClient, MpcClient[]]>} */
+  const seekers = [[b, [a, c]], [c, [a, b]]];
+  for (const [seeker, others] of seekers) {
     seeker.send({ type: "request_active_sessions" });
     let found;
     for (let frame = await seeker.next(); ; frame = await seeker.next()) {
       assert.equal(frame.type, "session_available");
-      if (frame.session_info.session_id === sid) {
-        found = frame.session_info;
+      const { session_info } = /** @type {SessionAvailable} */ (frame);
+      if (session_info.session_id === sid) {
+        found = session_info;
         break;
       }
     }
@@ -379,6 +394,7 @@ test("mpc: end-to-end DKG coordination, a stateless rejoin, and the creator leav
   }
 
   // The mesh: offers, answers and candidates relayed pairwise.
+  /** @type {Array<[MpcClient, string, MpcClient, string]>} */
   const pairs = [[a, p1, b, p2], [a, p1, c, p3], [b, p2, c, p3]];
   for (const [from, fromId, to, toId] of pairs) {
     const offer = { websocket_msg_type: "WebRTCSignal", Offer: { sdp: `v=0 offer ${fromId}` } };

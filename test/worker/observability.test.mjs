@@ -1,8 +1,14 @@
+// @ts-check
 // What an operator sees: structured event logs in the Worker's output (what
 // `wrangler tail` shows) and live per-object stats behind ADMIN_TOKEN.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { Client, startWorker } from "./server.mjs";
+
+// Frames sent and expected here are type-checked against types/signal.d.ts (tsc -p types).
+/** @typedef {import("../../types/signal.js").ClientMessage} Out */
+/** @typedef {import("../../types/signal.js").ServerMessage} In */
+const openClient = /** @type {typeof Client.open<Out, In>} */ (Client.open);
 
 let worker;
 before(async () => (worker = await startWorker({ vars: { ADMIN_TOKEN: "admin-secret", SIGNAL_MAX_INVALID_MESSAGES: "1" } })));
@@ -26,8 +32,8 @@ function events(instance) {
 }
 
 test("stats: counts only, the limits in force, and only with ADMIN_TOKEN", async () => {
-  const a = await Client.open(`${worker.ws}/signal/observed`);
-  const b = await Client.open(`${worker.ws}/signal/observed`);
+  const a = await openClient(`${worker.ws}/signal/observed`);
+  const b = await openClient(`${worker.ws}/signal/observed`);
   a.send({ type: "subscribe", topics: ["private-topic-name"] });
   b.send({ type: "subscribe", topics: ["private-topic-name"] });
   await Promise.all([settled(a), settled(b)]);
@@ -50,7 +56,7 @@ test("stats: counts only, the limits in force, and only with ADMIN_TOKEN", async
 });
 
 test("event log: opens, refusals and closes of one object, without payloads", async () => {
-  const client = await Client.open(`${worker.ws}/signal/logged`);
+  const client = await openClient(`${worker.ws}/signal/logged`);
   client.send({ type: "subscribe", topics: ["private-topic-name"] });
   client.send("junk");
   client.send("junk");

@@ -1,3 +1,4 @@
+// @ts-check
 // The seed document's own desktop and mobile simulations (PHASE4_COMPLETE.md,
 // "Test WebSocket Connection"), replayed against the real Worker, then what the
 // real clients do next: acks and console logs back, a mobile reconnect.
@@ -5,6 +6,10 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import WebSocket from "ws";
 import { startWorker } from "./server.mjs";
+
+// Frames sent and expected here are type-checked against types/relay.d.ts (tsc -p types).
+/** @typedef {import("../../types/relay.js").ClientMessage} Out */
+/** @typedef {import("../../types/relay.js").ServerMessage} In */
 
 let worker;
 before(async () => (worker = await startWorker()));
@@ -21,6 +26,11 @@ function simulate(path) {
   };
   const opened = new Promise((resolve) => (ws.onopen = resolve));
   // The next message of `type`, skipping none: every message is checked in order.
+  /**
+   * @template {string} T
+   * @param {T} type
+   * @returns {Promise<Extract<In, { type: T }>>}
+   */
   const received = async (type) => {
     const deadline = Date.now() + 5000;
     while (log.length === 0) {
@@ -34,7 +44,7 @@ function simulate(path) {
     assert.equal(message.type, type, JSON.stringify(message));
     return message;
   };
-  return { ws, log, opened, received, send: (message) => ws.send(JSON.stringify(message)) };
+  return { ws, log, opened, received, send: (/** @type {Out} */ message) => ws.send(JSON.stringify(message)) };
 }
 
 test("seed simulation: bundle_update desktop → mobile, bundle_ack and console_log back, a mobile reconnect", async () => {
@@ -56,7 +66,9 @@ test("seed simulation: bundle_update desktop → mobile, bundle_ack and console_
   assert.equal(bundle.payload.code, 'console.log("Hello")');
 
   // The mobile client's answers (mobile/src/services/relay.ts).
+  /** @type {import("../../types/relay.js").BundleAck} */
   const ack = { type: "bundle_ack", success: true, timestamp: Date.now() };
+  /** @type {import("../../types/relay.js").ConsoleLog} */
   const log = { type: "console_log", level: "log", args: ["Hello"], timestamp: Date.now() };
   mobile.send(ack);
   mobile.send(log);
@@ -77,9 +89,11 @@ test("seed simulation: bundle_update desktop → mobile, bundle_ack and console_
   await again.received("connected");
 
   // The desktop client's send(type, payload) wraps as {type, payload, timestamp}.
+  /** @type {import("../../types/relay.js").BundleUpdate} */
   const update = { type: "bundle_update", payload: { code: "render(<App />)", sourceMap: '{"version":3}' }, timestamp: Date.now() };
   desktop.send(update);
   assert.deepEqual(await again.received("bundle_update"), update);
+  /** @type {import("../../types/relay.js").BundleAck} */
   const failed = { type: "bundle_ack", success: false, error: "SyntaxError: Unexpected token", timestamp: Date.now() };
   again.send(failed);
   assert.deepEqual(await desktop.received("bundle_ack"), failed);

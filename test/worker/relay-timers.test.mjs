@@ -1,3 +1,4 @@
+// @ts-check
 // The relay's two timers through the real Worker and real alarms, shortened
 // with [vars]: idle 2.5 s (instead of 30 min), vacant 2 s (instead of 5 min).
 // A kept session keeps its idle clock (a reconnect is not a message), a
@@ -5,6 +6,11 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { Client, startWorker } from "./server.mjs";
+
+// Frames sent and expected here are type-checked against types/relay.d.ts (tsc -p types).
+/** @typedef {import("../../types/relay.js").ClientMessage} Out */
+/** @typedef {import("../../types/relay.js").ServerMessage} In */
+const openClient = /** @type {typeof Client.open<Out, In>} */ (Client.open);
 
 const IDLE = 2500;
 const VACANT = 2000;
@@ -17,7 +23,7 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const sessionId = () => "t" + Math.random().toString(36).substring(2, 15);
 
 async function join(side, id) {
-  const client = await Client.open(`${worker.ws}/${side}/${id}`);
+  const client = await openClient(`${worker.ws}/${side}/${id}`);
   while ((await client.next()).type !== "connected");
   return client;
 }
@@ -75,7 +81,7 @@ describe("relay timers", { concurrency: true }, () => {
     await Promise.all([desktop.close(), mobile.close()]);
     await sleep(t0 + VACANT - 500 - Date.now());
     const desktop2 = await join("desktop", id);
-    const mobile2 = await Client.open(`${worker.ws}/mobile/${id}`);
+    const mobile2 = await openClient(`${worker.ws}/mobile/${id}`);
     assert.equal((await desktop2.next()).type, "mobile_connected");
     assert.deepEqual((await mobile2.next()).type, "desktop_connected");
     assert.deepEqual((await mobile2.next()).type, "connected");

@@ -1,8 +1,15 @@
+// @ts-check
 // The pairing relay through the real Worker: what Apptuner's desktop (Tauri)
 // and mobile (React Native) clients send and expect, and bad input.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { Client, refusedUpgrade, startWorker } from "./server.mjs";
+
+// Frames sent and expected here are type-checked against types/relay.d.ts (tsc -p types).
+/** @typedef {import("../../types/relay.js").ClientMessage} Out */
+/** @typedef {import("../../types/relay.js").ServerMessage} In */
+/** @typedef {import("../../types/relay.js").BundleUpdate} BundleUpdate */
+const openClient = /** @type {typeof Client.open<Out, In>} */ (Client.open);
 
 let worker;
 before(async () => (worker = await startWorker()));
@@ -10,24 +17,24 @@ after(() => worker.stop());
 
 // Like the desktop client's ids: lowercase alphanumerics.
 const sessionId = () => Math.random().toString(36).substring(2, 15) + Math.random().toString(36).substring(2, 15);
-const open = (side, id) => Client.open(`${worker.ws}/${side}/${id}`);
+const open = (side, id) => openClient(`${worker.ws}/${side}/${id}`);
 
 // A frame of `type` stamped with the relay's clock.
 async function expectEvent(client, type) {
-  const frame = await client.next();
+  const frame = /** @type {import("../../types/relay.js").PeerConnected | import("../../types/relay.js").PeerDisconnected} */ (await client.next());
   assert.deepEqual(Object.keys(frame), ["type", "timestamp"]);
   assert.equal(frame.type, type);
   assert.ok(Math.abs(frame.timestamp - Date.now()) < 60_000);
 }
 
 async function expectError(client, error) {
-  const frame = await client.next();
+  const frame = /** @type {import("../../types/relay.js").ErrorMessage} */ (await client.next());
   assert.deepEqual({ ...frame, timestamp: 0 }, { type: "error", error, timestamp: 0 });
   assert.equal(typeof frame.timestamp, "number");
 }
 
 async function expectWelcome(client, clientType, id) {
-  const frame = await client.next();
+  const frame = /** @type {import("../../types/relay.js").Connected} */ (await client.next());
   assert.deepEqual({ ...frame, timestamp: 0 }, { type: "connected", clientType, sessionId: id, timestamp: 0 });
   assert.ok(Math.abs(frame.timestamp - Date.now()) < 60_000);
 }
@@ -96,7 +103,8 @@ describe("relay: sessions", () => {
     mobile.frames.length = 0;
     for (const frame of [[1, "two"], "text", 42, null, { no: "type" }, { type: "console_log", level: "warn", args: ["é", { a: [1] }], timestamp: 2 }]) {
       mobile.send(JSON.stringify(frame));
-      assert.deepEqual(await desktop.next(), frame);
+      // Any JSON value, not only the typed messages with a `type`.
+      assert.deepEqual(/** @type {unknown} */ (await desktop.next()), frame);
     }
     await Promise.all([desktop.nothing(), mobile.nothing(), other.desktop.nothing(0), other.mobile.nothing(0)]);
     await Promise.all([desktop.close(), mobile.close(), other.desktop.close(), other.mobile.close()]);
@@ -201,7 +209,7 @@ describe("relay: bad input and limits", () => {
     const head = '{"type":"bundle_update","payload":{"code":"';
     const frame = (bytes) => head + "x".repeat(bytes - head.length - 3) + '"}}';
     desktop.send(frame(10485760));
-    assert.equal((await mobile.next(20_000)).payload.code.length, 10485760 - head.length - 3);
+    assert.equal(/** @type {BundleUpdate} */ (await mobile.next(20_000)).payload.code.length, 10485760 - head.length - 3);
     desktop.send(frame(10485761));
     await expectError(desktop, "Message too large (10485761 bytes, max 10485760)");
     await mobile.nothing();

@@ -1,3 +1,4 @@
+// @ts-check
 // The Cloudflare Calls proxy against a local fake Calls API that checks every
 // request the proxy sends, and the podcast recorder's whole flow (§5.4)
 // through the real Worker: rooms API, Calls proxy and the room's socket.
@@ -6,6 +7,11 @@ import { once } from "node:events";
 import { createServer } from "node:http";
 import { after, before, describe, test } from "node:test";
 import { Client, startWorker } from "./server.mjs";
+
+// Frames sent and expected here are type-checked against types/rooms.d.ts (tsc -p types).
+/** @typedef {import("../../types/rooms.js").ClientMessage} Out */
+/** @typedef {import("../../types/rooms.js").ServerMessage} In */
+const openClient = /** @type {typeof Client.open<Out, In>} */ (Client.open);
 
 const APP_ID = "app-under-test";
 const APP_SECRET = "calls-app-secret";
@@ -157,6 +163,7 @@ describe("the podcast recorder's flow, end to end", () => {
     return { ...joined.body, name, sessionId, tracks: tracks.map((t, i) => ({ trackName: t.trackName, kind: i === 0 ? "audio" : "video" })) };
   }
 
+  /** @returns {import("../../types/rooms.js").CloudflareSession} */
   const announce = (roomId, p) => ({ type: "cloudflare-session", roomId, participantId: p.participant_id, participantName: p.name, sessionId: p.sessionId, tracks: p.tracks });
 
   // On a cloudflare-session: pull the peer's tracks, answer the SFU's offer.
@@ -179,13 +186,13 @@ describe("the podcast recorder's flow, end to end", () => {
     const bob = await participant(roomId, "Bob");
     assert.notEqual(alice.sessionId, bob.sessionId);
 
-    const aliceSocket = await Client.open(`${worker.ws}/ws?token=${alice.token}`);
+    const aliceSocket = await openClient(`${worker.ws}/ws?token=${alice.token}`);
     aliceSocket.send(announce(roomId, alice));
     // Alice is announced before Bob connects: Bob learns of her on connect.
     aliceSocket.send({ type: "offer", to: "nobody" });
     assert.equal((await aliceSocket.next()).type, "error");
 
-    const bobSocket = await Client.open(`${worker.ws}/ws?token=${bob.token}`);
+    const bobSocket = await openClient(`${worker.ws}/ws?token=${bob.token}`);
     assert.deepEqual(await bobSocket.next(), announce(roomId, alice));
     assert.deepEqual(await aliceSocket.next(), { type: "join", from: bob.participant_id, to: "all", data: { participant_id: bob.participant_id, participant_name: "Bob" } });
     bobSocket.send(announce(roomId, bob));

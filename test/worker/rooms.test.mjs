@@ -1,3 +1,4 @@
+// @ts-check
 // SFU rooms through the real Worker: the rooms API (Workers KV), room tokens
 // cross-checked with `jose` both ways, and the room Durable Object as the
 // podcast recorder's desktop client uses it.
@@ -5,6 +6,12 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { SignJWT, UnsecuredJWT, decodeProtectedHeader, jwtVerify } from "jose";
 import { Client, refusedUpgrade, startWorker } from "./server.mjs";
+
+// Frames sent and expected here are type-checked against types/rooms.d.ts (tsc -p types).
+/** @typedef {import("../../types/rooms.js").ClientMessage} Out */
+/** @typedef {import("../../types/rooms.js").ServerMessage} In */
+/** @typedef {import("../../types/rooms.js").CloudflareSession} CloudflareSession */
+const openClient = /** @type {typeof Client.open<Out, In>} */ (Client.open);
 
 const SECRET = "rooms-test-secret";
 const key = new TextEncoder().encode(SECRET);
@@ -17,19 +24,26 @@ async function api(method, path, body) {
   return { status: response.status, headers: response.headers, body: await response.json() };
 }
 
+/**
+ * @param {import("../../types/rooms.js").CreateRoomRequest} [fields]
+ * @returns {Promise<string>} the room id
+ */
 async function createRoom(fields = { name: "Episode 1" }) {
   const created = await api("POST", "/api/rooms", fields);
   assert.equal(created.status, 200);
-  return created.body.room_id;
+  return /** @type {import("../../types/rooms.js").CreateRoomResponse} */ (created.body).room_id;
 }
 
+/** @returns {Promise<import("../../types/rooms.js").JoinRoomResponse>} */
 async function join(roomId, name) {
-  const joined = await api("POST", `/api/rooms/${roomId}/join`, { participant_name: name });
+  /** @type {import("../../types/rooms.js").JoinRoomRequest} */
+  const request = { participant_name: name };
+  const joined = await api("POST", `/api/rooms/${roomId}/join`, request);
   assert.equal(joined.status, 200, JSON.stringify(joined.body));
   return joined.body;
 }
 
-const connect = (token) => Client.open(`${worker.ws}/ws?token=${token}`);
+const connect = (token) => openClient(`${worker.ws}/ws?token=${token}`);
 
 // A frame that must come back proves the ones sent before it were handled.
 async function settled(client) {
@@ -47,6 +61,10 @@ async function nextRaw(client, ms = 5000) {
   return client.frames.shift();
 }
 
+/**
+ * @param {Record<string, unknown>} claims
+ * @param {{ secret?: Uint8Array, exp?: string | number | null }} [options]
+ */
 const signWithJose = (claims, { secret = key, exp = "1h" } = {}) => {
   const jwt = new SignJWT(claims).setProtectedHeader({ alg: "HS256", typ: "JWT" }).setIssuedAt();
   if (exp !== null) jwt.setExpirationTime(exp);
@@ -207,6 +225,7 @@ describe("room Durable Object", () => {
     const roomId = await createRoom();
     const [a, b, c] = [await join(roomId, "Alice"), await join(roomId, "Bob"), await join(roomId, "Carol")];
     const alice = await connect(a.token);
+    /** @type {CloudflareSession} */
     const aliceSession = { type: "cloudflare-session", roomId, participantId: a.participant_id, participantName: "Alice", sessionId: "sess-alice", tracks: [{ trackName: "alice-audio", kind: "audio" }] };
     alice.send(aliceSession);
     await settled(alice);
@@ -226,7 +245,7 @@ describe("room Durable Object", () => {
 
     const carol = await connect(c.token);
     assert.deepEqual(await carol.next(), aliceSession);
-    assert.equal((await carol.next()).sessionId, "sess-bob");
+    assert.equal(/** @type {CloudflareSession} */ (await carol.next()).sessionId, "sess-bob");
     for (const peer of [alice, bob]) assert.equal((await peer.next()).type, "join");
 
     // Legacy peer-to-peer frames: to one participant, or to all others.
@@ -248,7 +267,7 @@ describe("room Durable Object", () => {
     const sender = await connect(b.token);
     await watcher.next();  // join
     for (const frame of ["not json", "[1]", '"text"', { type: 5 }, { type: "offer" }, { type: "cloudflare-session", sessionId: "s" }]) {
-      sender.send(frame);
+      sender.send(typeof frame === "string" ? frame : JSON.stringify(frame));  // garbage goes out raw
       assert.equal((await sender.next()).type, "error", JSON.stringify(frame));
     }
     await watcher.nothing(100);
@@ -283,7 +302,7 @@ describe("room Durable Object", () => {
     // As the real client does on open (workerd here finishes closing a socket
     // that never sent anything only after a delay).
     bob.send({ type: "cloudflare-session", sessionId: "sess-b", tracks: [] });
-    assert.equal((await alice.next()).sessionId, "sess-b");
+    assert.equal(/** @type {CloudflareSession} */ (await alice.next()).sessionId, "sess-b");
     const bobAgain = await connect(b.token);
     const old = await bob.closed;
     assert.equal(old.code, 1000);

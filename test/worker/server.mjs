@@ -58,7 +58,20 @@ export async function startWorker({ vars = {}, persistTo = mkdtempSync(join(tmpd
 }
 
 // A WebSocket client that queues what it receives, so tests can await frames in order.
+// Typed per protocol (types/*.d.ts): Out = the app's ClientMessage, In = its ServerMessage;
+// a suite opens `/** @type {typeof Client.open<Out, In>} */ (Client.open)`.
+/**
+ * @template [Out=any]
+ * @template [In=any]
+ */
 export class Client {
+  /**
+   * @template [Out=any]
+   * @template [In=any]
+   * @param {string} url
+   * @param {any} [options]
+   * @returns {Promise<Client<Out, In>>}
+   */
   static async open(url, options) {
     const client = new Client(new WebSocket(url, options));
     await new Promise((resolve, reject) => {
@@ -80,11 +93,14 @@ export class Client {
     });
   }
 
+  // Raw text or bytes go out as they are (bad-input tests send garbage that way).
+  /** @param {Out | string | Buffer} frame */
   send(frame) {
     this.ws.send(typeof frame === "string" || Buffer.isBuffer(frame) ? frame : JSON.stringify(frame));
   }
 
   // The next frame, parsed as JSON; fails after `ms`.
+  /** @returns {Promise<In>} */
   async next(ms = 5000) {
     const deadline = Date.now() + ms;
     while (this.frames.length === 0) {

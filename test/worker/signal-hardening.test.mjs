@@ -1,8 +1,14 @@
+// @ts-check
 // Opt-in hardening: §D.1's shared token and per-IP rate, and the Origin
 // allowlist; off by default (the other suites run without them), on here.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { Client, refusedUpgrade, startWorker } from "./server.mjs";
+
+// Frames sent and expected here are type-checked against types/signal.d.ts (tsc -p types).
+/** @typedef {import("../../types/signal.js").ClientMessage} Out */
+/** @typedef {import("../../types/signal.js").ServerMessage} In */
+const openClient = /** @type {typeof Client.open<Out, In>} */ (Client.open);
 
 let worker;
 before(async () => (worker = await startWorker({ vars: { SIGNAL_TOKEN: "s3cret-token", SIGNAL_IP_CONNECTS_PER_MINUTE: "2", ALLOWED_ORIGINS: "https://app.example" } })));
@@ -13,8 +19,8 @@ test("SIGNAL_TOKEN: no token or a wrong one gets 401; Bearer or ?token= gets in"
   const wrong = await refusedUpgrade(worker.ws, { headers: { Authorization: "Bearer nope" } });
   assert.deepEqual([wrong.status, wrong.body], [401, { error: "unauthorized" }]);
   assert.equal((await refusedUpgrade(`${worker.ws}/?token=nope`)).status, 401);
-  const bearer = await Client.open(`${worker.ws}/signal/auth`, { headers: { Authorization: "Bearer s3cret-token", "CF-Connecting-IP": "10.0.0.1" } });
-  const query = await Client.open(`${worker.ws}/signal/auth?token=s3cret-token`, { headers: { "CF-Connecting-IP": "10.0.0.2" } });
+  const bearer = await openClient(`${worker.ws}/signal/auth`, { headers: { Authorization: "Bearer s3cret-token", "CF-Connecting-IP": "10.0.0.1" } });
+  const query = await openClient(`${worker.ws}/signal/auth?token=s3cret-token`, { headers: { "CF-Connecting-IP": "10.0.0.2" } });
   query.send({ type: "ping" });
   assert.deepEqual(await query.next(), { type: "pong" });
   await Promise.all([bearer.close(), query.close()]);
@@ -22,17 +28,17 @@ test("SIGNAL_TOKEN: no token or a wrong one gets 401; Bearer or ?token= gets in"
 
 test("SIGNAL_IP_CONNECTS_PER_MINUTE: the third upgrade from one address in a minute gets 429", async () => {
   const from = (ip) => ({ headers: { Authorization: "Bearer s3cret-token", "CF-Connecting-IP": ip } });
-  const first = await Client.open(`${worker.ws}/signal/rate`, from("192.0.2.7"));
-  const second = await Client.open(`${worker.ws}/signal/rate`, from("192.0.2.7"));
+  const first = await openClient(`${worker.ws}/signal/rate`, from("192.0.2.7"));
+  const second = await openClient(`${worker.ws}/signal/rate`, from("192.0.2.7"));
   const third = await refusedUpgrade(`${worker.ws}/signal/rate`, from("192.0.2.7"));
   assert.deepEqual([third.status, third.body], [429, { error: "too many connections from this address" }]);
-  const elsewhere = await Client.open(`${worker.ws}/signal/rate`, from("192.0.2.8"));
+  const elsewhere = await openClient(`${worker.ws}/signal/rate`, from("192.0.2.8"));
   await Promise.all([first.close(), second.close(), elsewhere.close()]);
 });
 
 test("ALLOWED_ORIGINS: a listed Origin upgrades; another gets 403 JSON before any object; CORS follows the list", async () => {
   const auth = { Authorization: "Bearer s3cret-token" };
-  const listed = await Client.open(`${worker.ws}/signal/origins`, { headers: { ...auth, "CF-Connecting-IP": "10.1.0.1" }, origin: "https://app.example" });
+  const listed = await openClient(`${worker.ws}/signal/origins`, { headers: { ...auth, "CF-Connecting-IP": "10.1.0.1" }, origin: "https://app.example" });
   await listed.close();
   const refused = await refusedUpgrade(`${worker.ws}/signal/origins`, { headers: auth, origin: "https://evil.example" });
   assert.deepEqual([refused.status, refused.body], [403, { error: "origin not allowed" }]);

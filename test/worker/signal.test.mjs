@@ -1,8 +1,16 @@
+// @ts-check
 // y-webrtc signaling through the real Worker: what stock y-webrtc clients
 // (lib0's WebsocketClient, test-connection.js) send and expect.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { Client, refusedUpgrade, startWorker } from "./server.mjs";
+
+// Frames sent and expected here are type-checked against types/signal.d.ts (tsc -p types).
+/** @typedef {import("../../types/signal.js").ClientMessage} Out */
+/** @typedef {import("../../types/signal.js").ServerMessage} In */
+/** @typedef {import("../../types/signal.js").Publish} Publish */
+/** @typedef {import("../../types/signal.js").Published} Published */
+const openClient = /** @type {typeof Client.open<Out, In>} */ (Client.open);
 
 let worker;
 before(async () => (worker = await startWorker({ vars: { SIGNAL_MAX_INVALID_MESSAGES: "20" } })));
@@ -19,7 +27,7 @@ async function settled(client) {
 }
 
 async function subscribed(path, ...topics) {
-  const client = await Client.open(worker.ws + path);
+  const client = await openClient(worker.ws + path);
   client.send({ type: "subscribe", topics });
   await settled(client);
   return client;
@@ -40,11 +48,13 @@ describe("y-webrtc signaling", () => {
     const a = await subscribed("/", room);
     const b = await subscribed("/", room);
     const other = await subscribed("/", topic("other"));
+    /** @type {Publish} */
     const announce = { type: "publish", topic: room, data: { type: "announce", from: "peer-a" } };
     a.send(announce);
     for (const client of [a, b]) assert.deepEqual(await client.next(), { ...announce, clients: 2 });
     await other.nothing();
 
+    /** @type {Publish} */
     const signal = { type: "publish", topic: room, data: { type: "signal", from: "peer-b", to: "peer-a", token: "x", signal: { type: "offer", sdp: "v=0" } } };
     b.send(signal);
     assert.deepEqual(await a.next(), { ...signal, clients: 2 });
@@ -65,13 +75,13 @@ describe("y-webrtc signaling", () => {
     await a.close();
     await settled(b);
     b.send({ type: "publish", topic: room, data: 1 });
-    assert.equal((await b.next()).clients, 1);
+    assert.equal(/** @type {Published} */ (await b.next()).clients, 1);
     await b.close();
   });
 
   test("test-connection.js: subscribe then ping gets a JSON pong within 10 s", async () => {
     const started = Date.now();
-    const client = await Client.open(worker.ws);
+    const client = await openClient(worker.ws);
     client.send({ type: "subscribe", topics: [`test-room-${Date.now()}`] });
     client.send({ type: "ping" });
     assert.deepEqual(await client.next(10_000), { type: "pong" });
@@ -98,11 +108,11 @@ describe("signaling: bad input", () => {
     "invalid JSON": "{not json",
     "non-object JSON": "[1,2,3]",
     "a JSON string": '"publish"',
-    "unknown type": { type: "shout", topic: "x" },
-    "publish without topic": { type: "publish", data: 1 },
-    "publish with an empty topic": { type: "publish", topic: "", data: 1 },
-    "non-string topics": { type: "subscribe", topics: [1, null, { a: 1 }] },
-    "topics not an array": { type: "subscribe", topics: "abc" },
+    "unknown type": JSON.stringify({ type: "shout", topic: "x" }),
+    "publish without topic": JSON.stringify({ type: "publish", data: 1 }),
+    "publish with an empty topic": JSON.stringify({ type: "publish", topic: "", data: 1 }),
+    "non-string topics": JSON.stringify({ type: "subscribe", topics: [1, null, { a: 1 }] }),
+    "topics not an array": JSON.stringify({ type: "subscribe", topics: "abc" }),
     "binary garbage": Buffer.from([0xff, 0xfe, 0x00, 0x01]),
   };
   for (const [name, frame] of Object.entries(cases)) {
@@ -122,7 +132,7 @@ describe("signaling: bad input", () => {
 
   test("a valid message in a binary frame is read as UTF-8 JSON", async () => {
     const room = topic("bin");
-    const client = await Client.open(worker.ws);
+    const client = await openClient(worker.ws);
     client.send(Buffer.from(JSON.stringify({ type: "subscribe", topics: [room] })));
     client.send(Buffer.from(JSON.stringify({ type: "publish", topic: room, data: "b" })));
     assert.deepEqual(await client.next(), { type: "publish", topic: room, data: "b", clients: 1 });
@@ -141,14 +151,14 @@ describe("signaling: bad input", () => {
   });
 
   test("a flood of garbage past SIGNAL_MAX_INVALID_MESSAGES closes with 1008", async () => {
-    const client = await Client.open(worker.ws);
+    const client = await openClient(worker.ws);
     for (let i = 0; i < 21; i++) client.send("garbage");
     assert.deepEqual(await client.closed, { code: 1008, reason: "too many invalid messages" });
     await stillServes();
   });
 
   test("more than SIGNAL_MESSAGES_PER_SECOND frames in a burst closes with 1008", async () => {
-    const client = await Client.open(worker.ws);
+    const client = await openClient(worker.ws);
     for (let i = 0; i < 150; i++) client.send('{ "type": "ping" }');
     assert.deepEqual(await client.closed, { code: 1008, reason: "rate limit exceeded" });
     await stillServes();

@@ -1,9 +1,15 @@
+// @ts-check
 // A trap in the WebAssembly module (here forced by the test build's trap
 // frame) closes only the socket whose event trapped; the object rebuilds a
 // new core from attachments and storage and keeps serving everyone else.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { Client, startWorker } from "./server.mjs";
+
+// Frames sent and expected here are type-checked against types/signal.d.ts (tsc -p types).
+/** @typedef {import("../../types/signal.js").ClientMessage} Out */
+/** @typedef {import("../../types/signal.js").ServerMessage} In */
+const openClient = /** @type {typeof Client.open<Out, In>} */ (Client.open);
 
 let worker;
 before(async () => (worker = await startWorker()));
@@ -16,11 +22,11 @@ async function settled(client) {
 
 test("a trap closes its socket with 1011; the others keep their topics, spilled ones too", async () => {
   const url = `${worker.ws}/signal/trap`;
-  const victim = await Client.open(url);
-  const plain = await Client.open(url);
+  const victim = await openClient(url);
+  const plain = await openClient(url);
   // Enough long topic names to push this socket's attachment into storage.
   const topics = Array.from({ length: 60 }, (_, i) => `a-rather-long-topic-name-for-spilling-${i}`);
-  const spilled = await Client.open(url);
+  const spilled = await openClient(url);
   for (const client of [victim, plain]) client.send({ type: "subscribe", topics: ["room"] });
   spilled.send({ type: "subscribe", topics: ["room", ...topics] });
   await Promise.all([victim, plain, spilled].map(settled));
@@ -34,7 +40,7 @@ test("a trap closes its socket with 1011; the others keep their topics, spilled 
   }
   plain.send({ type: "publish", topic: topics[59], data: "spilled" });
   assert.deepEqual(await spilled.next(), { type: "publish", topic: topics[59], data: "spilled", clients: 1 });
-  const fresh = await Client.open(url);
+  const fresh = await openClient(url);
   await settled(fresh);
   await Promise.all([plain.close(), spilled.close(), fresh.close()]);
 });
