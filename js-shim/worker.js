@@ -23,3 +23,11 @@ export default {
 export class SignalingRoom extends SwitchboardObject {
   static app = "signal";
 }
+
+export class SwarmCoordinator extends SwitchboardObject {
+  static app = "swarm";
+}
+
+export class InviteRegistry extends SwitchboardObject {
+  static app = "swarm-invites";
+}

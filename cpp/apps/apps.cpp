@@ -1,6 +1,8 @@
 #include "apps/apps.h"
 
 #include "apps/signal/signaling_room.h"
+#include "apps/swarm/invite_registry.h"
+#include "apps/swarm/swarm_coordinator.h"
 
 namespace sb {
 namespace {
@@ -12,6 +14,9 @@ std::unique_ptr<App> make(Host& host, const Config& config) {
 
 const AppSpec kApps[] = {
     {"signal", "SignalingRoom", &signal::SignalingRoom::route, nullptr, &make<signal::SignalingRoom>, signal::kLimits},
+    // Before the SFU rooms app: a `/ws` with persistentId is the swarm's.
+    {"swarm", "SwarmCoordinator", &swarm::SwarmCoordinator::route, &swarm::SwarmCoordinator::resume_route, &make<swarm::SwarmCoordinator>, swarm::kLimits},
+    {"swarm-invites", "InviteRegistry", &swarm::InviteRegistry::route, nullptr, &make<swarm::InviteRegistry>, swarm::kRegistryLimits},
 };
 
 }  // namespace
