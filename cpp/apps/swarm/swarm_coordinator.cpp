@@ -333,6 +333,14 @@ void SwarmCoordinator::alarm() {
 }
 
 SwarmCoordinator::Rejection SwarmCoordinator::dispatch(ConnId conn, const std::string& device, std::string_view event, const Json* data) {
+  // Refusals that depend on the swarm's state; like schema errors, they change nothing.
+  if (event == "device:register" && !devices_.contains(device) && static_cast<std::int64_t>(devices_.size()) >= config_[kMaxDevices]) {
+    return "the swarm is full (" + std::to_string(config_[kMaxDevices]) + " devices)";
+  }
+  if (event == "cmd:toggle_device") {
+    std::string_view id = string_field(*data, "id").value_or("");
+    if (!devices_.contains(std::string(id))) return "unknown device " + std::string(clip(id, 64));
+  }
   alive(device);
   if (event == "device:register") return register_device(device, data);
   if (event == "heartbeat") return heartbeat(device, data);
@@ -360,9 +368,6 @@ void SwarmCoordinator::alive(const std::string& id) {
 
 SwarmCoordinator::Rejection SwarmCoordinator::register_device(const std::string& id, const Json* data) {
   auto existing = devices_.find(id);
-  if (existing == devices_.end() && static_cast<std::int64_t>(devices_.size()) >= config_[kMaxDevices]) {
-    return "the swarm is full (" + std::to_string(config_[kMaxDevices]) + " devices)";
-  }
   const Json& caps = *field(*data, "capabilities");
   Device device;
   device.id = id;
@@ -483,7 +488,7 @@ SwarmCoordinator::Rejection SwarmCoordinator::toggle_device(const Json* data) {
   std::string id(string_field(*data, "id").value_or(""));
   bool enabled = field(*data, "enabled")->get<bool>();
   auto device = devices_.find(id);
-  if (device == devices_.end()) return "unknown device " + std::string(clip(id, 64));
+  if (device == devices_.end()) return std::nullopt;
   device->second.status = enabled ? "ONLINE" : "DISABLED";
   save_device(id);
   log(enabled ? "SYS" : "WARN", "Node " + id.substr(0, 8) + " was " + (enabled ? "enabled" : "disabled") + " by Master", "ORCHESTRATOR");
