@@ -31,7 +31,7 @@ function keepAlive(member) {
   return () => clearInterval(timer);
 }
 
-test("a snapshot every tick; the alarm stops with the last socket and restarts with the next", async () => {
+test("a snapshot every tick; after everyone left, the next socket gets ticks again (the stop itself: doctest)", async () => {
   const id = newId();
   const first = await Member.join(worker, id);
   const started = Date.now();
