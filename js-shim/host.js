@@ -39,8 +39,15 @@ export class Host {
   close(conn, code, reason, len) {
     const ws = this.sockets.get(conn);
     this.sockets.delete(conn);
+    if (ws) Host.retire(ws, conn, code, this.#text(reason, len));
+  }
+
+  // Closes a socket the core is done with, marked so that a core rebuilt
+  // while it is still closing does not take it for a live one.
+  static retire(ws, conn, code, reason) {
     try {
-      ws?.close(code, this.#text(reason, len));
+      ws.serializeAttachment({ id: conn, state: "", closed: true });
+      ws.close(code, reason);
     } catch {
       // Already closed by the client.
     }

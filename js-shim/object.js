@@ -17,38 +17,29 @@ export class SwitchboardObject extends DurableObject {
 
   constructor(ctx, env) {
     super(ctx, env);
-    ctx.blockConcurrencyWhile(async () => {
-      const effects = async ({ request, context }) => this.#core.resume(context, await perform(env, request));
-      this.#core = await Core.load(this.constructor.app, env, new Host({ sockets: this.#sockets, storage: ctx.storage, effects }));
-      const auto = this.#core.autoResponse;
-      if (auto) ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(auto.request, auto.response));
-      // After hibernation: the sockets that stayed open, with their attachments.
-      for (const ws of ctx.getWebSockets()) {
-        const { id, state } = ws.deserializeAttachment() ?? {};
-        if (typeof id !== "number" || ws.readyState !== 1) continue;
-        this.#remember(ws, id);
-        this.#core.wake(id, state);
-      }
-      this.#core.woke();
-    });
+    ctx.blockConcurrencyWhile(() => this.#load());
   }
 
   async fetch(request) {
-    let answer = this.#core.fetch(await describe(request));
-    while (answer.effect) answer = this.#core.resume(answer.effect.context, await perform(this.env, answer.effect.request));
-    if (!answer.accept) return toResponse(answer);
-    const { 0: client, 1: server } = new WebSocketPair();
-    this.ctx.acceptWebSocket(server);
-    const id = this.#nextId;
-    server.serializeAttachment({ id, state: "" });
-    this.#remember(server, id);
-    this.#core.open(id);
-    return new Response(null, { status: 101, webSocket: client });
+    const description = await describe(request);
+    const failed = Response.json({ error: "internal error" }, { status: 500 });
+    return this.#guard(null, async () => {
+      let answer = this.#core.fetch(description);
+      while (answer.effect) answer = this.#core.resume(answer.effect.context, await perform(this.env, answer.effect.request));
+      if (!answer.accept) return toResponse(answer);
+      const { 0: client, 1: server } = new WebSocketPair();
+      this.ctx.acceptWebSocket(server);
+      const id = this.#nextId;
+      server.serializeAttachment({ id, state: "" });
+      this.#remember(server, id);
+      this.#core.open(id);
+      return new Response(null, { status: 101, webSocket: client });
+    }, failed);
   }
 
   webSocketMessage(ws, message) {
     const id = this.#idOf(ws);
-    if (id !== undefined) this.#core.message(id, message);
+    if (id !== undefined) return this.#guard(ws, () => this.#core.message(id, message));
   }
 
   webSocketClose(ws, code, reason) {
@@ -66,14 +57,62 @@ export class SwitchboardObject extends DurableObject {
   }
 
   alarm() {
-    this.#core.alarm();
+    return this.#guard(null, () => this.#core.alarm());
+  }
+
+  // A fresh core, rebuilt from the sockets (with their attachments) and
+  // storage: after hibernation, and after a trap.
+  async #load() {
+    const effects = ({ request, context }) =>
+      perform(this.env, request).then((answer) => this.#guard(null, () => this.#core.resume(context, answer)));
+    const host = new Host({ sockets: this.#sockets, storage: this.ctx.storage, effects });
+    this.#core = await Core.load(this.constructor.app, this.env, host, this.ctx.id.name ?? "");
+    const auto = this.#core.autoResponse;
+    if (auto) this.ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(auto.request, auto.response));
+    this.#sockets.clear();
+    // Every socket the object accepted, even one that closed while the object
+    // slept: the core must see that close, or its app state would outlive it.
+    const gone = [];
+    for (const ws of this.ctx.getWebSockets()) {
+      const { id, state, closed } = ws.deserializeAttachment() ?? {};
+      if (typeof id !== "number" || closed) continue;
+      this.#remember(ws, id);
+      this.#core.wake(id, state);
+      if (ws.readyState !== 1) gone.push(ws);
+    }
+    this.#core.woke();
+    for (const ws of gone) this.#closed(ws, 1006, "closed while the object slept");
+  }
+
+  // A trap (abort, out-of-bounds, unreachable) must not wedge the object: a
+  // new core is rebuilt for every socket, then the socket whose event trapped
+  // is closed with 1011 (its app sees the close); an HTTP request gets `failed`.
+  #guard(ws, event, failed = undefined) {
+    try {
+      const result = event();
+      return result instanceof Promise ? result.catch((error) => this.#recover(ws, error, failed)) : result;
+    } catch (error) {
+      return this.#recover(ws, error, failed);
+    }
+  }
+
+  async #recover(ws, error, failed) {
+    if (!(error instanceof WebAssembly.RuntimeError)) throw error;
+    console.log(JSON.stringify({ event: "trap", app: this.constructor.app, error: String(error.message) }));
+    await this.ctx.blockConcurrencyWhile(() => this.#load());
+    if (ws) {
+      const id = this.#idOf(ws);
+      this.#closed(ws, 1011, "internal error");
+      Host.retire(ws, id, 1011, "internal error");
+    }
+    return failed;
   }
 
   #closed(ws, code, reason) {
     const id = this.#idOf(ws);
     if (id === undefined) return;
     this.#sockets.delete(id);
-    this.#core.close(id, code, reason);
+    this.#guard(null, () => this.#core.close(id, code, reason));
   }
 
   #remember(ws, id) {

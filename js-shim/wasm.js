@@ -7,8 +7,8 @@ import wasm from "./core.wasm";
 const encoder = new TextEncoder();
 
 export class Core {
-  // `app` is an AppSpec name, or "" for the Worker's router.
-  static async load(app, env, host) {
+  // `app` is an AppSpec name, or "" for the Worker's router; `instance` the object's name.
+  static async load(app, env, host, instance = "") {
     const module = await createCore({
       host,
       instantiateWasm(imports, done) {
@@ -19,7 +19,7 @@ export class Core {
     host.bind(module);
     const core = new Core(module, host);
     const vars = Object.fromEntries(Object.entries(env).filter(([, value]) => typeof value === "string"));
-    const setup = core.#call(module._sb_init, JSON.stringify({ app, vars }));
+    const setup = core.#call(module._sb_init, JSON.stringify({ app, instance, vars }));
     if (setup.error) throw new Error(`switchboard core: ${setup.error} (${app})`);
     core.autoResponse = setup.autoResponse;
     return core;

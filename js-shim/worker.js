@@ -15,13 +15,18 @@ export default {
     let answer = core.route(await describe(request));
     while (answer.effect) answer = core.resume(answer.effect.context, await perform(env, answer.effect.request));
     if (!answer.forward) return toResponse(answer);
-    const namespace = env[answer.forward.binding];
-    return namespace.get(namespace.idFromName(answer.forward.instance)).fetch(request);
+    const { binding, instance } = answer.forward;
+    if (!instance) return env[binding].fetch(request);
+    return env[binding].get(env[binding].idFromName(instance)).fetch(request);
   },
 };
 
 export class SignalingRoom extends SwitchboardObject {
   static app = "signal";
+}
+
+export class Devices extends SwitchboardObject {
+  static app = "mpc";
 }
 
 export class SwarmCoordinator extends SwitchboardObject {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what the build needs when it is missing: Emscripten, nlohmann/json,
-# doctest, OpenSSL headers, CMake (Debian packages) and the npm packages (lockfile).
+# Installs what the build and tests need when it is missing: Emscripten,
+# nlohmann/json, doctest, OpenSSL headers, CMake, clang's fuzzer runtime,
+# valgrind, Chromium (Debian packages) and the npm packages (lockfile).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,9 @@ command -v clang++ >/dev/null || missing+=(clang)
 [ -f /usr/include/nlohmann/json.hpp ] || missing+=(nlohmann-json3-dev)
 [ -f /usr/include/doctest/doctest.h ] || missing+=(doctest-dev)
 [ -f /usr/include/openssl/hmac.h ] || missing+=(libssl-dev)
+ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 || missing+=(libclang-rt-14-dev)
+command -v valgrind >/dev/null || missing+=(valgrind)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   sudo=""

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Everything `npm test` runs, in order: doctest (plain, then ASan+UBSan), the
-# WebAssembly build, and the integration suites against the real Worker in workerd.
+# fuzz targets for a short fixed time, the
+# production WebAssembly build and its bundle, then the Worker integration
+# suites in workerd against the test build (the same plus a frame that traps).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,8 +16,17 @@ cmake -S . -B build/sanitize -DCMAKE_BUILD_TYPE=Debug -DSB_SANITIZE=ON -DCMAKE_C
 cmake --build build/sanitize -j2
 ctest --test-dir build/sanitize --output-on-failure
 
-echo "== WebAssembly build"
+echo "== fuzzing every app (20 s each, ASan + UBSan)"
+FUZZ_SECONDS=${FUZZ_SECONDS:-20} bash scripts/fuzz.sh
+
+echo "== WebAssembly build and the deploy bundle"
 bash scripts/build-wasm.sh
+node --test test/worker/bundle.test.mjs
 
 echo "== Worker integration tests (workerd via wrangler dev)"
-node --test --test-concurrency=2 test/worker/
+bash scripts/build-wasm.sh --test-hooks
+status=0
+node --test --test-concurrency=2 $(ls test/worker/*.test.mjs | grep -v bundle.test.mjs) || status=$?
+# Leave the production module in place for `wrangler dev` / `wrangler deploy`.
+bash scripts/build-wasm.sh >/dev/null
+exit $status

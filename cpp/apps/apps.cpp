@@ -1,5 +1,7 @@
 #include "apps/apps.h"
 
+#include "apps/demo/demo_page.h"
+#include "apps/mpc/device_registry.h"
 #include "apps/signal/signaling_room.h"
 #include "apps/swarm/invite_registry.h"
 #include "apps/swarm/swarm_coordinator.h"
@@ -12,8 +14,11 @@ std::unique_ptr<App> make(Host& host, const Config& config) {
   return std::make_unique<T>(host, config);
 }
 
+// The demo comes first: it claims a plain GET of /, which is signaling's otherwise.
 const AppSpec kApps[] = {
+    {"demo", "ASSETS", &demo::route, nullptr, nullptr, {}},
     {"signal", "SignalingRoom", &signal::SignalingRoom::route, nullptr, &make<signal::SignalingRoom>, signal::kLimits},
+    {"mpc", "Devices", &mpc::DeviceRegistry::route, nullptr, &make<mpc::DeviceRegistry>, mpc::kLimits},
     // Before the SFU rooms app: a `/ws` with persistentId is the swarm's.
     {"swarm", "SwarmCoordinator", &swarm::SwarmCoordinator::route, &swarm::SwarmCoordinator::resume_route, &make<swarm::SwarmCoordinator>, swarm::kLimits},
     {"swarm-invites", "InviteRegistry", &swarm::InviteRegistry::route, nullptr, &make<swarm::InviteRegistry>, swarm::kRegistryLimits},

@@ -16,23 +16,62 @@ std::string spill_key(ConnId conn) { return std::string(kSpillPrefix) + std::to_
 
 void App::open(ConnId conn, const Request& request) {
   open_.insert(conn);
+  event("open", {{"connections", open_.size()}});
   webSocketOpen(conn, request);
 }
 
 void App::message(ConnId conn, std::string_view data, bool binary) {
-  if (open_.contains(conn)) webSocketMessage(conn, data, binary);
+  if (!open_.contains(conn)) return;
+  ++frames_in_;
+  webSocketMessage(conn, data, binary);
 }
 
 void App::closed(ConnId conn, int code, std::string_view reason) {
   if (open_.erase(conn) == 0) return;
+  event("close", {{"code", code}, {"reason", reason}, {"connections", open_.size()}});
   webSocketClose(conn, code, reason);
   if (spilled_.erase(conn) != 0) host_.kv_delete(spill_key(conn));
 }
 
 void App::close(ConnId conn, int code, std::string_view reason) {
   if (!open_.contains(conn)) return;
+  if (code != 1000) refused(reason);
   host_.close(conn, code, reason);
   closed(conn, code, reason);
+}
+
+void App::send(std::span<const ConnId> to, std::string_view text) {
+  frames_out_ += static_cast<std::int64_t>(to.size());
+  host_.send(to, text);
+}
+
+void App::identify(std::string_view app, std::string_view instance) {
+  name_ = app;
+  instance_ = instance;
+}
+
+void App::event(std::string_view name, Json fields) {
+  Json line = {{"event", name}, {"app", name_}, {"instance", instance_}};
+  for (auto& [key, value] : fields.items()) line[key] = std::move(value);
+  host_.log(to_text(line));
+}
+
+void App::refused(std::string_view reason) {
+  ++errors_;
+  event("refused", {{"reason", reason}});
+}
+
+Json App::stats(std::span<const Limit> limits) const {
+  Json in_force = Json::object();
+  for (const Limit& limit : limits) in_force[std::string(limit.name)] = config_[limit];
+  Json report = {{"app", name_}, {"connections", open_.size()}};
+  Json own = counts();
+  for (auto& [key, value] : own.items()) report[key] = std::move(value);
+  report["messagesIn"] = frames_in_;
+  report["messagesOut"] = frames_out_;
+  report["errors"] = errors_;
+  report["limits"] = in_force;
+  return report;
 }
 
 void App::attach(ConnId conn, const Json& state) {
@@ -67,6 +106,7 @@ void App::woke() {
     for (char c : id) conn = conn * 10 + static_cast<ConnId>(c - '0');
     if (!spilled_.contains(conn)) host_.kv_delete(key);
   }
+  rebuilt();
 }
 
 }  // namespace sb

@@ -50,17 +50,40 @@ class App {
 
   bool isOpen(ConnId conn) const { return open_.contains(conn); }
 
+  // Who this object is, for its logs and stats: the app's name and the
+  // instance (shard, session, room…).
+  void identify(std::string_view app, std::string_view instance);
+  // GET /stats/<app>/<instance>: counts since the object woke and the limits in
+  // force; never an identifier.
+  Json stats(std::span<const Limit> limits) const;
+
  protected:
   virtual void webSocketOpen(ConnId conn, const Request& request) = 0;
   virtual void webSocketMessage(ConnId conn, std::string_view data, bool binary) = 0;
   virtual void webSocketClose(ConnId conn, int code, std::string_view reason) = 0;
   virtual void webSocketWake(ConnId conn, const Json& state) = 0;
+  // After a wake-up, once every surviving socket went through webSocketWake:
+  // the moment to reconcile stored state with the sockets that are left.
+  virtual void rebuilt() {}
+
+  // The app's own counts for stats, e.g. {"topics": 3}.
+  virtual Json counts() const { return Json::object(); }
+
+  // Frames out, counted for stats.
+  void send(std::span<const ConnId> to, std::string_view text);
+  void send(ConnId to, std::string_view text) { send(std::span<const ConnId>(&to, 1), text); }
+  // One structured log line (`wrangler tail` shows it): {"event", "app",
+  // "instance", …fields}. Never a payload, token or secret in `fields`.
+  void event(std::string_view name, Json fields = Json::object());
+  // Input the app turned down (an error frame or a policy close): counted and logged.
+  void refused(std::string_view reason);
 
   // Per-socket state that must survive hibernation.
   void attach(ConnId conn, const Json& state);
   // An Effect that does not hold up an HTTP answer (e.g. started by a message).
   void perform(const Effect& effect) { host_.perform(to_text(to_json(Outcome(effect))["effect"])); }
   // Close from the server side; the app sees its own webSocketClose at once.
+  // Any code but 1000 counts as refused input.
   void close(ConnId conn, int code, std::string_view reason);
 
   Host& host_;
@@ -69,6 +92,11 @@ class App {
  private:
   std::unordered_set<ConnId> open_;
   std::unordered_set<ConnId> spilled_;  // attachments too large for the platform, kept in storage
+  std::string name_;
+  std::string instance_;
+  std::int64_t frames_in_ = 0;
+  std::int64_t frames_out_ = 0;
+  std::int64_t errors_ = 0;
 };
 
 struct AppSpec {
@@ -78,6 +106,7 @@ struct AppSpec {
   std::optional<Outcome> (*route)(const Request& request, const Config& config);
   // Worker side: the answer to an Effect that route returned; null if it never does.
   Outcome (*resume)(const Json& context, const Json& answer, const Config& config);
+  // The Durable Object's core; null for an app that has none (the demo page).
   std::unique_ptr<App> (*make)(Host& host, const Config& config);
   std::span<const Limit> limits;
 };

@@ -35,7 +35,8 @@ struct Response {
 // The core accepts the WebSocket; the shim calls on_open right after.
 struct Accept {};
 
-// The Worker hands the request to `binding.idFromName(instance)`.
+// The Worker hands the request to `binding.idFromName(instance)`, or, with no
+// instance, to the binding itself (a Fetcher: the static assets).
 struct Forward {
   std::string binding;
   std::string instance;

@@ -1,4 +1,4 @@
-// Token bucket: `per_minute` events per minute on average, bursts up to the same number.
+// Token bucket: `capacity` events per `window_ms` on average, in bursts of up to `capacity`.
 #pragma once
 #include <algorithm>
 #include <cstdint>
@@ -7,25 +7,25 @@ namespace sb {
 
 class TokenBucket {
  public:
-  bool take(double now_ms, std::int64_t per_minute) {
-    const double capacity = static_cast<double>(per_minute);
-    if (!started_) {
-      tokens_ = capacity;
-      last_ms_ = now_ms;
-      started_ = true;
-    }
-    tokens_ = std::min(capacity, tokens_ + (now_ms - last_ms_) * capacity / 60000.0);
+  bool take(double now_ms, std::int64_t capacity, double window_ms) {
+    const double full = static_cast<double>(capacity);
+    tokens_ = started_ ? level(now_ms, full, window_ms) : full;
+    started_ = true;
     last_ms_ = now_ms;
     if (tokens_ < 1.0) return false;
     tokens_ -= 1.0;
     return true;
   }
-  // Full again: nothing to remember.
-  bool idle(double now_ms, std::int64_t per_minute) const {
-    return tokens_ + (now_ms - last_ms_) * static_cast<double>(per_minute) / 60000.0 >= static_cast<double>(per_minute);
+  // Full again: nothing worth remembering.
+  bool idle(double now_ms, std::int64_t capacity, double window_ms) const {
+    return level(now_ms, static_cast<double>(capacity), window_ms) >= static_cast<double>(capacity);
   }
 
  private:
+  double level(double now_ms, double full, double window_ms) const {
+    return std::min(full, tokens_ + (now_ms - last_ms_) * full / window_ms);
+  }
+
   bool started_ = false;
   double tokens_ = 0;
   double last_ms_ = 0;

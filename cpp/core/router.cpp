@@ -68,6 +68,22 @@ Response health(const Config& config, std::span<const AppSpec> apps, double now_
                               {"apps", names}});
 }
 
+// GET /stats/<app>/<instance>: the object's own counts (ADMIN_TOKEN, when set, as a Bearer token).
+Outcome stats(const Request& request, const Config& config, std::span<const AppSpec> apps) {
+  std::string_view rest = std::string_view(request.path).substr(std::string_view("/stats/").size());
+  std::size_t slash = rest.find('/');
+  std::string_view app = rest.substr(0, slash);
+  std::string_view instance = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
+  std::string_view token = config.text("ADMIN_TOKEN");
+  if (!token.empty() && !presents_secret(request, token)) return Response::error(401, "unauthorized");
+  for (const AppSpec& spec : apps) {
+    if (spec.name == app && spec.make != nullptr && enabled(spec, config) && is_instance_name(instance) && request.method == "GET") {
+      return Forward{std::string(spec.binding), std::string(instance)};
+    }
+  }
+  return Response::error(404, "not found");
+}
+
 }  // namespace
 
 bool enabled(const AppSpec& app, const Config& config) {
@@ -78,6 +94,7 @@ bool enabled(const AppSpec& app, const Config& config) {
 Outcome route(const Request& request, const Config& config, std::span<const AppSpec> apps, double now_ms) {
   if (request.method == "OPTIONS") return with_cors(Response{204, Json::object(), ""}, request, config);
   if (request.path == "/health") return with_cors(health(config, apps, now_ms), request, config);
+  if (request.path.starts_with("/stats/")) return with_cors(stats(request, config, apps), request, config);
   // Cross-site WebSocket hijacking: a page on another origin opening a socket with the user's cookies.
   if (request.upgrade && !origin_allowed(request, config)) return Response::error(403, "origin not allowed");
   for (const AppSpec& app : apps) {

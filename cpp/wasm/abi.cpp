@@ -90,6 +90,7 @@ Config config;
 std::unique_ptr<App> app;    // null in the Worker's instance, which only routes
 std::string input;           // the shim writes each event's text here
 std::optional<Request> pending;  // the request an Accept answered, until the socket opens
+const AppSpec* app_spec = nullptr;
 
 void respond(const Json& answer) {
   std::string text = to_text(answer);
@@ -118,7 +119,7 @@ EMSCRIPTEN_KEEPALIVE char* sb_input(std::uint32_t len) {
   return input.data();
 }
 
-// {"app": name or "" for the Worker, "vars": {...}} → {"autoResponse": {...}?} or {"error"}.
+// {"app": name or "" for the Worker, "instance", "vars": {...}} → {"autoResponse": {...}?} or {"error"}.
 EMSCRIPTEN_KEEPALIVE void sb_init(std::uint32_t len) {
   std::optional<Json> setup = parse_json(text(len));
   const Json* vars = setup ? field(*setup, "vars") : nullptr;
@@ -127,8 +128,10 @@ EMSCRIPTEN_KEEPALIVE void sb_init(std::uint32_t len) {
   Json answer = Json::object();
   if (!name.empty()) {
     const AppSpec* spec = find_app(name);
-    if (spec == nullptr) return respond({{"error", "unknown app"}});
+    if (spec == nullptr || spec->make == nullptr) return respond({{"error", "unknown app"}});
     app = spec->make(host, config);
+    app_spec = spec;
+    app->identify(name, setup ? string_field(*setup, "instance").value_or("") : "");
     if (auto auto_response = app->autoResponse()) {
       answer["autoResponse"] = {{"request", auto_response->request}, {"response", auto_response->response}};
     }
@@ -145,6 +148,11 @@ EMSCRIPTEN_KEEPALIVE void sb_route(std::uint32_t len) {
 EMSCRIPTEN_KEEPALIVE void sb_fetch(std::uint32_t len) {
   pending = request(len);
   if (!pending) return respond(to_json(Response::error(400, "bad request")));
+  // The router only lets GET /stats/… through when it may be read (ADMIN_TOKEN).
+  if (pending->method == "GET" && pending->path.starts_with("/stats/")) {
+    pending.reset();
+    return respond(to_json(Response::json(200, app->stats(app_spec->limits))));
+  }
   Outcome outcome = app->fetch(*pending);
   if (!std::holds_alternative<Accept>(outcome)) pending.reset();
   respond(to_json(outcome));
@@ -167,6 +175,10 @@ EMSCRIPTEN_KEEPALIVE void sb_open(ConnId conn) {
 }
 
 EMSCRIPTEN_KEEPALIVE void sb_message(ConnId conn, std::uint32_t len, int binary) {
+#ifdef SB_TEST_HOOKS
+  // Test builds only (never deployed): lets the Worker tests prove that the shim survives a trap.
+  if (text(len) == "__switchboard_test_trap__") __builtin_trap();
+#endif
   app->message(conn, text(len), binary != 0);
 }
 

@@ -121,6 +121,7 @@ class Object {
     return outcome;
   }
   Outcome fetch(const Request& request) { return app_->fetch(request); }
+  Json stats() const { return app_->stats(spec_.limits); }
   // Eviction: a new core, rebuilt from the open sockets' attachments and storage.
   void hibernate() {
     app_ = spec_.make(host, config_);

@@ -223,3 +223,54 @@ TEST_CASE("a rebuilt core behaves exactly like one that never slept") {
     CHECK(awake.host.closes.size() == sleepy.host.closes.size());
   }
 }
+
+TEST_CASE("a socket sending faster than SIGNAL_MESSAGES_PER_SECOND is closed with 1008; the rate refills") {
+  Object room("signal", {{"SIGNAL_MESSAGES_PER_SECOND", "5"}});
+  auto a = room.join(), b = room.join();
+  for (int i = 0; i < 5; ++i) room.message(a, R"({"type":"ping"})");
+  CHECK(room.isOpen(a));
+  room.message(a, R"({"type":"ping"})");
+  CHECK(room.host.closes.at(a).code == 1008);
+  CHECK(room.host.closes.at(a).reason == "rate limit exceeded");
+  for (int i = 0; i < 5; ++i) room.message(b, R"({"type":"ping"})");
+  room.host.clock += 1000;
+  for (int i = 0; i < 5; ++i) room.message(b, R"({"type":"ping"})");
+  CHECK(room.isOpen(b));
+}
+
+TEST_CASE("logs say what happened to whom, never what was said; stats count without identifiers") {
+  Object room("signal", {{"SIGNAL_MAX_INVALID_MESSAGES", "1"}});
+  auto a = room.join(), b = room.join();
+  room.message(a, subscribe({"secret-topic"}));
+  room.message(b, publish("secret-topic", "secret-data"));
+  room.message(b, "junk");
+  room.message(b, "junk");
+  room.disconnect(a, 1001);
+  std::vector<std::string> events;
+  for (const std::string& line : room.host.logs) {
+    CHECK(line.find("secret") == std::string::npos);
+    events.push_back(Json::parse(line)["event"].get<std::string>());
+  }
+  CHECK(events == std::vector<std::string>{"open", "open", "refused", "refused", "close", "close"});
+  REQUIRE(room.host.logs.size() == 6);
+  CHECK(Json::parse(room.host.logs[3])["reason"] == "too many invalid messages");
+  CHECK(Json::parse(room.host.logs[4])["code"] == 1008);
+  CHECK(Json::parse(room.host.logs[5]) == Json{{"event", "close"}, {"app", ""}, {"instance", ""}, {"code", 1001}, {"reason", ""}, {"connections", 0}});
+}
+
+TEST_CASE("stats: connections, topics, frames in and out, errors and the limits in force") {
+  Object room("signal", {{"SIGNAL_MAX_CONNECTIONS", "7"}});
+  auto a = room.join(), b = room.join();
+  room.message(a, subscribe({"t1", "t2"}));
+  room.message(b, subscribe({"t1"}));
+  room.message(a, publish("t1", 1));
+  room.message(b, "junk");
+  Json stats = room.stats();
+  CHECK(stats["connections"] == 2);
+  CHECK(stats["topics"] == 2);
+  CHECK(stats["messagesIn"] == 4);
+  CHECK(stats["messagesOut"] == 2);
+  CHECK(stats["errors"] == 1);
+  CHECK(stats["limits"]["SIGNAL_MAX_CONNECTIONS"] == 7);
+  CHECK(stats["limits"]["SIGNAL_MAX_MESSAGE_BYTES"] == 262144);
+}

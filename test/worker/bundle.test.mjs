@@ -1,5 +1,5 @@
-// The upload bundle, built offline exactly as `wrangler deploy` would build it,
-// and the WebAssembly module's size budget (stated in the README).
+// The upload bundle, built offline exactly as `wrangler deploy` would build it:
+// the WebAssembly module's size budget (stated in the README), no test hooks.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
@@ -27,4 +27,5 @@ test("wrangler deploy --dry-run builds the bundle offline, with the module insid
   const gzipped = gzipSync(readFileSync(join(out, wasm)), { level: 9 }).length;
   assert.ok(raw <= WASM_BUDGET_BYTES, `core.wasm is ${raw} bytes, budget ${WASM_BUDGET_BYTES}`);
   assert.ok(gzipped <= WASM_GZIP_BUDGET_BYTES, `core.wasm gzipped is ${gzipped} bytes, budget ${WASM_GZIP_BUDGET_BYTES}`);
+  assert.ok(!readFileSync(join(out, wasm)).includes("__switchboard_test_trap__"), "the test-only trap hook is in the bundle");
 });

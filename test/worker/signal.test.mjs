@@ -5,7 +5,7 @@ import { after, before, describe, test } from "node:test";
 import { Client, refusedUpgrade, startWorker } from "./server.mjs";
 
 let worker;
-before(async () => (worker = await startWorker()));
+before(async () => (worker = await startWorker({ vars: { SIGNAL_MAX_INVALID_MESSAGES: "20" } })));
 after(() => worker.stop());
 
 const topic = (name) => `${name}-${Math.random().toString(36).slice(2)}`;
@@ -142,8 +142,15 @@ describe("signaling: bad input", () => {
 
   test("a flood of garbage past SIGNAL_MAX_INVALID_MESSAGES closes with 1008", async () => {
     const client = await Client.open(worker.ws);
-    for (let i = 0; i < 101; i++) client.send("garbage");
-    assert.equal((await client.closed).code, 1008);
+    for (let i = 0; i < 21; i++) client.send("garbage");
+    assert.deepEqual(await client.closed, { code: 1008, reason: "too many invalid messages" });
+    await stillServes();
+  });
+
+  test("more than SIGNAL_MESSAGES_PER_SECOND frames in a burst closes with 1008", async () => {
+    const client = await Client.open(worker.ws);
+    for (let i = 0; i < 150; i++) client.send('{ "type": "ping" }');
+    assert.deepEqual(await client.closed, { code: 1008, reason: "rate limit exceeded" });
     await stillServes();
   });
 });
@@ -168,9 +175,9 @@ describe("routes", () => {
     assert.deepEqual(await response.json(), { error: "not found" });
   });
 
-  test("a non-upgrade request to a WebSocket route: 426 JSON", async () => {
-    for (const path of ["/", "/signal/abc"]) {
-      const response = await fetch(worker.http + path);
+  test("a non-upgrade request to a WebSocket route: 426 JSON (a plain GET of / is the demo page)", async () => {
+    for (const [method, path] of [["GET", "/signal/abc"], ["POST", "/"], ["GET", "/signal/global"]]) {
+      const response = await fetch(worker.http + path, { method });
       assert.equal(response.status, 426);
       assert.match((await response.json()).error, /WebSocket/);
     }

@@ -26,9 +26,9 @@ Outcome SignalingRoom::fetch(const Request& request) {
   }
   if (std::int64_t per_minute = config_[kIpConnectsPerMinute]; per_minute > 0) {
     double now = host_.now();
-    std::erase_if(upgrades_, [&](const auto& entry) { return entry.second.idle(now, per_minute); });
+    std::erase_if(upgrades_, [&](const auto& entry) { return entry.second.idle(now, per_minute, 60'000); });
     std::string ip(request.header("cf-connecting-ip"));
-    if (!upgrades_[ip].take(now, per_minute)) return Response::error(429, "too many connections from this address");
+    if (!upgrades_[ip].take(now, per_minute, 60'000)) return Response::error(429, "too many connections from this address");
   }
   return Accept{};
 }
@@ -46,6 +46,11 @@ void SignalingRoom::webSocketMessage(ConnId conn, std::string_view data, bool) {
     close(conn, 1009, "message too big");
     return;
   }
+  // y-webrtc clients cannot read an error frame: a flood is a policy close.
+  if (!peers_[conn].rate.take(host_.now(), config_[kMessagesPerSecond], 1000)) {
+    close(conn, 1008, "rate limit exceeded");
+    return;
+  }
   std::optional<Json> message = parse_json(data);
   std::optional<std::string_view> type = message ? string_field(*message, "type") : std::nullopt;
   if (!type) return reject(conn);
@@ -57,7 +62,7 @@ void SignalingRoom::webSocketMessage(ConnId conn, std::string_view data, bool) {
   } else if (*type == "unsubscribe" && topics && topics->is_array()) {
     unsubscribe(conn, *topics);
   } else if (*type == "ping") {
-    host_.send(conn, R"({"type":"pong"})");
+    send(conn, R"({"type":"pong"})");
   } else {
     reject(conn);
   }
@@ -107,7 +112,7 @@ void SignalingRoom::publish(ConnId conn, Json& message) {
   auto it = topics_.find(std::string(*topic));
   if (it == topics_.end()) return;  // nobody listens: dropped, as the original does
   message["clients"] = it->second.size();
-  host_.send(it->second, to_text(message));
+  send(it->second, to_text(message));
 }
 
 void SignalingRoom::reject(ConnId conn) {
@@ -115,9 +120,12 @@ void SignalingRoom::reject(ConnId conn) {
   if (++peer.invalid > config_[kMaxInvalidMessages]) {
     close(conn, 1008, "too many invalid messages");
   } else {
+    refused("invalid message");
     save(conn, peer);
   }
 }
+
+Json SignalingRoom::counts() const { return {{"topics", topics_.size()}}; }
 
 void SignalingRoom::leave(ConnId conn, const std::string& topic) {
   auto it = topics_.find(topic);

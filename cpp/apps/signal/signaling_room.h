@@ -13,9 +13,10 @@ namespace sb::signal {
 inline constexpr Limit kMaxMessageBytes{"SIGNAL_MAX_MESSAGE_BYTES", 256 * 1024, "largest frame; larger closes the socket with 1009"};
 inline constexpr Limit kMaxInvalidMessages{"SIGNAL_MAX_INVALID_MESSAGES", 100, "unparseable or unknown frames a socket may send before it is closed with 1008"};
 inline constexpr Limit kMaxTopicsPerConnection{"SIGNAL_MAX_TOPICS_PER_CONNECTION", 256, "topics one socket may subscribe to; more closes it with 1008"};
+inline constexpr Limit kMessagesPerSecond{"SIGNAL_MESSAGES_PER_SECOND", 100, "frames per second one socket may send (bursts up to the same number); more closes it with 1008"};
 inline constexpr Limit kMaxConnections{"SIGNAL_MAX_CONNECTIONS", 10000, "sockets per shard; more are refused with 503"};
 inline constexpr Limit kIpConnectsPerMinute{"SIGNAL_IP_CONNECTS_PER_MINUTE", 0, "upgrades per client IP per minute and shard (CF-Connecting-IP); more get 429; 0 = off"};
-inline constexpr Limit kLimits[] = {kMaxMessageBytes, kMaxInvalidMessages, kMaxTopicsPerConnection, kMaxConnections, kIpConnectsPerMinute};
+inline constexpr Limit kLimits[] = {kMaxMessageBytes, kMaxInvalidMessages, kMaxTopicsPerConnection, kMessagesPerSecond, kMaxConnections, kIpConnectsPerMinute};
 
 class SignalingRoom final : public App {
  public:
@@ -31,11 +32,13 @@ class SignalingRoom final : public App {
   void webSocketMessage(ConnId conn, std::string_view data, bool binary) override;
   void webSocketClose(ConnId conn, int code, std::string_view reason) override;
   void webSocketWake(ConnId conn, const Json& state) override;
+  Json counts() const override;
 
  private:
   struct Peer {
     std::vector<std::string> topics;
     std::int64_t invalid = 0;
+    TokenBucket rate;  // not kept across hibernation: an idle socket's bucket is full anyway
   };
 
   void subscribe(ConnId conn, const Json& topics);

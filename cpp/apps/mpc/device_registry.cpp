@@ -1,0 +1,420 @@
+#include "apps/mpc/device_registry.h"
+
+#include <algorithm>
+
+namespace sb::mpc {
+namespace {
+
+constexpr std::string_view kDeviceList = "device_list";
+constexpr std::string_view kSessionPrefix = "session:";
+constexpr std::string_view kIndexPrefix = "device_sessions:";
+// The sender of participant_update relays; no device may take this name.
+constexpr std::string_view kServer = "server";
+
+std::string sessionKey(std::string_view id) { return std::string(kSessionPrefix) + std::string(id); }
+std::string indexKey(std::string_view device) { return std::string(kIndexPrefix) + std::string(device); }
+
+template <class List, class Item>
+bool contains(const List& list, const Item& item) {
+  return std::find(list.begin(), list.end(), item) != list.end();
+}
+
+std::vector<std::string> strings(const Json* array) {
+  std::vector<std::string> out;
+  if (array == nullptr || !array->is_array()) return out;
+  for (const Json& item : *array) {
+    if (item.is_string()) out.push_back(item.get<std::string>());
+  }
+  return out;
+}
+
+std::optional<Session> parseSession(std::string_view text) {
+  std::optional<Json> record = parse_json(text);
+  if (!record || !record->is_object()) return std::nullopt;
+  const Json* info = field(*record, "session_info");
+  if (info == nullptr) return std::nullopt;
+  return Session{*info, strings(field(*record, "active_participants")), std::string(string_field(*record, "creator").value_or(""))};
+}
+
+}  // namespace
+
+DeviceRegistry::DeviceRegistry(Host& host, const Config& config)
+    : App(host, config), creatorBound_(config.text("MPC_SESSION_END") != "all-participants") {
+  if (auto stored = host_.kv_get(kDeviceList)) {
+    if (auto list = parse_json(*stored)) deviceList_ = strings(&*list);
+  }
+}
+
+std::optional<Outcome> DeviceRegistry::route(const Request& request, const Config&) {
+  constexpr std::string_view kShardPrefix = "/mpc/";
+  std::string instance = "global";
+  if (request.path.starts_with(kShardPrefix)) {
+    instance = request.path.substr(kShardPrefix.size());
+    if (!is_instance_name(instance)) return Response::error(400, "invalid shard name");
+  } else if (request.path != "/mpc") {
+    return std::nullopt;
+  }
+  if (!request.upgrade) return Response::error(426, "expected a WebSocket upgrade (MPC device signaling)");
+  return Forward{"Devices", instance};
+}
+
+Outcome DeviceRegistry::fetch(const Request& request) {
+  if (!request.upgrade) return Response::error(426, "expected a WebSocket upgrade (MPC device signaling)");
+  if (static_cast<std::int64_t>(sockets_.size()) >= config_[kMaxConnections]) return Response::error(503, "too many connections");
+  return Accept{};
+}
+
+void DeviceRegistry::webSocketOpen(ConnId conn, const Request&) { sockets_.insert(conn); }
+
+void DeviceRegistry::webSocketMessage(ConnId conn, std::string_view data, bool binary) {
+  if (binary) return close(conn, 1003, "binary frames are not supported");
+  if (static_cast<std::int64_t>(data.size()) > config_[kMaxMessageBytes]) return error(conn, "message too large");
+  std::optional<Json> message = parse_json(data);
+  std::optional<std::string_view> type = message ? string_field(*message, "type") : std::nullopt;
+  // What serde would refuse (unknown tag, missing or mistyped field) is "invalid message".
+  if (!type) return error(conn, "invalid message");
+  const Json* info = field(*message, "session_info");
+  if (*type == "register") {
+    auto device = string_field(*message, "device_id");
+    if (!device) return error(conn, "invalid message");
+    registerDevice(conn, std::string(*device));
+  } else if (*type == "list_devices") {
+    reply(conn, {{"type", "devices"}, {"devices", deviceList_}});
+  } else if (*type == "relay") {
+    auto to = string_field(*message, "to");
+    const Json* payload = field(*message, "data");
+    if (!to || payload == nullptr) return error(conn, "invalid message");
+    relay(conn, std::string(*to), *payload);
+  } else if (*type == "announce_session" && info != nullptr) {
+    announceSession(conn, *info);
+  } else if (*type == "request_active_sessions") {
+    requestActiveSessions(conn);
+  } else if (*type == "query_my_active_sessions") {
+    queryMyActiveSessions(conn);
+  } else if (*type == "session_status_update" && info != nullptr) {
+    sessionStatusUpdate(conn, *info);
+  } else {
+    error(conn, "invalid message");
+  }
+}
+
+void DeviceRegistry::registerDevice(ConnId conn, const std::string& device) {
+  if (device.empty() || device == kServer || static_cast<std::int64_t>(device.size()) > config_[kMaxIdBytes]) {
+    return error(conn, "invalid device_id");
+  }
+  if (const std::string* current = deviceOf(conn); current != nullptr && *current != device) {
+    // The same socket under a new name: the old name leaves.
+    std::string old = *current;
+    devices_.erase(conn);
+    if (auto registration = conns_.find(old); registration != conns_.end() && registration->second == conn) {
+      conns_.erase(registration);
+      leave(old);
+    }
+  }
+  if (auto it = conns_.find(device); it != conns_.end() && it->second != conn) {
+    // Replaced, not gone: unmapped first, so its close is not the device leaving.
+    ConnId stale = it->second;
+    devices_.erase(stale);
+    conns_.erase(it);
+    attach(stale, Json::object());  // should it ever be woken again, it is nobody
+    close(stale, 1000, "replaced");
+  }
+  conns_[device] = conn;
+  devices_[conn] = device;
+  attach(conn, {{"device", device}});
+  event("device_registered", {{"device", device}});
+  if (!contains(deviceList_, device)) {
+    deviceList_.push_back(device);
+    storeDeviceList();
+  }
+  send(registered(), to_text({{"type", "devices"}, {"devices", deviceList_}}));
+}
+
+void DeviceRegistry::relay(ConnId conn, const std::string& to, const Json& data) {
+  recordSessionUpdate(conn, data);
+  auto target = conns_.find(to);
+  if (target == conns_.end()) return error(conn, "unknown device: " + to);
+  const std::string* from = deviceOf(conn);
+  reply(target->second, {{"type", "relay"}, {"from", from ? *from : ""}, {"data", data}});
+}
+
+// The original's side effect of relaying a `SessionUpdate`: the stored session
+// takes the payload as its session_info and its connected participants as active.
+void DeviceRegistry::recordSessionUpdate(ConnId conn, const Json& data) {
+  if (string_field(data, "type") != "SessionUpdate") return;
+  auto code = string_field(data, "session_code");
+  const Json* participants = field(data, "participants");
+  if (!code || participants == nullptr || !participants->is_array()) return;
+  std::string id(*code);
+  std::optional<Session> session = loadSession(id);
+  if (!session) return;
+  if (static_cast<std::int64_t>(to_text(data).size()) > config_[kMaxSessionInfoBytes]) return error(conn, "session_info too large");
+  Session before = *session;
+  session->info = data;
+  session->active.clear();
+  for (const std::string& device : strings(participants)) {
+    if (connected(device) && !contains(session->active, device)) session->active.push_back(device);
+  }
+  reindex(id, before, *session);
+  if (!creatorBound_ && session->active.empty()) return removeSession(id, *session, "All participants disconnected");
+  storeSession(id, *session);
+}
+
+void DeviceRegistry::announceSession(ConnId conn, const Json& info) {
+  const std::string* me = deviceOf(conn);
+  if (me == nullptr) return;  // silence for unregistered callers, as the original
+  auto key = string_field(info, "session_id");
+  if (!key) key = string_field(info, "session_code");
+  if (!key || key->empty()) return error(conn, "AnnounceSession missing session_id");
+  if (static_cast<std::int64_t>(key->size()) > config_[kMaxIdBytes]) return error(conn, "invalid session_id");
+  if (static_cast<std::int64_t>(to_text(info).size()) > config_[kMaxSessionInfoBytes]) return error(conn, "session_info too large");
+  std::string id(*key);
+  std::optional<Session> previous = loadSession(id);
+  if (!previous && static_cast<std::int64_t>(sessionCount()) >= config_[kMaxSessions]) return error(conn, "too many sessions");
+  // A new announcement of the same id replaces the record, as the original.
+  Session session{info, {*me}, *me};
+  reindex(id, previous.value_or(Session{}), session);
+  storeSession(id, session);
+  if (!previous) ++*sessionCount_;
+  event("session_created", {{"session", id}});
+  send(registered(conn), to_text({{"type", "session_available"}, {"session_info", info}}));
+}
+
+void DeviceRegistry::requestActiveSessions(ConnId conn) {
+  for (const auto& [key, value] : host_.kv_list(kSessionPrefix)) {
+    std::optional<Session> session = parseSession(value);
+    // Records whose session_info no longer names them (a SessionUpdate replaced it) are not replayed.
+    if (!session || string_field(session->info, "session_id") != std::string_view(key).substr(kSessionPrefix.size())) continue;
+    reply(conn, {{"type", "session_available"}, {"session_info", session->info}});
+  }
+  if (const std::string* me = deviceOf(conn)) {
+    send(registered(conn), to_text({{"type", "session_list_request"}, {"from", *me}}));
+  }
+}
+
+void DeviceRegistry::queryMyActiveSessions(ConnId conn) {
+  const std::string* found = deviceOf(conn);
+  if (found == nullptr) return;  // silence for unregistered callers, as the original
+  const std::string me = *found;
+  Json sessions = Json::array();
+  std::vector<std::string> mine;  // rebuilds this device's index from the records
+  for (const auto& [key, value] : host_.kv_list(kSessionPrefix)) {
+    std::string id = key.substr(kSessionPrefix.size());
+    std::optional<Session> session = parseSession(value);
+    if (!session) continue;
+    const Json* participants = field(session->info, "participants");
+    if (participants != nullptr && participants->is_array() && contains(*participants, Json(me))) {
+      if (!contains(session->active, me)) {
+        session->active.push_back(me);
+        storeSession(id, *session);
+      }
+      sessions.push_back(session->info);
+    }
+    if (holds(*session, me)) mine.push_back(id);
+  }
+  storeIndex(me, mine);
+  reply(conn, {{"type", "sessions_for_device"}, {"sessions", sessions}});
+}
+
+void DeviceRegistry::sessionStatusUpdate(ConnId conn, const Json& info) {
+  auto key = string_field(info, "session_id");
+  if (!key || key->empty()) return error(conn, "SessionStatusUpdate missing session_id");
+  std::string id(*key);
+  std::optional<Session> session = loadSession(id);
+  if (!session) return error(conn, "unknown session: " + id);
+  if (auto joined = string_field(info, "participant_joined")) {
+    std::string joiner(*joined);
+    if (joiner.empty() || joiner == kServer || static_cast<std::int64_t>(joiner.size()) > config_[kMaxIdBytes]) {
+      return error(conn, "invalid device_id");
+    }
+    Session before = *session;
+    if (!session->info.is_object()) return error(conn, "invalid message");
+    Json& participants = session->info["participants"];
+    if (!participants.is_array()) participants = Json::array();
+    if (!contains(participants, Json(joiner))) participants.push_back(joiner);
+    // Only a connected device becomes active: one that never comes would keep the session forever.
+    if (connected(joiner) && !contains(session->active, joiner)) session->active.push_back(joiner);
+    if (static_cast<std::int64_t>(to_text(session->info).size()) > config_[kMaxSessionInfoBytes]) {
+      return error(conn, "session_info too large");
+    }
+    reindex(id, before, *session);
+    storeSession(id, *session);
+  }
+  std::vector<ConnId> to;
+  for (const std::string& device : strings(field(session->info, "participants"))) {
+    auto it = conns_.find(device);
+    if (it != conns_.end() && !contains(to, it->second)) to.push_back(it->second);
+  }
+  Json update = {{"type", "participant_update"}, {"session_id", id}, {"session_info", session->info}};
+  send(to, to_text({{"type", "relay"}, {"from", kServer}, {"data", update}}));
+}
+
+void DeviceRegistry::webSocketClose(ConnId conn, int, std::string_view) {
+  sockets_.erase(conn);
+  auto it = devices_.find(conn);
+  if (it == devices_.end()) return;
+  std::string device = it->second;
+  devices_.erase(it);
+  // Only the socket the device is registered on takes the device with it.
+  auto registration = conns_.find(device);
+  if (registration == conns_.end() || registration->second != conn) return;
+  conns_.erase(registration);
+  leave(device);
+}
+
+void DeviceRegistry::leave(const std::string& device) {
+  event("device_disconnected", {{"device", device}});
+  for (const std::string& id : loadIndex(device)) {
+    std::optional<Session> session = loadSession(id);
+    if (!session) continue;
+    if (creatorBound_ && session->creator == device) {
+      removeSession(id, *session, "Session creator disconnected");
+      continue;
+    }
+    std::erase(session->active, device);
+    if (!creatorBound_ && session->active.empty()) {
+      removeSession(id, *session, "All participants disconnected");
+    } else {
+      storeSession(id, *session);
+    }
+  }
+  host_.kv_delete(indexKey(device));
+  std::erase(deviceList_, device);
+  storeDeviceList();
+  std::vector<ConnId> others = registered();
+  if (!others.empty()) send(others, to_text({{"type", "devices"}, {"devices", deviceList_}}));
+}
+
+void DeviceRegistry::removeSession(const std::string& id, const Session& session, std::string_view reason) {
+  host_.kv_delete(sessionKey(id));
+  event("session_removed", {{"session", id}, {"reason", reason}});
+  if (sessionCount_) --*sessionCount_;
+  reindex(id, session, Session{});
+  std::vector<ConnId> everyone = registered();
+  if (!everyone.empty()) send(everyone, to_text({{"type", "session_removed"}, {"session_id", id}, {"reason", reason}}));
+}
+
+void DeviceRegistry::webSocketWake(ConnId conn, const Json& state) {
+  sockets_.insert(conn);
+  if (auto device = string_field(state, "device")) {
+    conns_[std::string(*device)] = conn;
+    devices_[conn] = std::string(*device);
+  }
+}
+
+// Devices in `device_list` whose socket did not survive went away without a
+// close event. If other sockets survived (a wake-up), they left. If none did,
+// the server restarted: they leave the device list, but their sessions stay
+// for stateless rejoin (register, then query_my_active_sessions).
+void DeviceRegistry::rebuilt() {
+  std::vector<std::string> ghosts;
+  for (const std::string& device : deviceList_) {
+    if (!connected(device)) ghosts.push_back(device);
+  }
+  std::vector<std::string> unlisted;
+  for (const auto& [device, conn] : conns_) {
+    if (!contains(deviceList_, device)) unlisted.push_back(device);
+  }
+  std::sort(unlisted.begin(), unlisted.end());
+  deviceList_.insert(deviceList_.end(), unlisted.begin(), unlisted.end());
+  if (sockets_.empty()) {
+    for (const std::string& ghost : ghosts) std::erase(deviceList_, ghost);
+  } else {
+    for (const std::string& ghost : ghosts) leave(ghost);
+  }
+  if (!ghosts.empty() || !unlisted.empty()) storeDeviceList();
+}
+
+bool DeviceRegistry::holds(const Session& session, const std::string& device) const {
+  if (device.empty()) return false;
+  return contains(session.active, device) || (creatorBound_ && session.creator == device);
+}
+
+void DeviceRegistry::reindex(const std::string& id, const Session& before, const Session& after) {
+  auto holders = [&](const Session& session) {
+    std::vector<std::string> out = session.active;
+    if (!session.creator.empty()) out.push_back(session.creator);
+    return out;
+  };
+  for (const std::string& device : holders(before)) {
+    if (holds(before, device) && !holds(after, device)) indexRemove(device, id);
+  }
+  for (const std::string& device : holders(after)) {
+    if (holds(after, device) && !holds(before, device)) indexAdd(device, id);
+  }
+}
+
+std::optional<Session> DeviceRegistry::loadSession(const std::string& id) {
+  std::optional<std::string> text = host_.kv_get(sessionKey(id));
+  return text ? parseSession(*text) : std::nullopt;
+}
+
+void DeviceRegistry::storeSession(const std::string& id, const Session& session) {
+  Json record = {{"session_info", session.info}, {"active_participants", session.active}, {"creator", session.creator}};
+  host_.kv_put(sessionKey(id), to_text(record));
+}
+
+std::vector<std::string> DeviceRegistry::loadIndex(const std::string& device) {
+  std::optional<std::string> text = host_.kv_get(indexKey(device));
+  if (!text) return {};
+  std::optional<Json> ids = parse_json(*text);
+  return ids ? strings(&*ids) : std::vector<std::string>{};
+}
+
+void DeviceRegistry::storeIndex(const std::string& device, const std::vector<std::string>& ids) {
+  if (ids.empty()) {
+    host_.kv_delete(indexKey(device));
+  } else {
+    host_.kv_put(indexKey(device), to_text(Json(ids)));
+  }
+}
+
+void DeviceRegistry::indexAdd(const std::string& device, const std::string& id) {
+  std::vector<std::string> ids = loadIndex(device);
+  if (contains(ids, id)) return;
+  ids.push_back(id);
+  storeIndex(device, ids);
+}
+
+void DeviceRegistry::indexRemove(const std::string& device, const std::string& id) {
+  std::vector<std::string> ids = loadIndex(device);
+  if (std::erase(ids, id) != 0) storeIndex(device, ids);
+}
+
+void DeviceRegistry::storeDeviceList() {
+  if (deviceList_.empty()) {
+    host_.kv_delete(kDeviceList);
+  } else {
+    host_.kv_put(kDeviceList, to_text(Json(deviceList_)));
+  }
+}
+
+std::size_t DeviceRegistry::sessionCount() const {
+  if (!sessionCount_) sessionCount_ = host_.kv_list(kSessionPrefix).size();
+  return *sessionCount_;
+}
+
+const std::string* DeviceRegistry::deviceOf(ConnId conn) const {
+  auto it = devices_.find(conn);
+  return it == devices_.end() ? nullptr : &it->second;
+}
+
+std::vector<ConnId> DeviceRegistry::registered(std::optional<ConnId> except) const {
+  std::vector<ConnId> out;
+  for (const std::string& device : deviceList_) {
+    auto it = conns_.find(device);
+    if (it != conns_.end() && it->second != except) out.push_back(it->second);
+  }
+  return out;
+}
+
+Json DeviceRegistry::counts() const { return {{"devices", conns_.size()}, {"sessions", sessionCount()}}; }
+
+void DeviceRegistry::reply(ConnId conn, const Json& message) { send(conn, to_text(message)); }
+
+void DeviceRegistry::error(ConnId conn, std::string_view text) {
+  refused(text);
+  reply(conn, {{"type", "error"}, {"error", text}});
+}
+
+}  // namespace sb::mpc

@@ -1,0 +1,92 @@
+// MPC wallet device signaling (protocols.md §1 as amended by §D.2): a registry
+// of connected devices, a relay between them, and DKG/signing sessions that
+// are bound to the device that announced them. Wire format: serde's
+// internally tagged enums, `tag = "type"`, snake_case.
+//
+// The device list, the sessions and each device's session index live in
+// storage (keys `device_list`, `session:<id>`, `device_sessions:<device>`), so
+// they outlive hibernation and restarts; which socket is which device lives
+// in the socket's attachment.
+#pragma once
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "core/app.h"
+
+namespace sb::mpc {
+
+inline constexpr Limit kMaxMessageBytes{"MPC_MAX_MESSAGE_BYTES", 1024 * 1024, "largest frame; larger gets `error \"message too large\"` and changes nothing"};
+inline constexpr Limit kMaxSessionInfoBytes{"MPC_MAX_SESSION_INFO_BYTES", 16 * 1024, "largest stored `session_info` (as JSON); larger gets `error \"session_info too large\"`"};
+inline constexpr Limit kMaxIdBytes{"MPC_MAX_ID_BYTES", 128, "longest `device_id` / `session_id`; longer gets `error \"invalid device_id\"` / `\"invalid session_id\"`"};
+inline constexpr Limit kMaxSessions{"MPC_MAX_SESSIONS", 1000, "sessions per shard; announcing another gets `error \"too many sessions\"`"};
+inline constexpr Limit kMaxConnections{"MPC_MAX_CONNECTIONS", 10000, "sockets per shard; more are refused with 503"};
+inline constexpr Limit kLimits[] = {kMaxMessageBytes, kMaxSessionInfoBytes, kMaxIdBytes, kMaxSessions, kMaxConnections};
+
+// The stored record `session:<id>`.
+struct Session {
+  Json info;                        // session_info as announced (and grown by joins)
+  std::vector<std::string> active;  // active_participants
+  std::string creator;              // the device that sent announce_session
+};
+
+class DeviceRegistry final : public App {
+ public:
+  DeviceRegistry(Host& host, const Config& config);
+
+  static std::optional<Outcome> route(const Request& request, const Config& config);
+
+  Outcome fetch(const Request& request) override;
+
+ protected:
+  void webSocketOpen(ConnId conn, const Request& request) override;
+  void webSocketMessage(ConnId conn, std::string_view data, bool binary) override;
+  void webSocketClose(ConnId conn, int code, std::string_view reason) override;
+  void webSocketWake(ConnId conn, const Json& state) override;
+  Json counts() const override;
+  void rebuilt() override;
+
+ private:
+  // Client messages.
+  void registerDevice(ConnId conn, const std::string& device);
+  void relay(ConnId conn, const std::string& to, const Json& data);
+  void announceSession(ConnId conn, const Json& info);
+  void requestActiveSessions(ConnId conn);
+  void queryMyActiveSessions(ConnId conn);
+  void sessionStatusUpdate(ConnId conn, const Json& info);
+  void recordSessionUpdate(ConnId conn, const Json& data);
+
+  // A device is gone: its sessions end or lose it, the others hear of it.
+  void leave(const std::string& device);
+  void removeSession(const std::string& id, const Session& session, std::string_view reason);
+  // Whether `device` keeps `session` in its index (and keeps it alive).
+  bool holds(const Session& session, const std::string& device) const;
+  // Keeps every holder's `device_sessions:<device>` in step with a record's change.
+  void reindex(const std::string& id, const Session& before, const Session& after);
+
+  std::optional<Session> loadSession(const std::string& id);
+  void storeSession(const std::string& id, const Session& session);
+  std::vector<std::string> loadIndex(const std::string& device);
+  void storeIndex(const std::string& device, const std::vector<std::string>& ids);
+  void indexAdd(const std::string& device, const std::string& id);
+  void indexRemove(const std::string& device, const std::string& id);
+  void storeDeviceList();
+  std::size_t sessionCount() const;
+
+  const std::string* deviceOf(ConnId conn) const;
+  bool connected(const std::string& device) const { return conns_.contains(device); }
+  std::vector<ConnId> registered(std::optional<ConnId> except = std::nullopt) const;
+  void reply(ConnId conn, const Json& message);
+  void error(ConnId conn, std::string_view text);
+
+  bool creatorBound_;  // MPC_SESSION_END: "creator" (default) or "all-participants"
+  std::unordered_set<ConnId> sockets_;
+  std::unordered_map<std::string, ConnId> conns_;    // registered device → its socket
+  std::unordered_map<ConnId, std::string> devices_;  // socket → registered device
+  std::vector<std::string> deviceList_;              // mirror of `device_list`, in registration order
+  mutable std::optional<std::size_t> sessionCount_;          // counted from storage on first need
+};
+
+}  // namespace sb::mpc

@@ -1,0 +1,77 @@
+// The demo page: a Yjs text shared with y-webrtc through this server's own
+// signaling, and a live view of one object's stats.
+import { WebrtcProvider } from "y-webrtc";
+import * as Y from "yjs";
+
+const room = location.hash.slice(1) || "switchboard-demo";
+const signaling = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/`;
+const doc = new Y.Doc();
+const text = doc.getText("pad");
+const provider = new WebrtcProvider(room, doc, {
+  signaling: [signaling],
+  peerOpts: { config: { iceServers: [{ urls: "stun:stun.cloudflare.com:3478" }] } },
+});
+const $ = (id) => document.getElementById(id);
+$("room").textContent = room;
+
+// Keep the textarea and the shared text equal: local edits become the
+// smallest splice, remote ones replace the value (keeping the caret near).
+const pad = $("pad");
+pad.addEventListener("input", () => {
+  const before = text.toString();
+  const after = pad.value;
+  let start = 0;
+  while (start < before.length && start < after.length && before[start] === after[start]) start++;
+  let end = 0;
+  while (end < before.length - start && end < after.length - start && before[before.length - 1 - end] === after[after.length - 1 - end]) end++;
+  doc.transact(() => {
+    text.delete(start, before.length - start - end);
+    text.insert(start, after.slice(start, after.length - end));
+  });
+});
+text.observe((event) => {
+  if (event.transaction.local) return;
+  const caret = pad.selectionStart;
+  pad.value = text.toString();
+  pad.setSelectionRange(caret, caret);
+});
+
+provider.on("status", ({ connected }) => ($("signaling").textContent = connected ? "connected" : "offline"));
+setInterval(() => {
+  const connected = provider.signalingConns.some((conn) => conn.connected);
+  $("signaling").textContent = connected ? "connected" : "connecting…";
+  $("peers").textContent = String(provider.room ? provider.room.webrtcConns.size : 0);
+}, 500);
+
+// Stats: the apps come from /health; the chosen object's counts every second.
+const select = $("stats-app");
+fetch("/health")
+  .then((response) => response.json())
+  .then(({ apps }) => {
+    for (const app of apps.filter((name) => name !== "demo")) select.add(new Option(app, app));
+  });
+
+async function refreshStats() {
+  const app = select.value;
+  const instance = $("stats-instance").value.trim();
+  if (!app || !instance) return;
+  const token = $("stats-token").value;
+  const response = await fetch(`/stats/${encodeURIComponent(app)}/${encodeURIComponent(instance)}`, {
+    headers: token ? { Authorization: `Bearer ${token}` } : {},
+  });
+  $("stats-status").textContent = response.ok ? `updated ${new Date().toLocaleTimeString()}` : `HTTP ${response.status}`;
+  if (!response.ok) return;
+  const stats = await response.json();
+  const list = $("stats");
+  list.replaceChildren();
+  for (const [name, value] of Object.entries(stats)) {
+    if (name === "app" || name === "limits") continue;
+    const term = document.createElement("dt");
+    term.textContent = name;
+    const detail = document.createElement("dd");
+    detail.id = `stat-${name}`;
+    detail.textContent = String(value);
+    list.append(term, detail);
+  }
+}
+setInterval(() => refreshStats().catch(() => ($("stats-status").textContent = "unreachable")), 1000);
