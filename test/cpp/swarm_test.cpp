@@ -50,7 +50,7 @@ Json log_line(const char* level, const std::string& message, double at, const st
 
 // A swarm whose host (node-host0001) is connected and registered; frames so far are dropped.
 struct Swarm {
-  explicit Swarm(Json vars = Json::object()) : object("swarm", std::move(vars)) {
+  explicit Swarm(Json vars = Json::object()) : object("swarm", std::move(vars), "node-host0001") {
     host = object.join(member("node-host0001"));
     object.message(host, registration("Host Desktop", 8, 16, false));
     object.take(host);
@@ -118,7 +118,7 @@ TEST_CASE("swarm routes: /ws with persistentId and /swarm/ws; /ws without it is 
 }
 
 TEST_CASE("connect comes first; register answers with the log line and a snapshot of the exact shape") {
-  Object swarm("swarm");
+  Object swarm("swarm", Json::object(), "node-abcdefghi");
   double t0 = swarm.host.clock;
   auto a = swarm.join(member("node-abcdefghi"));
   CHECK(frames(swarm, a) == std::vector<Json>{{{"event", "connect"}, {"data", {{"status", "connected"}}}}});
@@ -275,6 +275,9 @@ TEST_CASE("batches: only while RUNNING, shares by weight, preferred types, slots
   CHECK(snap["stats"]["activeJobs"] == 2);  // online devices while RUNNING
   s.object.take(gpu);
 
+  Json stats = s.object.stats();
+  CHECK(stats["devices"] == 2);
+  CHECK(stats["pendingJobs"] == 71);
   // 16 slots: 15 used, one left; then none.
   s.object.message(gpu, emit("job:request_batch", Json::object()));
   CHECK(frames(s.object, gpu).at(0)["data"].size() == 1);
@@ -609,7 +612,7 @@ TEST_CASE("invites: made through the registry, 5 per rolling minute, limited rep
   CHECK(late[0]["data"]["message"] == "Generated new invite code: ABC123");
 }
 
-TEST_CASE("a swarm joined only by guests has no name to invite to") {
+TEST_CASE("an object that was not told its name makes no invite codes") {
   Object swarm("swarm");
   auto guest = swarm.join(member("node-g", "K3J9QZ"));
   swarm.take(guest);
@@ -677,7 +680,7 @@ TEST_CASE("storage outlives the object: devices, run state and counters after a 
   Json before = last_snapshot(s.object, s.host);
 
   // A new process: the same storage, no sockets, the old alarm still due.
-  Object restarted("swarm");
+  Object restarted("swarm", Json::object(), "node-host0001");
   restarted.host.storage = s.object.host.storage;
   restarted.host.clock = s.object.host.clock + 1000;
   restarted.hibernate();  // no sockets: the core is rebuilt from storage alone
@@ -723,8 +726,8 @@ TEST_CASE("swarm: a rebuilt core behaves exactly like one that never slept") {
   const Json vars = {{"SWARM_OFFLINE_AFTER_MS", "20000"}, {"SWARM_REMOVE_AFTER_MS", "50000"}, {"SWARM_INVITES_PER_WINDOW", "2"}};
   for (unsigned seed = 1; seed <= 150; ++seed) {
     std::mt19937 rng(seed);
-    Object awake("swarm", vars);
-    Object sleepy("swarm", vars);
+    Object awake("swarm", vars, ids[0]);
+    Object sleepy("swarm", vars, ids[0]);
     std::vector<sb::ConnId> conns;
     auto both = [&](auto&& act) {
       act(awake);

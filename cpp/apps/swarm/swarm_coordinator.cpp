@@ -9,7 +9,6 @@
 namespace sb::swarm {
 namespace {
 
-constexpr std::string_view kNameKey = "swarm/name";
 constexpr std::string_view kRunStateKey = "swarm/state";
 constexpr std::string_view kThrottleKey = "swarm/throttle";
 constexpr std::string_view kCompletedKey = "swarm/completed";
@@ -221,7 +220,6 @@ Outcome SwarmCoordinator::resume_route(const Json&, const Json& answer, const Co
 // --- The object ------------------------------------------------------------
 
 SwarmCoordinator::SwarmCoordinator(Host& host, const Config& config) : App(host, config) {
-  if (auto name = host_.kv_get(kNameKey)) name_ = *name;
   if (auto state = host_.kv_get(kRunStateKey)) run_state_ = *state;
   if (auto throttle = stored(host_, kThrottleKey); finite_number(throttle ? &*throttle : nullptr)) throttle_ = throttle->get<double>();
   if (auto completed = stored(host_, kCompletedKey); completed && completed->is_number_integer()) completed_ = completed->get<std::int64_t>();
@@ -249,11 +247,6 @@ Outcome SwarmCoordinator::fetch(const Request& request) {
   if (!request.upgrade) return Response::error(426, "expected a WebSocket upgrade (swarm coordinator)");
   if (!is_instance_name(device)) return Response::error(400, "invalid persistentId");
   if (static_cast<std::int64_t>(sockets_.size()) >= config_[kMaxConnections]) return Response::error(503, "too many connections");
-  // A host connects to the swarm named after it: that is how the swarm learns its name.
-  if (!invite_code(request) && name_.empty()) {
-    name_ = device;
-    host_.kv_put(kNameKey, name_);
-  }
   return Accept{};
 }
 
@@ -263,7 +256,7 @@ void SwarmCoordinator::webSocketOpen(ConnId conn, const Request& request) {
   sockets_[conn] = device;
   device_sockets_[device].insert(conn);
   attach(conn, {{"device", device}});
-  send(conn, "connect", {{"status", "connected"}});
+  emit(conn, "connect", {{"status", "connected"}});
   if (first) {
     // The alarm stopped with the last socket: catch up on what it would have swept.
     sweep();
@@ -285,17 +278,27 @@ void SwarmCoordinator::webSocketMessage(ConnId conn, std::string_view data, bool
   if (socket == sockets_.end()) return;
   if (binary) return close(conn, 1003, "binary frames are not supported");
   if (static_cast<std::int64_t>(data.size()) > config_[kMaxMessageBytes]) {
+    refused("frame too large");
     return warn(conn, "Rejected frame: larger than " + std::to_string(config_[kMaxMessageBytes]) + " bytes");
   }
   std::optional<Json> message = parse_json(data);
-  if (!message) return warn(conn, "Rejected frame: not JSON");
+  if (!message) {
+    refused("not JSON");
+    return warn(conn, "Rejected frame: not JSON");
+  }
   std::optional<std::string_view> event = string_field(*message, "event");
-  if (!event) return warn(conn, "Rejected frame: expected {\"event\": <name>, \"data\": <payload>}");
+  if (!event) {
+    refused("not an event");
+    return warn(conn, "Rejected frame: expected {\"event\": <name>, \"data\": <payload>}");
+  }
   const Json* payload = field(*message, "data");
   std::string device = socket->second;
   Rejection rejected = check(*event, payload);
   if (!rejected) rejected = dispatch(conn, device, *event, payload);
-  if (rejected) warn(conn, "Rejected " + std::string(clip(*event, 64)) + ": " + *rejected);
+  if (rejected) {
+    refused("invalid event");
+    warn(conn, "Rejected " + std::string(clip(*event, 64)) + ": " + *rejected);
+  }
   if (snapshot_due_) broadcast("swarm:snapshot", snapshot());
   snapshot_due_ = false;
   flush();
@@ -393,7 +396,7 @@ SwarmCoordinator::Rejection SwarmCoordinator::register_device(const std::string&
   }
   device.lastHeartbeat = now();
   device.lastUserInteraction = static_cast<double>(device.lastHeartbeat);
-  device.swarmId = name_;
+  device.swarmId = instance();
   devices_[id] = device;
   save_device(id);
   schedule(device);
@@ -432,7 +435,7 @@ SwarmCoordinator::Rejection SwarmCoordinator::request_batch(ConnId conn, const s
   quota.activeJobs += static_cast<std::int64_t>(batch.size());
   save_quota(id);
   host_.kv_put(kQueueKey, to_text(Json(queue_)));
-  if (!batch.empty()) send(conn, "job:batch", Json(batch));
+  if (!batch.empty()) emit(conn, "job:batch", Json(batch));
   return std::nullopt;
 }
 
@@ -497,10 +500,10 @@ SwarmCoordinator::Rejection SwarmCoordinator::toggle_device(const Json* data) {
 }
 
 SwarmCoordinator::Rejection SwarmCoordinator::generate_invite(ConnId conn, const std::string& id, const Json*) {
-  if (name_.empty()) {
-    // Only a host connection names a swarm; a swarm without one cannot be joined.
-    send(conn, "auth:token", "");
-    return "this swarm has no host yet";
+  if (instance().empty()) {
+    // An object that does not know its name cannot tell joiners where to go.
+    emit(conn, "auth:token", "");
+    return "this swarm has no name";
   }
   double now_ms = host_.now();
   auto window = static_cast<double>(config_[kInviteWindowMs]);
@@ -509,7 +512,7 @@ SwarmCoordinator::Rejection SwarmCoordinator::generate_invite(ConnId conn, const
   if (static_cast<std::int64_t>(invites_.size()) >= limit) {
     std::string rate = window == 60'000 ? std::to_string(limit) + "/min" : std::to_string(limit) + " per " + locale_string(window / 1000) + " s";
     log("WARN", "Invite code generation rate limited (" + rate + ")", "AUTH");
-    send(conn, "auth:token", "");
+    emit(conn, "auth:token", "");
     return std::nullopt;
   }
   invites_.push_back(now_ms);
@@ -520,7 +523,7 @@ SwarmCoordinator::Rejection SwarmCoordinator::generate_invite(ConnId conn, const
                     {"method", "POST"},
                     {"path", "/invites"},
                     {"headers", {{"content-type", "application/json"}}},
-                    {"body", to_text({{"swarm", name_}})}}}};
+                    {"body", to_text({{"swarm", instance()}})}}}};
   perform(Effect{request, {{"invite", conn}, {"device", id}}});
   return std::nullopt;
 }
@@ -537,10 +540,10 @@ Outcome SwarmCoordinator::resume(const Json& context, const Json& answer) {
   std::optional<std::string_view> code = body ? string_field(*body, "code") : std::nullopt;
   if (status && status->is_number_integer() && status->get<int>() == 200 && code && is_invite_code(*code)) {
     log("SYS", "Generated new invite code: " + std::string(*code), "AUTH");
-    if (requester_here) send(conn, "auth:token", *code);
+    if (requester_here) emit(conn, "auth:token", *code);
   } else if (requester_here) {
-    send(conn, "sys:log", {{"level", "ERR"}, {"message", "Invite code generation failed"}, {"timestamp", now()}, {"source", "AUTH"}});
-    send(conn, "auth:token", "");
+    emit(conn, "sys:log", {{"level", "ERR"}, {"message", "Invite code generation failed"}, {"timestamp", now()}, {"source", "AUTH"}});
+    emit(conn, "auth:token", "");
   }
   return Response{200, Json::object(), ""};
 }
@@ -606,14 +609,14 @@ Json SwarmCoordinator::snapshot() const {
   return {{"runState", run_state_}, {"devices", devices}, {"stats", stats}, {"resources", resources}};
 }
 
-void SwarmCoordinator::send(ConnId conn, std::string_view event, const Json& data) { host_.send(conn, envelope(event, data)); }
+void SwarmCoordinator::emit(ConnId conn, std::string_view event, const Json& data) { send(conn, envelope(event, data)); }
 
 void SwarmCoordinator::broadcast(std::string_view event, const Json& data) {
   if (sockets_.empty()) return;
   std::vector<ConnId> everyone;
   everyone.reserve(sockets_.size());
   for (const auto& [conn, device] : sockets_) everyone.push_back(conn);
-  host_.send(everyone, envelope(event, data));
+  send(everyone, envelope(event, data));
 }
 
 void SwarmCoordinator::log(std::string_view level, std::string_view message, std::string_view source) {
@@ -621,7 +624,11 @@ void SwarmCoordinator::log(std::string_view level, std::string_view message, std
 }
 
 void SwarmCoordinator::warn(ConnId conn, std::string_view message) {
-  send(conn, "sys:log", {{"level", "WARN"}, {"message", message}, {"timestamp", now()}, {"source", "GATEWAY"}});
+  emit(conn, "sys:log", {{"level", "WARN"}, {"message", message}, {"timestamp", now()}, {"source", "GATEWAY"}});
+}
+
+Json SwarmCoordinator::counts() const {
+  return {{"devices", devices_.size()}, {"pendingJobs", queue_.size()}, {"completedJobs", completed_}};
 }
 
 void SwarmCoordinator::flush() {

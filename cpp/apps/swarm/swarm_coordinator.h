@@ -68,6 +68,7 @@ class SwarmCoordinator final : public App {
   void webSocketMessage(ConnId conn, std::string_view data, bool binary) override;
   void webSocketClose(ConnId conn, int code, std::string_view reason) override;
   void webSocketWake(ConnId conn, const Json& state) override;
+  Json counts() const override;
 
  private:
   // Each returns the reason an event's data is refused, or nothing once done.
@@ -90,7 +91,7 @@ class SwarmCoordinator final : public App {
   void remove(const std::string& id);
   void schedule(const Device& device);  // a fresh quota and share weight
 
-  void send(ConnId conn, std::string_view event, const Json& data);
+  void emit(ConnId conn, std::string_view event, const Json& data);
   void broadcast(std::string_view event, const Json& data);
   void log(std::string_view level, std::string_view message, std::string_view source);
   void warn(ConnId conn, std::string_view message);
@@ -102,8 +103,7 @@ class SwarmCoordinator final : public App {
 
   std::int64_t now() { return static_cast<std::int64_t>(host_.now()); }
 
-  // Storage, mirrored.
-  std::string name_;  // the swarm's name: its host's persistentId
+  // Storage, mirrored. The swarm's name is the object's instance: its host's persistentId.
   std::string run_state_ = "STOPPED";
   double throttle_ = 40;
   std::int64_t completed_ = 0;
