@@ -5,6 +5,7 @@ import createCore from "./core.js";
 import wasm from "./core.wasm";
 
 const encoder = new TextEncoder();
+const kEncodeFirst = 64 * 1024;
 
 export class Core {
   // `app` is an AppSpec name, or "" for the Worker's router; `instance` the object's name.
@@ -53,13 +54,16 @@ export class Core {
   }
 
   #writeText(text) {
+    // Large frames (a relay's 10 MiB bundles) are encoded first: reserving the
+    // worst case, 3 bytes per UTF-16 unit, would grow memory by 3× their size for good.
+    if (text.length > kEncodeFirst) return this.#writeBytes(encoder.encode(text));
     const capacity = text.length * 3;
     const ptr = this.#module._sb_input(capacity);
     return encoder.encodeInto(text, this.#module.HEAPU8.subarray(ptr, ptr + capacity)).written;
   }
 
   #writeBytes(buffer) {
-    const bytes = new Uint8Array(buffer);
+    const bytes = buffer instanceof Uint8Array ? buffer : new Uint8Array(buffer);
     const ptr = this.#module._sb_input(bytes.byteLength);
     this.#module.HEAPU8.set(bytes, ptr);
     return bytes.byteLength;

@@ -29,6 +29,14 @@ export class Devices extends SwitchboardObject {
   static app = "mpc";
 }
 
+export class RelaySession extends SwitchboardObject {
+  static app = "relay";
+}
+
+export class Rooms extends SwitchboardObject {
+  static app = "rooms";
+}
+
 export class SwarmCoordinator extends SwitchboardObject {
   static app = "swarm";
 }

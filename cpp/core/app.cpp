@@ -56,6 +56,15 @@ void App::event(std::string_view name, Json fields) {
   host_.log(to_text(line));
 }
 
+bool App::upgradeAllowed(const Request& request, std::int64_t per_minute) {
+  if (per_minute <= 0) return true;
+  double now = host_.now();
+  std::erase_if(upgrades_, [&](const auto& entry) { return entry.second.idle(now, per_minute, 60'000); });
+  if (upgrades_[std::string(request.header("cf-connecting-ip"))].take(now, per_minute, 60'000)) return true;
+  refused("too many connections from this address");
+  return false;
+}
+
 void App::refused(std::string_view reason) {
   ++errors_;
   event("refused", {{"reason", reason}});

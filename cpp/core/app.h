@@ -7,11 +7,13 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "config.h"
 #include "host.h"
 #include "http.h"
+#include "rate.h"
 
 namespace sb {
 
@@ -78,6 +80,9 @@ class App {
   // One structured log line (`wrangler tail` shows it): {"event", "app",
   // "instance", …fields}. Never a payload, token or secret in `fields`.
   void event(std::string_view name, Json fields = Json::object());
+  // At most `per_minute` upgrades per client address (CF-Connecting-IP) per
+  // minute to this object; 0 lets everyone in.
+  bool upgradeAllowed(const Request& request, std::int64_t per_minute);
   // Input the app turned down (an error frame or a policy close): counted and logged.
   void refused(std::string_view reason);
 
@@ -95,6 +100,7 @@ class App {
  private:
   std::unordered_set<ConnId> open_;
   std::unordered_set<ConnId> spilled_;  // attachments too large for the platform, kept in storage
+  std::unordered_map<std::string, TokenBucket> upgrades_;  // by client address
   std::string name_;
   std::string instance_;
   std::int64_t frames_in_ = 0;
@@ -106,9 +112,10 @@ struct AppSpec {
   std::string_view name;     // as in APPS and /stats/<name>
   std::string_view binding;  // the Durable Object binding in wrangler.toml
   // Worker side: nullopt when the request is not this app's; else what to do with it.
-  std::optional<Outcome> (*route)(const Request& request, const Config& config);
+  // `host` is the Worker's: time, random, HMAC (no sockets, no storage).
+  std::optional<Outcome> (*route)(const Request& request, const Config& config, Host& host);
   // Worker side: the answer to an Effect that route returned; null if it never does.
-  Outcome (*resume)(const Json& context, const Json& answer, const Config& config);
+  Outcome (*resume)(const Json& context, const Json& answer, const Config& config, Host& host);
   // The Durable Object's core; null for an app that has none (the demo page).
   std::unique_ptr<App> (*make)(Host& host, const Config& config);
   std::span<const Limit> limits;

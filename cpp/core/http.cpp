@@ -1,5 +1,7 @@
 #include "http.h"
 
+#include "token.h"
+
 namespace sb {
 
 std::optional<Request> Request::from_json(const Json& j) {
@@ -50,12 +52,22 @@ bool is_instance_name(std::string_view name) {
 namespace {
 // Constant time in the secret's content (its length is not hidden).
 bool same_secret(std::string_view presented, std::string_view secret) {
-  if (secret.empty() || presented.size() != secret.size()) return false;
-  unsigned char diff = 0;
-  for (std::size_t i = 0; i < secret.size(); ++i) diff |= static_cast<unsigned char>(presented[i] ^ secret[i]);
-  return diff == 0;
+  return !secret.empty() && constant_time_equal(presented, secret);
 }
 }  // namespace
+
+std::optional<Outcome> shard_route(const Request& request, std::string_view root, std::string_view prefix, std::string_view binding,
+                                   std::string_view what) {
+  std::string instance = "global";
+  if (request.path.starts_with(prefix)) {
+    instance = request.path.substr(prefix.size());
+    if (!is_instance_name(instance)) return Response::error(400, "invalid shard name");
+  } else if (request.path != root) {
+    return std::nullopt;
+  }
+  if (!request.upgrade) return Response::error(426, "expected a WebSocket upgrade (" + std::string(what) + ")");
+  return Forward{std::string(binding), instance};
+}
 
 bool presents_secret(const Request& request, std::string_view secret) {
   constexpr std::string_view kBearer = "Bearer ";

@@ -65,6 +65,12 @@ namespace sb {
 // A path segment that names a Durable Object instance (shard): 1–64 of [A-Za-z0-9_.-].
 bool is_instance_name(std::string_view name);
 
+// `root` is the shard "global", `prefix<shard>` that shard, both handed to
+// `binding`: nullopt for other paths, 400 for a bad shard name, 426 (naming
+// `what`) without an upgrade.
+std::optional<Outcome> shard_route(const Request& request, std::string_view root, std::string_view prefix, std::string_view binding,
+                                   std::string_view what);
+
 // `Authorization: Bearer <secret>` or `?token=<secret>`, compared in constant time.
 bool presents_secret(const Request& request, std::string_view secret);
 

@@ -26,17 +26,19 @@ bool restricted(const Config& config) { return config.text("ALLOWED_ORIGINS").fi
 
 // Browsers always send Origin on cross-site requests and upgrades; clients that
 // send none are not browsers, and an Origin check cannot protect them.
-bool origin_allowed(const Request& request, const Config& config) {
-  std::string_view origin = request.header("origin");
+bool origin_allowed(std::string_view origin, const Config& config) {
   return origin.empty() || !restricted(config) || listed(config.text("ALLOWED_ORIGINS"), origin);
 }
 
-Outcome with_cors(Outcome outcome, const Request& request, const Config& config) {
+// With ALLOWED_ORIGINS, CORS names the request's origin when it is listed (and
+// nothing otherwise); without it, CORS_ORIGIN (the rooms API's setting) or *.
+Outcome with_cors(Outcome outcome, std::string_view origin, const Config& config) {
   auto* response = std::get_if<Response>(&outcome);
   if (response == nullptr) return outcome;
   if (!restricted(config)) {
-    response->headers["access-control-allow-origin"] = "*";
-  } else if (std::string_view origin = request.header("origin"); !origin.empty() && origin_allowed(request, config)) {
+    std::string_view fixed = config.text("CORS_ORIGIN");
+    response->headers["access-control-allow-origin"] = fixed.empty() ? std::string_view("*") : fixed;
+  } else if (!origin.empty() && origin_allowed(origin, config)) {
     response->headers["access-control-allow-origin"] = origin;
     response->headers["vary"] = "Origin";
   } else {
@@ -49,11 +51,11 @@ Outcome with_cors(Outcome outcome, const Request& request, const Config& config)
 
 // An app's Effect carries the app's name (and the request's Origin, for the
 // CORS headers of the final answer), so resume() knows whose answer it is.
-Outcome addressed(Outcome outcome, const AppSpec& app, const Request& request, const Config& config) {
+Outcome addressed(Outcome outcome, const AppSpec& app, std::string_view origin, const Config& config) {
   if (auto* effect = std::get_if<Effect>(&outcome)) {
-    effect->context = {{"app", app.name}, {"origin", request.header("origin")}, {"state", std::move(effect->context)}};
+    effect->context = {{"app", app.name}, {"origin", origin}, {"state", std::move(effect->context)}};
   }
-  return with_cors(std::move(outcome), request, config);
+  return with_cors(std::move(outcome), origin, config);
 }
 
 Response health(const Config& config, std::span<const AppSpec> apps, double now_ms) {
@@ -91,27 +93,27 @@ bool enabled(const AppSpec& app, const Config& config) {
   return list.find_first_not_of(" ,") == std::string_view::npos || listed(list, app.name);
 }
 
-Outcome route(const Request& request, const Config& config, std::span<const AppSpec> apps, double now_ms) {
-  if (request.method == "OPTIONS") return with_cors(Response{204, Json::object(), ""}, request, config);
-  if (request.path == "/health") return with_cors(health(config, apps, now_ms), request, config);
-  if (request.path.starts_with("/stats/")) return with_cors(stats(request, config, apps), request, config);
+Outcome route(const Request& request, const Config& config, std::span<const AppSpec> apps, Host& host) {
+  std::string_view origin = request.header("origin");
+  if (request.method == "OPTIONS") return with_cors(Response{204, Json::object(), ""}, origin, config);
+  if (request.path == "/health") return with_cors(health(config, apps, host.now()), origin, config);
+  if (request.path.starts_with("/stats/")) return with_cors(stats(request, config, apps), origin, config);
   // Cross-site WebSocket hijacking: a page on another origin opening a socket with the user's cookies.
-  if (request.upgrade && !origin_allowed(request, config)) return Response::error(403, "origin not allowed");
+  if (request.upgrade && !origin_allowed(origin, config)) return Response::error(403, "origin not allowed");
   for (const AppSpec& app : apps) {
     if (!enabled(app, config)) continue;
-    if (auto decided = app.route(request, config)) return addressed(std::move(*decided), app, request, config);
+    if (auto decided = app.route(request, config, host)) return addressed(std::move(*decided), app, origin, config);
   }
-  return with_cors(Response::error(404, "not found"), request, config);
+  return with_cors(Response::error(404, "not found"), origin, config);
 }
 
-Outcome resume(const Json& context, const Json& answer, const Config& config, std::span<const AppSpec> apps) {
+Outcome resume(const Json& context, const Json& answer, const Config& config, std::span<const AppSpec> apps, Host& host) {
   std::string_view name = string_field(context, "app").value_or("");
+  std::string_view origin = string_field(context, "origin").value_or("");
   const Json* state = field(context, "state");
-  Request origin;
-  origin.headers["origin"] = string_field(context, "origin").value_or("");
   for (const AppSpec& app : apps) {
     if (app.name == name && app.resume != nullptr && state != nullptr && enabled(app, config)) {
-      return addressed(app.resume(*state, answer, config), app, origin, config);
+      return addressed(app.resume(*state, answer, config, host), app, origin, config);
     }
   }
   return with_cors(Response::error(500, "internal error"), origin, config);

@@ -6,10 +6,11 @@
 
 namespace sb {
 
-Outcome route(const Request& request, const Config& config, std::span<const AppSpec> apps, double now_ms);
+// `host` is the Worker's own (time, random, HMAC); apps' routes get it too.
+Outcome route(const Request& request, const Config& config, std::span<const AppSpec> apps, Host& host);
 
 // The answer to an Effect that route() returned (its context names the app).
-Outcome resume(const Json& context, const Json& answer, const Config& config, std::span<const AppSpec> apps);
+Outcome resume(const Json& context, const Json& answer, const Config& config, std::span<const AppSpec> apps, Host& host);
 
 // APPS: comma-separated names; unset or empty means every app.
 bool enabled(const AppSpec& app, const Config& config);

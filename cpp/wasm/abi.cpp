@@ -142,7 +142,7 @@ EMSCRIPTEN_KEEPALIVE void sb_init(std::uint32_t len) {
 EMSCRIPTEN_KEEPALIVE void sb_route(std::uint32_t len) {
   std::optional<Request> r = request(len);
   if (!r) return respond(to_json(Response::error(400, "bad request")));
-  respond(to_json(route(*r, config, all_apps(), host.now())));
+  respond(to_json(route(*r, config, all_apps(), host)));
 }
 
 EMSCRIPTEN_KEEPALIVE void sb_fetch(std::uint32_t len) {
@@ -164,7 +164,7 @@ EMSCRIPTEN_KEEPALIVE void sb_resume(std::uint32_t len) {
   const Json* context = j ? field(*j, "context") : nullptr;
   const Json* answer = j ? field(*j, "answer") : nullptr;
   if (context == nullptr || answer == nullptr) return respond(to_json(Response::error(500, "internal error")));
-  respond(to_json(app ? app->resume(*context, *answer) : resume(*context, *answer, config, all_apps())));
+  respond(to_json(app ? app->resume(*context, *answer) : resume(*context, *answer, config, all_apps(), host)));
 }
 
 EMSCRIPTEN_KEEPALIVE void sb_open(ConnId conn) {

@@ -89,7 +89,7 @@ class Object {
   }
 
   // The route the Worker would take for `request`.
-  Outcome route(const Request& request) const { return *spec_.route(request, config_); }
+  Outcome route(const Request& request) { return *spec_.route(request, config_, host); }
 
   // An upgrade that reached the object: the socket's id, or the refusal.
   std::variant<ConnId, Response> connect(Request request = upgrade("/")) {
@@ -98,6 +98,7 @@ class Object {
     ConnId conn = next_++;
     open_.push_back(conn);
     app_->open(conn, request);
+    forget_closed();  // an open may close another socket (a replaced one)
     return conn;
   }
   ConnId join(Request request = upgrade("/")) { return std::get<ConnId>(connect(std::move(request))); }

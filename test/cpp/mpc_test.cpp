@@ -349,7 +349,7 @@ TEST_CASE("mpc: routes, upgrades and the connection cap") {
   CHECK(forward(mpc.route(upgrade("/mpc/wallet-eu"))).instance == "wallet-eu");
   CHECK(std::get<sb::Response>(mpc.route(upgrade("/mpc/"))).status == 400);
   CHECK(std::get<sb::Response>(mpc.route(upgrade("/mpc/a b"))).status == 400);
-  CHECK_FALSE(sb::find_app("mpc")->route(upgrade("/mpcx"), sb::Config()));
+  CHECK_FALSE(sb::find_app("mpc")->route(upgrade("/mpcx"), sb::Config(), mpc.host));
   sb::Request plain = upgrade("/mpc");
   plain.upgrade = false;
   CHECK(std::get<sb::Response>(mpc.route(plain)).status == 426);
@@ -452,4 +452,19 @@ TEST_CASE("mpc: a rebuilt core behaves exactly like one that never slept; storag
       CHECK(awake.host.storage.empty());
     }
   }
+}
+
+TEST_CASE("mpc flood limits: MPC_MESSAGES_PER_SECOND answers an error; MPC_IP_CONNECTS_PER_MINUTE answers 429") {
+  Object mpc("mpc", {{"MPC_MESSAGES_PER_SECOND", "2"}, {"MPC_IP_CONNECTS_PER_MINUTE", "1"}});
+  auto from = [&](const char* ip) { return mpc.connect(upgrade("/mpc", {{"cf-connecting-ip", ip}})); };
+  auto a = std::get<sb::ConnId>(from("203.0.113.9"));
+  CHECK(std::get<sb::Response>(from("203.0.113.9")).status == 429);
+  CHECK(std::holds_alternative<sb::ConnId>(from("203.0.113.10")));
+  for (int i = 0; i < 3; ++i) mpc.message(a, R"({"type":"list_devices"})");
+  auto frames = mpc.take(a);
+  REQUIRE(frames.size() == 3);
+  CHECK(Json::parse(frames[2]) == Json{{"type", "error"}, {"error", "rate limit exceeded"}});
+  mpc.host.clock += 1000;
+  mpc.message(a, R"({"type":"list_devices"})");
+  CHECK(Json::parse(mpc.take(a).at(0))["type"] == "devices");
 }

@@ -3,6 +3,7 @@
 #include "apps/apps.h"
 #include "core/router.h"
 #include "core/version.h"
+#include "fake_host.h"
 
 using sb::Json;
 
@@ -15,8 +16,15 @@ sb::Request get(std::string path, std::string method = "GET") {
   return r;
 }
 
+sb::test::FakeHost worker_host() {
+  sb::test::FakeHost host;
+  host.clock = 1'700'000'000'000.0;
+  return host;
+}
+
 sb::Response respond(const sb::Request& r, sb::Json vars = Json::object()) {
-  return std::get<sb::Response>(sb::route(r, sb::Config(std::move(vars)), sb::all_apps(), 1'700'000'000'000.0));
+  auto host = worker_host();
+  return std::get<sb::Response>(sb::route(r, sb::Config(std::move(vars)), sb::all_apps(), host));
 }
 
 }  // namespace
@@ -44,24 +52,31 @@ TEST_CASE("unknown paths are 404 JSON, preflight is answered") {
   CHECK(preflight.headers["access-control-allow-methods"] == "GET, POST, PUT, DELETE, OPTIONS");
 }
 
+TEST_CASE("CORS_ORIGIN narrows the allowed origin on every answer") {
+  auto preflight = respond(get("/anything", "OPTIONS"), {{"CORS_ORIGIN", "https://app.example"}});
+  CHECK(preflight.headers["access-control-allow-origin"] == "https://app.example");
+  CHECK(respond(get("/nope"), {{"CORS_ORIGIN", "https://app.example"}}).headers["access-control-allow-origin"] == "https://app.example");
+}
+
 TEST_CASE("APPS switches apps off: their routes answer 404") {
   sb::Request upgrade = get("/");
   upgrade.upgrade = true;
-  CHECK(std::holds_alternative<sb::Forward>(sb::route(upgrade, sb::Config(), sb::all_apps(), 0)));
+  auto host = worker_host();
+  CHECK(std::holds_alternative<sb::Forward>(sb::route(upgrade, sb::Config(), sb::all_apps(), host)));
   CHECK(respond(upgrade, {{"APPS", "mpc, relay"}}).status == 404);
   CHECK(Json::parse(respond(get("/health"), {{"APPS", "mpc"}}).body)["apps"] == Json{"mpc"});
-  CHECK(std::holds_alternative<sb::Forward>(sb::route(upgrade, sb::Config(Json{{"APPS", " relay , signal"}}), sb::all_apps(), 0)));
+  CHECK(std::holds_alternative<sb::Forward>(sb::route(upgrade, sb::Config(Json{{"APPS", " relay , signal"}}), sb::all_apps(), host)));
 }
 
 namespace {
 
 // An app that looks a key up in KV before answering: the Effect round trip.
-std::optional<sb::Outcome> lookup_route(const sb::Request& r, const sb::Config&) {
+std::optional<sb::Outcome> lookup_route(const sb::Request& r, const sb::Config&, sb::Host&) {
   if (r.path != "/lookup") return std::nullopt;
   return sb::Effect{{{"kv", {{"binding", "KV"}, {"get", "k"}}}}, {{"asked", "k"}}};
 }
 
-sb::Outcome lookup_resume(const Json& context, const Json& answer, const sb::Config&) {
+sb::Outcome lookup_resume(const Json& context, const Json& answer, const sb::Config&, sb::Host&) {
   return sb::Response::json(200, {{"asked", context["asked"]}, {"value", answer["value"]}});
 }
 
@@ -70,19 +85,21 @@ const sb::AppSpec kLookup[] = {{"lookup", "", &lookup_route, &lookup_resume, nul
 }  // namespace
 
 TEST_CASE("an app's Effect goes out addressed to it and its answer comes back to it") {
-  auto outcome = sb::route(get("/lookup"), sb::Config(), kLookup, 0);
+  auto host = worker_host();
+  auto outcome = sb::route(get("/lookup"), sb::Config(), kLookup, host);
   auto& effect = std::get<sb::Effect>(outcome);
   CHECK(effect.request == Json{{"kv", {{"binding", "KV"}, {"get", "k"}}}});
   CHECK(effect.context == Json{{"app", "lookup"}, {"origin", ""}, {"state", {{"asked", "k"}}}});
-  auto answer = std::get<sb::Response>(sb::resume(effect.context, {{"value", "v"}}, sb::Config(), kLookup));
+  auto answer = std::get<sb::Response>(sb::resume(effect.context, {{"value", "v"}}, sb::Config(), kLookup, host));
   CHECK(answer.status == 200);
   CHECK(Json::parse(answer.body) == Json{{"asked", "k"}, {"value", "v"}});
   CHECK(answer.headers["access-control-allow-origin"] == "*");
-  CHECK(std::get<sb::Response>(sb::resume({{"app", "nobody"}, {"state", {}}}, {}, sb::Config(), kLookup)).status == 500);
-  CHECK(std::get<sb::Response>(sb::resume(effect.context, {}, sb::Config(Json{{"APPS", "other"}}), kLookup)).status == 500);
+  CHECK(std::get<sb::Response>(sb::resume({{"app", "nobody"}, {"state", {}}}, {}, sb::Config(), kLookup, host)).status == 500);
+  CHECK(std::get<sb::Response>(sb::resume(effect.context, {}, sb::Config(Json{{"APPS", "other"}}), kLookup, host)).status == 500);
 }
 
 TEST_CASE("ALLOWED_ORIGINS: exact matches may upgrade and get CORS; others get 403 and no CORS") {
+  auto host = worker_host();
   Json vars = {{"ALLOWED_ORIGINS", "https://app.example, http://localhost:5173"}};
   auto upgrade_from = [](std::string origin) {
     sb::Request r = get("/");
@@ -91,9 +108,9 @@ TEST_CASE("ALLOWED_ORIGINS: exact matches may upgrade and get CORS; others get 4
     return r;
   };
   sb::Config config(vars);
-  CHECK(std::holds_alternative<sb::Forward>(sb::route(upgrade_from("https://app.example"), config, sb::all_apps(), 0)));
-  CHECK(std::holds_alternative<sb::Forward>(sb::route(upgrade_from("http://localhost:5173"), config, sb::all_apps(), 0)));
-  CHECK(std::holds_alternative<sb::Forward>(sb::route(upgrade_from(""), config, sb::all_apps(), 0)));
+  CHECK(std::holds_alternative<sb::Forward>(sb::route(upgrade_from("https://app.example"), config, sb::all_apps(), host)));
+  CHECK(std::holds_alternative<sb::Forward>(sb::route(upgrade_from("http://localhost:5173"), config, sb::all_apps(), host)));
+  CHECK(std::holds_alternative<sb::Forward>(sb::route(upgrade_from(""), config, sb::all_apps(), host)));
   for (const char* origin : {"https://evil.example", "https://app.example.evil", "http://app.example", "https://app.example:443"}) {
     CAPTURE(origin);
     auto refused = respond(upgrade_from(origin), vars);
@@ -107,11 +124,12 @@ TEST_CASE("ALLOWED_ORIGINS: exact matches may upgrade and get CORS; others get 4
   CHECK(allowed.headers["vary"] == "Origin");
   health.headers["origin"] = "https://evil.example";
   CHECK_FALSE(respond(health, vars).headers.contains("access-control-allow-origin"));
-  CHECK(std::holds_alternative<sb::Forward>(sb::route(upgrade_from("https://evil.example"), sb::Config(), sb::all_apps(), 0)));
+  CHECK(std::holds_alternative<sb::Forward>(sb::route(upgrade_from("https://evil.example"), sb::Config(), sb::all_apps(), host)));
 }
 
 TEST_CASE("/stats/<app>/<instance> goes to that object; ADMIN_TOKEN guards it when set") {
-  auto forward = std::get<sb::Forward>(sb::route(get("/stats/signal/eu-1"), sb::Config(), sb::all_apps(), 0));
+  auto host = worker_host();
+  auto forward = std::get<sb::Forward>(sb::route(get("/stats/signal/eu-1"), sb::Config(), sb::all_apps(), host));
   CHECK(forward.binding == "SignalingRoom");
   CHECK(forward.instance == "eu-1");
   CHECK(respond(get("/stats/nope/x")).status == 404);
@@ -123,17 +141,18 @@ TEST_CASE("/stats/<app>/<instance> goes to that object; ADMIN_TOKEN guards it wh
   CHECK(respond(get("/stats/signal/global"), guarded).status == 401);
   sb::Request with_token = get("/stats/signal/global");
   with_token.headers["authorization"] = "Bearer admin-secret";
-  CHECK(std::holds_alternative<sb::Forward>(sb::route(with_token, sb::Config(guarded), sb::all_apps(), 0)));
+  CHECK(std::holds_alternative<sb::Forward>(sb::route(with_token, sb::Config(guarded), sb::all_apps(), host)));
 }
 
 TEST_CASE("a plain GET of / is the demo page; an upgrade of / stays signaling; APPS can drop the demo") {
-  auto page = std::get<sb::Forward>(sb::route(get("/"), sb::Config(), sb::all_apps(), 0));
+  auto host = worker_host();
+  auto page = std::get<sb::Forward>(sb::route(get("/"), sb::Config(), sb::all_apps(), host));
   CHECK(page.binding == "ASSETS");
   CHECK(page.instance.empty());
-  CHECK(std::get<sb::Forward>(sb::route(get("/demo.js"), sb::Config(), sb::all_apps(), 0)).binding == "ASSETS");
+  CHECK(std::get<sb::Forward>(sb::route(get("/demo.js"), sb::Config(), sb::all_apps(), host)).binding == "ASSETS");
   sb::Request upgrade = get("/");
   upgrade.upgrade = true;
-  CHECK(std::get<sb::Forward>(sb::route(upgrade, sb::Config(), sb::all_apps(), 0)).binding == "SignalingRoom");
+  CHECK(std::get<sb::Forward>(sb::route(upgrade, sb::Config(), sb::all_apps(), host)).binding == "SignalingRoom");
   CHECK(respond(get("/"), {{"APPS", "signal"}}).status == 426);
   CHECK(respond(get("/", "POST")).status == 426);
   CHECK(respond(get("/secret.txt")).status == 404);

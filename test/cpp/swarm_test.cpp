@@ -70,51 +70,52 @@ struct Swarm {
 TEST_CASE("swarm routes: /ws with persistentId and /swarm/ws; /ws without it is not the swarm's") {
   const sb::AppSpec& app = *sb::find_app("swarm");
   sb::Config config;
-  CHECK_FALSE(app.route(member(""), config));
-  CHECK_FALSE(app.route(sb::test::upgrade("/ws"), config));
-  auto forward = std::get<sb::Forward>(*app.route(member("node-abc123xyz"), config));
+  sb::test::FakeHost host;
+  CHECK_FALSE(app.route(member(""), config, host));
+  CHECK_FALSE(app.route(sb::test::upgrade("/ws"), config, host));
+  auto forward = std::get<sb::Forward>(*app.route(member("node-abc123xyz"), config, host));
   CHECK(forward.binding == "SwarmCoordinator");
   CHECK(forward.instance == "node-abc123xyz");
-  CHECK(std::get<sb::Forward>(*app.route(member("node-1", "", "/swarm/ws"), config)).instance == "node-1");
+  CHECK(std::get<sb::Forward>(*app.route(member("node-1", "", "/swarm/ws"), config, host)).instance == "node-1");
   for (const char* host_mode : {"null", "undefined"}) {
-    CHECK(std::get<sb::Forward>(*app.route(member("node-1", host_mode), config)).instance == "node-1");
+    CHECK(std::get<sb::Forward>(*app.route(member("node-1", host_mode), config, host)).instance == "node-1");
   }
   sb::Request empty_token = member("node-1");
   empty_token.query["token"] = "";
-  CHECK(std::get<sb::Forward>(*app.route(empty_token, config)).instance == "node-1");
+  CHECK(std::get<sb::Forward>(*app.route(empty_token, config, host)).instance == "node-1");
 
-  auto missing = std::get<sb::Response>(*app.route(member("", "", "/swarm/ws"), config));
+  auto missing = std::get<sb::Response>(*app.route(member("", "", "/swarm/ws"), config, host));
   CHECK(missing.status == 400);
   CHECK(Json::parse(missing.body) == Json{{"error", "Missing persistentId"}});
   sb::Request blank = member("");
   blank.query["persistentId"] = "";
-  CHECK(std::get<sb::Response>(*app.route(blank, config)).status == 400);
-  CHECK(std::get<sb::Response>(*app.route(member("node/../x"), config)).status == 400);
+  CHECK(std::get<sb::Response>(*app.route(blank, config, host)).status == 400);
+  CHECK(std::get<sb::Response>(*app.route(member("node/../x"), config, host)).status == 400);
   sb::Request plain = member("node-1");
   plain.upgrade = false;
-  CHECK(std::get<sb::Response>(*app.route(plain, config)).status == 426);
+  CHECK(std::get<sb::Response>(*app.route(plain, config, host)).status == 426);
 
   // A code is looked up in the registry before the upgrade.
-  auto effect = std::get<sb::Effect>(*app.route(member("node-guest", "k3j9qz"), config));
+  auto effect = std::get<sb::Effect>(*app.route(member("node-guest", "k3j9qz"), config, host));
   CHECK(effect.request == Json{{"object", {{"binding", "InviteRegistry"}, {"instance", "global"}, {"method", "GET"}, {"path", "/invites/K3J9QZ"}}}});
   for (const char* malformed : {"AB", "K3J9-QZ", "ABCDEFGHIJKLMNOPQ"}) {
-    auto refused = std::get<sb::Response>(*app.route(member("node-guest", malformed), config));
+    auto refused = std::get<sb::Response>(*app.route(member("node-guest", malformed), config, host));
     CHECK(refused.status == 403);
     CHECK(Json::parse(refused.body) == Json{{"error", "invalid invite code"}});
   }
-  auto joined = std::get<sb::Forward>(app.resume(effect.context, {{"status", 200}, {"body", R"({"swarm":"node-host0001"})"}}, config));
+  auto joined = std::get<sb::Forward>(app.resume(effect.context, {{"status", 200}, {"body", R"({"swarm":"node-host0001"})"}}, config, host));
   CHECK(joined.instance == "node-host0001");
-  auto unknown = std::get<sb::Response>(app.resume(effect.context, {{"status", 404}, {"body", R"({"error":"invalid invite code"})"}}, config));
+  auto unknown = std::get<sb::Response>(app.resume(effect.context, {{"status", 404}, {"body", R"({"error":"invalid invite code"})"}}, config, host));
   CHECK(unknown.status == 403);
   CHECK(Json::parse(unknown.body) == Json{{"error", "invalid invite code"}});
-  CHECK(std::get<sb::Response>(app.resume(effect.context, {{"error", "unreachable"}}, config)).status == 503);
-  CHECK(std::get<sb::Response>(app.resume(effect.context, {{"status", 200}, {"body", "{}"}}, config)).status == 503);
+  CHECK(std::get<sb::Response>(app.resume(effect.context, {{"error", "unreachable"}}, config, host)).status == 503);
+  CHECK(std::get<sb::Response>(app.resume(effect.context, {{"status", 200}, {"body", "{}"}}, config, host)).status == 503);
 
   // Through the router: the swarm app is asked before anything that serves /ws.
-  auto routed = sb::route(member("node-1"), config, sb::all_apps(), 0);
+  auto routed = sb::route(member("node-1"), config, sb::all_apps(), host);
   CHECK(std::get<sb::Forward>(routed).binding == "SwarmCoordinator");
-  CHECK(std::get<sb::Response>(sb::route(member("", "", "/swarm/ws"), config, sb::all_apps(), 0)).status == 400);
-  CHECK(sb::find_app("swarm-invites")->route(member("node-1", "", "/invites"), config) == std::nullopt);
+  CHECK(std::get<sb::Response>(sb::route(member("", "", "/swarm/ws"), config, sb::all_apps(), host)).status == 400);
+  CHECK(sb::find_app("swarm-invites")->route(member("node-1", "", "/invites"), config, host) == std::nullopt);
 }
 
 TEST_CASE("connect comes first; register answers with the log line and a snapshot of the exact shape") {

@@ -10,10 +10,13 @@
 //   r<METHOD> <path> <body>   HTTP request to the Worker's router
 //   e<json>           the oldest pending Effect is answered with <json>
 // Invariants, checked after every event: every frame sent is valid JSON and
-// goes to an open socket; the app's own invariant (if any) holds; after every
-// socket closed and the object slept, no per-socket record is left in storage.
+// goes to an open socket; no secret (a var named *SECRET or *TOKEN) appears in
+// a frame, a log line or an HTTP answer; the app's own invariant
+// (invariants.h) holds; after every socket closed and the object slept, no
+// per-socket record is left in storage.
 #include <cstdint>
 #include <cstdlib>
+#include <string>
 #include <cstdio>
 #include <deque>
 #include <map>
@@ -69,7 +72,7 @@ Request http(std::string_view line, const Json& headers) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view script(reinterpret_cast<const char*>(data), size);
   test::Object object(SB_FUZZ_APP, fuzz::vars());
-  Config config(fuzz::vars());
+  const Config config(fuzz::vars());
   fuzz::Model model;
   std::vector<ConnId> conns;
   Json headers = Json::object();
@@ -77,11 +80,34 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::map<ConnId, std::size_t> seen;  // frames already checked per socket
   std::set<ConnId> reachable;           // open when the current event began, or opened by it
 
+  std::vector<std::string> secrets;
+  const Json vars = fuzz::vars();
+  for (const auto& [name, value] : vars.items()) {
+    // A secret the input itself carries may come back (as a name, say); any other may not.
+    bool secret = name.ends_with("SECRET") || name.ends_with("TOKEN");
+    if (secret && script.find(value.get<std::string>()) == std::string_view::npos) secrets.push_back(value.get<std::string>());
+  }
+  auto keep_secrets = [&](std::string_view where, std::string_view text) {
+    for (const std::string& secret : secrets) {
+      if (text.find(secret) != std::string_view::npos) fail(where.data(), text);
+    }
+  };
+  auto answered = [&](const Outcome& outcome, bool from_router) {
+    if (const auto* response = std::get_if<Response>(&outcome)) keep_secrets("a secret in an HTTP answer", response->body);
+    if (const auto* effect = std::get_if<Effect>(&outcome)) {
+      keep_secrets("a secret in an effect's context", to_text(effect->context));
+      pending.push_back({{"context", effect->context}, {"router", from_router}});
+    }
+  };
+  std::size_t logs_seen = 0;
+
   auto check = [&] {
+    for (; logs_seen < object.host.logs.size(); ++logs_seen) keep_secrets("a secret in a log line", object.host.logs[logs_seen]);
     for (const auto& [conn, frames] : object.host.received) {
       for (std::size_t i = seen[conn]; i < frames.size(); ++i) {
         if (!reachable.contains(conn)) fail("frame to a socket that is not open", frames[i]);
         if (!parse_json(frames[i])) fail("frame is not JSON", frames[i]);
+        keep_secrets("a secret in a frame", frames[i]);
         model.delivered(conn, frames[i], fail);
       }
       seen[conn] = frames.size();
@@ -120,26 +146,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     } else if (op == 'h') {
       object.hibernate();
     } else if (op == 't') {
-      object.host.clock += std::atof(std::string(arg).c_str()) > 0 ? std::atof(std::string(arg).c_str()) : 1000;
+      // Date.now() moves forward by sane amounts: up to a day per step.
+      double step = std::atof(std::string(arg).c_str());
+      object.host.clock += step > 0 && step < 86'400'000 ? step : 1000;
     } else if (op == 'H') {
       std::size_t colon = arg.find(':');
       if (colon != std::string_view::npos) headers[std::string(arg.substr(0, colon))] = std::string(arg.substr(colon + 1));
     } else if (op == 'f') {
-      Outcome outcome = object.fetch(http(arg, headers));
-      if (auto* effect = std::get_if<Effect>(&outcome)) pending.push_back({{"object", true}, {"context", effect->context}});
+      answered(object.fetch(http(arg, headers)), false);
     } else if (op == 'r') {
-      Outcome outcome = route(http(arg, headers), config, all_apps(), object.host.now());
-      if (auto* effect = std::get_if<Effect>(&outcome)) pending.push_back({{"router", true}, {"context", effect->context}});
+      answered(route(http(arg, headers), config, all_apps(), object.host), true);
     } else if (op == 'e' && !pending.empty()) {
       Json effect = pending.front();
       pending.pop_front();
       Json answer = parse_json(arg).value_or(Json{{"error", "unreachable"}});
-      const Json& context = effect["context"];
-      if (effect.contains("router")) {
-        resume(context, answer, config, all_apps());
-      } else {
-        object.resume(context, answer);
-      }
+      bool from_router = effect.value("router", false);
+      answered(from_router ? resume(effect["context"], answer, config, all_apps(), object.host) : object.resume(effect["context"], answer), from_router);
     }
     check();
   }

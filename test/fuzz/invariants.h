@@ -44,6 +44,11 @@ class Model {
  private:
   std::map<ConnId, std::set<std::string>> topics_;
 };
+#elif defined(SB_FUZZ_MPC)
+inline Json vars() { return {{"MPC_MAX_MESSAGE_BYTES", "2000"}, {"MPC_MAX_SESSIONS", "4"}, {"MPC_MAX_SESSION_INFO_BYTES", "400"}}; }
+
+// Storage never references a gone session, and with device-bound sessions
+// nothing is left once every device has disconnected.
 #elif defined(SB_FUZZ_SWARM)
 // Small limits and short timers so the fuzzer reaches them.
 inline Json vars() {
@@ -57,6 +62,36 @@ class Model {
  public:
   void opened(ConnId, std::string_view) {}
   void sent(ConnId, std::string_view) {}
+  void closed(ConnId) {}
+  void delivered(ConnId, const std::string&, Fail) {}
+  void finished(const std::map<std::string, std::string>& storage, Fail fail) {
+    for (const auto& [key, value] : storage) {
+      if (key.starts_with("device_sessions:")) {
+        std::optional<Json> ids = parse_json(value);
+        if (!ids || !ids->is_array()) fail("device_sessions is not a list", key);
+        for (const Json& id : *ids) {
+          if (!id.is_string() || !storage.contains("session:" + id.get<std::string>())) fail("device_sessions names a gone session", key);
+        }
+      }
+      if (key.starts_with("session:")) fail("a session outlived every device (creator mode)", key);
+    }
+  }
+};
+#elif defined(SB_FUZZ_RELAY)
+inline Json vars() { return {{"RELAY_MAX_MESSAGE_BYTES", "500"}, {"RELAY_MAX_MESSAGES_PER_SECOND", "5"}, {"RELAY_IDLE_TIMEOUT_MS", "5000"}, {"RELAY_VACANT_TTL_MS", "3000"}}; }
+
+// At most one socket per side is ever reachable: a replaced socket hears nothing.
+class Model {
+ public:
+  void opened(ConnId conn, std::string_view path) {
+    std::string side(path.substr(0, path.find('/', 1)));
+    if (auto it = sides_.find(side); it != sides_.end()) replaced_.insert(it->second);
+    sides_[side] = conn;
+  }
+  void sent(ConnId, std::string_view) {}
+  void closed(ConnId) {}
+  void delivered(ConnId conn, const std::string& frame, Fail fail) {
+    if (replaced_.contains(conn)) fail("a replaced socket still receives", frame);
   void closed(ConnId) {}  // socket ids are never reused; frames sent before the close are checked after it
   void delivered(ConnId conn, const std::string& frame, Fail fail) {
     static const std::set<std::string_view> kEvents = {"connect", "swarm:snapshot", "job:batch", "swarm:throttle_sync", "sys:log", "auth:token"};
@@ -68,6 +103,31 @@ class Model {
   void finished(const std::map<std::string, std::string>&, Fail) {}
 
  private:
+  std::map<std::string, ConnId> sides_;
+  std::set<ConnId> replaced_;
+};
+#elif defined(SB_FUZZ_ROOMS)
+// The seed corpus carries tokens signed with this secret (test/fuzz/corpus/rooms).
+inline Json vars() {
+  return {{"JWT_SECRET", "fuzz-jwt-secret"}, {"CLOUDFLARE_APP_ID", "fuzz-app"}, {"CLOUDFLARE_APP_SECRET", "fuzz-calls-secret"},
+          {"TURN_KEY_ID", "fuzz-turn"}, {"TURN_KEY_API_TOKEN", "fuzz-turn-api-token"},
+          {"ROOMS_MAX_MESSAGE_BYTES", "2000"}, {"ROOMS_MAX_INVALID_MESSAGES", "3"}};
+}
+
+// A participant never hears its own frames back.
+class Model {
+ public:
+  void opened(ConnId, std::string_view) {}
+  void sent(ConnId conn, std::string_view frame) { last_[conn] = std::string(frame); }
+  void closed(ConnId) {}
+  void delivered(ConnId conn, const std::string& frame, Fail fail) {
+    std::optional<Json> message = parse_json(frame);
+    if (message && string_field(*message, "type") != "error" && last_[conn] == frame) fail("a frame echoed to its sender", frame);
+  }
+  void finished(const std::map<std::string, std::string>&, Fail) {}
+
+ private:
+  std::map<ConnId, std::string> last_;
   std::set<ConnId> heard_;
 };
 #else

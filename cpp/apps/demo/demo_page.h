@@ -5,6 +5,6 @@
 
 namespace sb::demo {
 
-std::optional<Outcome> route(const Request& request, const Config& config);
+std::optional<Outcome> route(const Request& request, const Config& config, Host&);
 
 }  // namespace sb::demo

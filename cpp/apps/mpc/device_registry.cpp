@@ -45,22 +45,14 @@ DeviceRegistry::DeviceRegistry(Host& host, const Config& config)
   }
 }
 
-std::optional<Outcome> DeviceRegistry::route(const Request& request, const Config&) {
-  constexpr std::string_view kShardPrefix = "/mpc/";
-  std::string instance = "global";
-  if (request.path.starts_with(kShardPrefix)) {
-    instance = request.path.substr(kShardPrefix.size());
-    if (!is_instance_name(instance)) return Response::error(400, "invalid shard name");
-  } else if (request.path != "/mpc") {
-    return std::nullopt;
-  }
-  if (!request.upgrade) return Response::error(426, "expected a WebSocket upgrade (MPC device signaling)");
-  return Forward{"Devices", instance};
+std::optional<Outcome> DeviceRegistry::route(const Request& request, const Config&, Host&) {
+  return shard_route(request, "/mpc", "/mpc/", "Devices", "MPC device signaling");
 }
 
 Outcome DeviceRegistry::fetch(const Request& request) {
   if (!request.upgrade) return Response::error(426, "expected a WebSocket upgrade (MPC device signaling)");
   if (static_cast<std::int64_t>(sockets_.size()) >= config_[kMaxConnections]) return Response::error(503, "too many connections");
+  if (!upgradeAllowed(request, config_[kIpConnectsPerMinute])) return Response::error(429, "too many connections from this address");
   return Accept{};
 }
 
@@ -69,6 +61,7 @@ void DeviceRegistry::webSocketOpen(ConnId conn, const Request&) { sockets_.inser
 void DeviceRegistry::webSocketMessage(ConnId conn, std::string_view data, bool binary) {
   if (binary) return close(conn, 1003, "binary frames are not supported");
   if (static_cast<std::int64_t>(data.size()) > config_[kMaxMessageBytes]) return error(conn, "message too large");
+  if (!rates_[conn].take(host_.now(), config_[kMessagesPerSecond], 1000)) return error(conn, "rate limit exceeded");
   std::optional<Json> message = parse_json(data);
   std::optional<std::string_view> type = message ? string_field(*message, "type") : std::nullopt;
   // What serde would refuse (unknown tag, missing or mistyped field) is "invalid message".
@@ -251,6 +244,7 @@ void DeviceRegistry::sessionStatusUpdate(ConnId conn, const Json& info) {
 
 void DeviceRegistry::webSocketClose(ConnId conn, int, std::string_view) {
   sockets_.erase(conn);
+  rates_.erase(conn);
   auto it = devices_.find(conn);
   if (it == devices_.end()) return;
   std::string device = it->second;

@@ -23,7 +23,9 @@ inline constexpr Limit kMaxSessionInfoBytes{"MPC_MAX_SESSION_INFO_BYTES", 16 * 1
 inline constexpr Limit kMaxIdBytes{"MPC_MAX_ID_BYTES", 128, "longest `device_id` / `session_id`; longer gets `error \"invalid device_id\"` / `\"invalid session_id\"`"};
 inline constexpr Limit kMaxSessions{"MPC_MAX_SESSIONS", 1000, "sessions per shard; announcing another gets `error \"too many sessions\"`"};
 inline constexpr Limit kMaxConnections{"MPC_MAX_CONNECTIONS", 10000, "sockets per shard; more are refused with 503"};
-inline constexpr Limit kLimits[] = {kMaxMessageBytes, kMaxSessionInfoBytes, kMaxIdBytes, kMaxSessions, kMaxConnections};
+inline constexpr Limit kMessagesPerSecond{"MPC_MESSAGES_PER_SECOND", 100, "frames per second one socket may send (bursts up to the same number); more get `error \"rate limit exceeded\"` and do nothing"};
+inline constexpr Limit kIpConnectsPerMinute{"MPC_IP_CONNECTS_PER_MINUTE", 0, "upgrades per client IP per minute and shard (`CF-Connecting-IP`); more get 429; 0 = off"};
+inline constexpr Limit kLimits[] = {kMaxMessageBytes, kMaxSessionInfoBytes, kMaxIdBytes, kMaxSessions, kMaxConnections, kMessagesPerSecond, kIpConnectsPerMinute};
 
 // The stored record `session:<id>`.
 struct Session {
@@ -36,7 +38,7 @@ class DeviceRegistry final : public App {
  public:
   DeviceRegistry(Host& host, const Config& config);
 
-  static std::optional<Outcome> route(const Request& request, const Config& config);
+  static std::optional<Outcome> route(const Request& request, const Config& config, Host&);
 
   Outcome fetch(const Request& request) override;
 
@@ -83,6 +85,7 @@ class DeviceRegistry final : public App {
 
   bool creatorBound_;  // MPC_SESSION_END: "creator" (default) or "all-participants"
   std::unordered_set<ConnId> sockets_;
+  std::unordered_map<ConnId, TokenBucket> rates_;  // per socket; not kept across hibernation (an idle bucket is full)
   std::unordered_map<std::string, ConnId> conns_;    // registered device → its socket
   std::unordered_map<ConnId, std::string> devices_;  // socket → registered device
   std::vector<std::string> deviceList_;              // mirror of `device_list`, in registration order

@@ -4,19 +4,12 @@
 
 namespace sb::signal {
 
-std::optional<Outcome> SignalingRoom::route(const Request& request, const Config& config) {
-  constexpr std::string_view kShardPrefix = "/signal/";
-  std::string instance = "global";
-  if (request.path.starts_with(kShardPrefix)) {
-    instance = request.path.substr(kShardPrefix.size());
-    if (!is_instance_name(instance)) return Response::error(400, "invalid shard name");
-  } else if (request.path != "/") {
-    return std::nullopt;
-  }
-  if (!request.upgrade) return Response::error(426, "expected a WebSocket upgrade (y-webrtc signaling)");
+std::optional<Outcome> SignalingRoom::route(const Request& request, const Config& config, Host&) {
+  std::optional<Outcome> routed = shard_route(request, "/", "/signal/", "SignalingRoom", "y-webrtc signaling");
+  if (!routed || !std::holds_alternative<Forward>(*routed)) return routed;
   std::string_view token = config.text("SIGNAL_TOKEN");
   if (!token.empty() && !presents_secret(request, token)) return Response::error(401, "unauthorized");
-  return Forward{"SignalingRoom", instance};
+  return routed;
 }
 
 Outcome SignalingRoom::fetch(const Request& request) {
@@ -24,12 +17,7 @@ Outcome SignalingRoom::fetch(const Request& request) {
   if (static_cast<std::int64_t>(peers_.size()) >= config_[kMaxConnections]) {
     return Response::error(503, "too many connections");
   }
-  if (std::int64_t per_minute = config_[kIpConnectsPerMinute]; per_minute > 0) {
-    double now = host_.now();
-    std::erase_if(upgrades_, [&](const auto& entry) { return entry.second.idle(now, per_minute, 60'000); });
-    std::string ip(request.header("cf-connecting-ip"));
-    if (!upgrades_[ip].take(now, per_minute, 60'000)) return Response::error(429, "too many connections from this address");
-  }
+  if (!upgradeAllowed(request, config_[kIpConnectsPerMinute])) return Response::error(429, "too many connections from this address");
   return Accept{};
 }
 

@@ -22,7 +22,7 @@ class SignalingRoom final : public App {
  public:
   using App::App;
 
-  static std::optional<Outcome> route(const Request& request, const Config& config);
+  static std::optional<Outcome> route(const Request& request, const Config& config, Host& host);
 
   Outcome fetch(const Request& request) override;
   std::optional<AutoResponse> autoResponse() const override;
@@ -50,7 +50,6 @@ class SignalingRoom final : public App {
 
   std::unordered_map<ConnId, Peer> peers_;
   std::unordered_map<std::string, std::vector<ConnId>> topics_;
-  std::unordered_map<std::string, TokenBucket> upgrades_;  // by client IP
 };
 
 }  // namespace sb::signal

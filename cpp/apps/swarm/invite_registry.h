@@ -23,7 +23,7 @@ class InviteRegistry final : public App {
   using App::App;
 
   // Nothing public: the registry is reached only by the swarm's Effects.
-  static std::optional<Outcome> route(const Request&, const Config&) { return std::nullopt; }
+  static std::optional<Outcome> route(const Request&, const Config&, Host&) { return std::nullopt; }
 
   Outcome fetch(const Request& request) override;
   void alarm() override;

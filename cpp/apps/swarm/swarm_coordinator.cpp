@@ -192,7 +192,7 @@ std::optional<Device> Device::from_json(const Json& j) {
 
 // --- Routing (the Worker) -------------------------------------------------
 
-std::optional<Outcome> SwarmCoordinator::route(const Request& request, const Config&) {
+std::optional<Outcome> SwarmCoordinator::route(const Request& request, const Config&, Host&) {
   // `/ws` without persistentId is the SFU rooms app's.
   if (request.path != "/swarm/ws" && !(request.path == "/ws" && request.param("persistentId"))) return std::nullopt;
   std::string_view device = request.param("persistentId").value_or("");
@@ -206,7 +206,7 @@ std::optional<Outcome> SwarmCoordinator::route(const Request& request, const Con
   return Effect{lookup, {{"code", *code}}};
 }
 
-Outcome SwarmCoordinator::resume_route(const Json&, const Json& answer, const Config&) {
+Outcome SwarmCoordinator::resume_route(const Json&, const Json& answer, const Config&, Host&) {
   const Json* status = field(answer, "status");
   if (status && status->is_number_integer() && status->get<int>() == 404) return Response::error(403, "invalid invite code");
   std::optional<Json> body = parse_json(string_field(answer, "body").value_or(""));

@@ -52,9 +52,9 @@ class SwarmCoordinator final : public App {
  public:
   SwarmCoordinator(Host& host, const Config& config);
 
-  static std::optional<Outcome> route(const Request& request, const Config& config);
+  static std::optional<Outcome> route(const Request& request, const Config& config, Host& host);
   // The invite registry's answer to a joiner's code.
-  static Outcome resume_route(const Json& context, const Json& answer, const Config& config);
+  static Outcome resume_route(const Json& context, const Json& answer, const Config& config, Host& host);
 
   Outcome fetch(const Request& request) override;
   void alarm() override;

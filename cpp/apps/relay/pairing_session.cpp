@@ -1,0 +1,230 @@
+#include "apps/relay/pairing_session.h"
+
+#include <algorithm>
+#include <cstdint>
+
+namespace sb::relay {
+namespace {
+
+constexpr std::string_view kActivityKey = "session/activity";
+constexpr std::string_view kVacantKey = "session/vacant";
+// Recording every frame's time would be a storage write per frame; to the
+// second (finer for short test timeouts) is as good for a 30-minute rule.
+constexpr double kActivityResolutionMs = 1000;
+
+constexpr std::string_view kUpgradeRequired = "Expected WebSocket upgrade";
+constexpr std::string_view kInvalidPath = "Invalid path. Use /desktop/{sessionId} or /mobile/{sessionId}";
+
+std::string_view name(Side side) { return side == Side::Desktop ? "desktop" : "mobile"; }
+Side other(Side side) { return side == Side::Desktop ? Side::Mobile : Side::Desktop; }
+std::string_view replaced(Side side) { return side == Side::Desktop ? "New desktop connection" : "New mobile connection"; }
+
+bool is_session_id(std::string_view id) {
+  return !id.empty() && std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+  });
+}
+
+// Only paths under /desktop or /mobile are the relay's; anything else is another app's.
+bool is_relay_path(std::string_view path) {
+  for (std::string_view prefix : {"/desktop", "/mobile"}) {
+    if (path.starts_with(prefix) && (path.size() == prefix.size() || path[prefix.size()] == '/')) return true;
+  }
+  return false;
+}
+
+std::optional<double> stored_time(Host& host, std::string_view key) {
+  std::optional<std::string> text = host.kv_get(key);
+  std::optional<Json> value = text ? parse_json(*text) : std::nullopt;
+  if (!value || !value->is_number()) return std::nullopt;
+  return value->get<double>();
+}
+
+// Whole milliseconds, so a core rebuilt from storage holds exactly what this one holds.
+double store_time(Host& host, std::string_view key, double at) {
+  auto ms = static_cast<std::int64_t>(at);
+  host.kv_put(key, to_text(ms));
+  return static_cast<double>(ms);
+}
+
+std::int64_t timestamp(Host& host) { return static_cast<std::int64_t>(host.now()); }
+
+}  // namespace
+
+std::optional<Pairing> Pairing::from_path(std::string_view path) {
+  for (auto [side, prefix] : {std::pair{Side::Desktop, "/desktop/"}, std::pair{Side::Mobile, "/mobile/"}}) {
+    std::string_view id = path.substr(std::min(path.size(), std::string_view(prefix).size()));
+    if (path.starts_with(prefix) && is_session_id(id)) return Pairing{side, std::string(id)};
+  }
+  return std::nullopt;
+}
+
+PairingSession::PairingSession(Host& host, const Config& config)
+    : App(host, config), activity_(stored_time(host, kActivityKey)), vacant_since_(stored_time(host, kVacantKey)) {}
+
+// §4.1's order: (/health, answered by the router) → 426 without an upgrade → 400 for a bad path.
+std::optional<Outcome> PairingSession::route(const Request& request, const Config&, Host&) {
+  if (!is_relay_path(request.path)) return std::nullopt;
+  if (!request.upgrade) return Response::error(426, kUpgradeRequired);
+  std::optional<Pairing> pairing = Pairing::from_path(request.path);
+  if (!pairing) return Response::error(400, kInvalidPath);
+  return Forward{"RelaySession", pairing->session_id};
+}
+
+Outcome PairingSession::fetch(const Request& request) {
+  if (!request.upgrade) return Response::error(426, kUpgradeRequired);
+  if (!Pairing::from_path(request.path)) return Response::error(400, kInvalidPath);
+  if (!upgradeAllowed(request, config_[kIpConnectsPerMinute])) return Response::error(429, "too many connections from this address");
+  return Accept{};
+}
+
+void PairingSession::webSocketOpen(ConnId conn, const Request& request) {
+  std::optional<Pairing> pairing = Pairing::from_path(request.path);
+  if (!pairing) {  // fetch refused such paths; never reached through the shim
+    close(conn, 1008, "invalid path");
+    return;
+  }
+  const Side side = pairing->side;
+  double now = host_.now();
+  // Nobody here and past its idle deadline (the alarm is due): start afresh.
+  if (activity_ && !desktop_ && !mobile_ && now >= *activity_ + static_cast<double>(config_[kIdleTimeoutMs])) end();
+  if (!activity_) record_activity(now);  // a new session: its clock starts now
+  if (vacant_since_) {
+    vacant_since_.reset();
+    host_.kv_delete(kVacantKey);
+  }
+  attach(conn, {{"side", name(side)}});
+  // Take the slot before closing the old socket, so its close is a stale one.
+  std::optional<ConnId> previous = std::exchange(slot(side), conn);
+  if (previous) close(*previous, 1000, replaced(side));
+  notify(other(side), side == Side::Desktop ? "desktop_connected" : "mobile_connected");
+  if (slot(other(side))) notify(side, side == Side::Desktop ? "mobile_connected" : "desktop_connected");
+  send(conn, to_text(Json{{"type", "connected"},
+                                {"clientType", name(side)},
+                                {"sessionId", pairing->session_id},
+                                {"timestamp", timestamp(host_)}}));
+  arm();
+}
+
+void PairingSession::webSocketMessage(ConnId conn, std::string_view data, bool binary) {
+  std::optional<Side> side = side_of(conn);
+  if (!side) return;
+  double now = host_.now();
+  record_activity(now);
+  if (binary) {
+    close(conn, 1003, "binary frames are not supported");
+    return;
+  }
+  if (static_cast<std::int64_t>(data.size()) > config_[kMaxMessageBytes]) {
+    return error(conn, "Message too large (" + std::to_string(data.size()) + " bytes, max " +
+                           std::to_string(config_[kMaxMessageBytes]) + ")");
+  }
+  if (!rate_.take(now, config_[kMaxMessagesPerSecond], 1000)) {
+    return error(conn, "Rate limit exceeded (max " + std::to_string(config_[kMaxMessagesPerSecond]) + " messages/sec)");
+  }
+  std::optional<Json> message = parse_json(data);
+  if (!message) return error(conn, "Invalid JSON");
+  if (string_field(*message, "type") == "ping") {
+    send(conn, to_text(Json{{"type", "pong"}, {"timestamp", timestamp(host_)}}));
+    return;
+  }
+  if (std::optional<ConnId> peer = slot(other(*side))) {
+    send(*peer, to_text(*message));
+  } else {
+    error(conn, *side == Side::Desktop ? "Mobile device not connected" : "Desktop not connected");
+  }
+}
+
+void PairingSession::webSocketClose(ConnId conn, int, std::string_view) {
+  std::optional<Side> side = side_of(conn);
+  if (!side) return;  // a replaced socket, or one closed at the session's end
+  slot(*side).reset();
+  notify(other(*side), side == Side::Desktop ? "desktop_disconnected" : "mobile_disconnected");
+  if (!desktop_ && !mobile_) {
+    vacant_since_ = store_time(host_, kVacantKey, host_.now());
+    arm();
+  }
+}
+
+void PairingSession::webSocketWake(ConnId conn, const Json& state) {
+  std::optional<std::string_view> side_name = string_field(state, "side");
+  if (side_name != name(Side::Desktop) && side_name != name(Side::Mobile)) {
+    close(conn, 1011, "session state lost");  // cannot happen: open attaches the side at once
+    return;
+  }
+  Side side = *side_name == name(Side::Desktop) ? Side::Desktop : Side::Mobile;
+  // Socket ids only grow: if a replaced socket is still listed, the newer one
+  // holds the slot and the older one is closed (again).
+  std::optional<ConnId>& held = slot(side);
+  if (!held) {
+    held = conn;
+    return;
+  }
+  ConnId stale = std::min(*held, conn);
+  held = std::max(*held, conn);
+  close(stale, 1000, replaced(side));
+}
+
+void PairingSession::alarm() {
+  armed_ = 0;
+  if (!activity_) return end();  // nothing left of this session
+  double now = host_.now();
+  if (now >= *activity_ + static_cast<double>(config_[kIdleTimeoutMs])) {
+    // Empty the slots first: these closes are the session's end, not a side leaving.
+    std::optional<ConnId> desktop = std::exchange(desktop_, std::nullopt);
+    std::optional<ConnId> mobile = std::exchange(mobile_, std::nullopt);
+    event("session_timeout");
+    if (desktop) close(*desktop, 1000, "Session timeout");
+    if (mobile) close(*mobile, 1000, "Session timeout");
+    return end();
+  }
+  if (!desktop_ && !mobile_) {
+    // Sockets that vanished without a close event (a restart) leave no mark: count from now.
+    if (!vacant_since_) vacant_since_ = store_time(host_, kVacantKey, now);
+    if (now >= *vacant_since_ + static_cast<double>(config_[kVacantTtlMs])) return end();
+  }
+  arm();
+}
+
+std::optional<Side> PairingSession::side_of(ConnId conn) const {
+  if (desktop_ == conn) return Side::Desktop;
+  if (mobile_ == conn) return Side::Mobile;
+  return std::nullopt;
+}
+
+void PairingSession::notify(Side to, std::string_view type) {
+  if (std::optional<ConnId> conn = slot(to)) send(*conn, to_text(Json{{"type", type}, {"timestamp", timestamp(host_)}}));
+}
+
+void PairingSession::error(ConnId conn, std::string_view message) {
+  refused(message);
+  send(conn, to_text(Json{{"type", "error"}, {"error", message}, {"timestamp", timestamp(host_)}}));
+}
+
+void PairingSession::record_activity(double now) {
+  double resolution = std::min(kActivityResolutionMs, static_cast<double>(config_[kIdleTimeoutMs]) / 10);
+  if (activity_ && now - *activity_ < resolution) return;
+  activity_ = store_time(host_, kActivityKey, now);
+}
+
+// One alarm for both rules: the idle deadline, or the vacancy deadline if sooner.
+void PairingSession::arm() {
+  if (!activity_) return;
+  double at = *activity_ + static_cast<double>(config_[kIdleTimeoutMs]);
+  if (vacant_since_) at = std::min(at, *vacant_since_ + static_cast<double>(config_[kVacantTtlMs]));
+  if (at == armed_) return;
+  armed_ = at;
+  host_.set_alarm(at);
+}
+
+// The session is gone: its storage, its alarm, its clock.
+void PairingSession::end() {
+  event("session_deleted");
+  for (const auto& [key, value] : host_.kv_list("")) host_.kv_delete(key);
+  host_.set_alarm(0);
+  armed_ = 0;
+  activity_.reset();
+  vacant_since_.reset();
+}
+
+}  // namespace sb::relay

@@ -1,0 +1,66 @@
+// Apptuner's desktop↔mobile pairing relay: one PairingSession per session id,
+// at most one socket per Side; any JSON one side sends goes to the other.
+#pragma once
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/app.h"
+#include "core/rate.h"
+
+namespace sb::relay {
+
+inline constexpr Limit kIdleTimeoutMs{"RELAY_IDLE_TIMEOUT_MS", 30 * 60 * 1000, "time without inbound frames after which both sides are closed with 1000 \"Session timeout\" and the session is deleted"};
+inline constexpr Limit kVacantTtlMs{"RELAY_VACANT_TTL_MS", 5 * 60 * 1000, "how long a session with neither side connected waits for a reconnect before it is deleted"};
+inline constexpr Limit kMaxMessagesPerSecond{"RELAY_MAX_MESSAGES_PER_SECOND", 100, "inbound frames per session per second; more get the error \"Rate limit exceeded (max <n> messages/sec)\" and are not forwarded"};
+inline constexpr Limit kMaxMessageBytes{"RELAY_MAX_MESSAGE_BYTES", 10 * 1024 * 1024, "largest text frame (UTF-8 bytes); larger get the error \"Message too large (<n> bytes, max <max>)\" and are not forwarded"};
+inline constexpr Limit kIpConnectsPerMinute{"RELAY_IP_CONNECTS_PER_MINUTE", 0, "upgrades per client IP per minute and session (`CF-Connecting-IP`); more get 429; 0 = off"};
+inline constexpr Limit kLimits[] = {kIdleTimeoutMs, kVacantTtlMs, kMaxMessagesPerSecond, kMaxMessageBytes, kIpConnectsPerMinute};
+
+enum class Side { Desktop, Mobile };
+
+// What the path /desktop/<id> or /mobile/<id> names.
+struct Pairing {
+  Side side;
+  std::string session_id;
+
+  // nullopt unless the path is exactly /(desktop|mobile)/[A-Za-z0-9]+.
+  static std::optional<Pairing> from_path(std::string_view path);
+};
+
+class PairingSession final : public App {
+ public:
+  PairingSession(Host& host, const Config& config);
+
+  static std::optional<Outcome> route(const Request& request, const Config& config, Host&);
+
+  Outcome fetch(const Request& request) override;
+  void alarm() override;
+
+ protected:
+  void webSocketOpen(ConnId conn, const Request& request) override;
+  void webSocketMessage(ConnId conn, std::string_view data, bool binary) override;
+  void webSocketClose(ConnId conn, int code, std::string_view reason) override;
+  void webSocketWake(ConnId conn, const Json& state) override;
+
+ private:
+  std::optional<ConnId>& slot(Side side) { return side == Side::Desktop ? desktop_ : mobile_; }
+  std::optional<Side> side_of(ConnId conn) const;
+  void notify(Side to, std::string_view type);
+  void error(ConnId conn, std::string_view message);
+  void record_activity(double now);
+  void arm();
+  void end();
+
+  std::optional<ConnId> desktop_;
+  std::optional<ConnId> mobile_;
+  // Kept in storage: the last recorded inbound frame, and since when nobody is connected.
+  std::optional<double> activity_;
+  std::optional<double> vacant_since_;
+  double armed_ = 0;
+  // The one-second rate window lives in memory only: the platform hibernates an
+  // object only after several seconds without events, so a wake-up starts a fresh window anyway.
+  TokenBucket rate_;  // shared by both sides, as the later relay's per-session limit
+};
+
+}  // namespace sb::relay

@@ -1,0 +1,80 @@
+#include "apps/rooms/calls_proxy.h"
+
+#include "apps/rooms/room.h"
+
+namespace sb::rooms {
+namespace {
+
+constexpr std::string_view kDefaultBase = "https://rtc.live.cloudflare.com/v1";
+
+// Calls session ids are hex; never let one add path segments upstream.
+bool is_session_id(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+Response unknown_endpoint() { return Response::error(404, "Unknown Cloudflare endpoint"); }
+
+}  // namespace
+
+Outcome calls_route(const Request& request, const Config& config) {
+  constexpr std::string_view kSession = "/cloudflare/session";
+  std::string_view path = request.path;
+  if (!path.starts_with(kSession)) return unknown_endpoint();
+  std::string_view rest = path.substr(kSession.size());
+
+  std::string upstream;
+  bool with_body = true;
+  if (rest.empty()) {
+    if (request.method != "POST") return unknown_endpoint();
+    upstream = "/sessions/new";
+    with_body = false;
+  } else {
+    if (!rest.starts_with("/")) return unknown_endpoint();
+    rest.remove_prefix(1);
+    std::size_t slash = rest.find('/');
+    if (slash == std::string_view::npos) return unknown_endpoint();
+    std::string_view session = rest.substr(0, slash);
+    std::string_view action = rest.substr(slash);
+    bool tracks = action == "/tracks/new" && request.method == "POST";
+    bool renegotiate = action == "/renegotiate" && request.method == "PUT";
+    if (!tracks && !renegotiate) return unknown_endpoint();
+    if (!is_session_id(session)) return Response::error(400, "invalid session id");
+    upstream = "/sessions/" + std::string(session) + std::string(action);
+  }
+
+  std::string_view app_id = config.text("CLOUDFLARE_APP_ID");
+  std::string_view secret = config.text("CLOUDFLARE_APP_SECRET");
+  if (app_id.empty() || secret.empty()) {
+    return Response::error(503, "Cloudflare Calls is not configured (CLOUDFLARE_APP_ID, CLOUDFLARE_APP_SECRET)");
+  }
+
+  Json fetch = {{"method", request.method}, {"headers", {{"authorization", "Bearer " + std::string(secret)}}}};
+  if (with_body) {
+    if (static_cast<std::int64_t>(request.body.size()) > config[kMaxBodyBytes]) return Response::error(413, "request body too large");
+    std::optional<Json> body = parse_json(request.body);
+    if (!body || !body->is_object()) return Response::error(400, "request body must be a JSON object");
+    fetch["headers"]["content-type"] = "application/json";
+    fetch["body"] = request.body;  // as the client sent it
+  }
+  std::string base(config.text("CALLS_API_BASE"));
+  if (base.empty()) base = kDefaultBase;
+  while (base.ends_with('/')) base.pop_back();
+  fetch["url"] = base + "/apps/" + std::string(app_id) + upstream;
+  return Effect{{{"fetch", std::move(fetch)}}, {{"step", "calls"}}};
+}
+
+Outcome calls_answer(const Json& answer) {
+  const Json* status = field(answer, "status");
+  if (status == nullptr || !status->is_number_integer()) return Response::error(502, "Calls API unreachable");
+  int code = status->get<int>();
+  if (code < 200 || code > 599) return Response::error(502, "Calls API unreachable");
+  // Status and body pass through untouched; the client reads Calls' own JSON.
+  return Response{code, {{"content-type", "application/json"}}, std::string(string_field(answer, "body").value_or(""))};
+}
+
+}  // namespace sb::rooms

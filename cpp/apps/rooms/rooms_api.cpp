@@ -1,0 +1,263 @@
+// The Worker side of rooms: the rooms API over Workers KV (ROOM_METADATA),
+// token checks before a socket reaches its room, and the Calls proxy.
+#include <cmath>
+#include <cstdio>
+#include <variant>
+
+#include "apps/rooms/calls_proxy.h"
+#include "apps/rooms/room.h"
+#include "apps/rooms/room_token.h"
+#include "core/token.h"
+
+namespace sb::rooms {
+namespace {
+
+constexpr std::string_view kRoomsPath = "/api/rooms";
+constexpr std::string_view kMetadata = "ROOM_METADATA";
+constexpr std::string_view kStun = "stun:stun.cloudflare.com:3478";
+
+std::optional<Response> without_secret(const Config& config) {
+  if (!config.text("JWT_SECRET").empty()) return std::nullopt;
+  return Response::error(503, "JWT_SECRET is not configured (wrangler secret put JWT_SECRET)");
+}
+
+// JavaScript's Date.prototype.toISOString, as the original reports times.
+std::string iso_time(double now_ms) {
+  auto ms = static_cast<std::int64_t>(std::floor(now_ms));
+  std::int64_t days = ms >= 0 ? ms / 86'400'000 : -((-ms + 86'399'999) / 86'400'000);
+  std::int64_t in_day = ms - days * 86'400'000;
+  // Days since 1970-01-01 to a civil date (H. Hinnant's algorithm).
+  days += 719'468;
+  std::int64_t era = (days >= 0 ? days : days - 146'096) / 146'097;
+  std::int64_t doe = days - era * 146'097;
+  std::int64_t yoe = (doe - doe / 1460 + doe / 36'524 - doe / 146'096) / 365;
+  std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  std::int64_t mp = (5 * doy + 2) / 153;
+  std::int64_t day = doy - (153 * mp + 2) / 5 + 1;
+  std::int64_t month = mp < 10 ? mp + 3 : mp - 9;
+  std::int64_t year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  const auto part = [](std::int64_t value) { return static_cast<int>(value); };
+  char text[96];
+  std::snprintf(text, sizeof text, "%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ", static_cast<long long>(year), part(month), part(day),
+                part(in_day / 3'600'000), part(in_day / 60'000 % 60), part(in_day / 1000 % 60), part(in_day % 1000));
+  return text;
+}
+
+// A request's JSON object; an empty body counts as `{}`.
+std::variant<Json, Response> body_object(const Request& request, const Config& config) {
+  if (static_cast<std::int64_t>(request.body.size()) > config[kMaxBodyBytes]) return Response::error(413, "request body too large");
+  if (request.body.empty()) return Json::object();
+  std::optional<Json> body = parse_json(request.body);
+  if (!body || !body->is_object()) return Response::error(400, "request body must be a JSON object");
+  return std::move(*body);
+}
+
+// A name under either spelling the clients use (snake_case first, as the
+// original reads `a || b`; `camel` may be ""): the first non-empty string, or nullopt.
+std::variant<std::optional<std::string>, Response> name_field(const Json& body, std::string_view snake, std::string_view camel, const Config& config) {
+  for (std::string_view key : {snake, camel}) {
+    const Json* value = key.empty() ? nullptr : field(body, key);
+    if (value == nullptr || value->is_null()) continue;
+    if (!value->is_string()) return Response::error(400, std::string(key) + " must be a string");
+    const auto& text = value->get_ref<const std::string&>();
+    if (static_cast<std::int64_t>(text.size()) > config[kMaxNameBytes]) {
+      return Response::error(400, std::string(key) + " is longer than " + std::to_string(config[kMaxNameBytes]) + " bytes");
+    }
+    if (!text.empty()) return std::optional<std::string>(text);
+  }
+  return std::optional<std::string>();
+}
+
+std::variant<std::int64_t, Response> max_participants_field(const Json& body, const Config& config) {
+  const std::int64_t most = config[kMaxParticipants];
+  for (std::string_view key : {"max_participants", "maxParticipants"}) {
+    const Json* value = field(body, key);
+    if (value == nullptr || value->is_null()) continue;
+    if (!value->is_number_integer() || value->get<std::int64_t>() < 1 || value->get<std::int64_t>() > most) {
+      return Response::error(400, std::string(key) + " must be an integer from 1 to " + std::to_string(most));
+    }
+    return value->get<std::int64_t>();
+  }
+  return std::min(config[kDefaultMaxParticipants], most);
+}
+
+Effect kv_get(std::string_view room_id, Json context) {
+  return Effect{{{"kv", {{"binding", kMetadata}, {"get", room_id}}}}, std::move(context)};
+}
+
+Outcome create_room(const Request& request, const Config& config, Host& host) {
+  auto body = body_object(request, config);
+  if (auto* error = std::get_if<Response>(&body)) return *error;
+  const Json& fields = std::get<Json>(body);
+  auto name = name_field(fields, "name", "", config);
+  if (auto* error = std::get_if<Response>(&name)) return *error;
+  auto creator = name_field(fields, "created_by", "createdBy", config);
+  if (auto* error = std::get_if<Response>(&creator)) return *error;
+  auto max = max_participants_field(fields, config);
+  if (auto* error = std::get_if<Response>(&max)) return *error;
+
+  std::string room_id = random_uuid(host);
+  std::string created_at = iso_time(host.now());
+  Json metadata = {{"id", room_id}};
+  if (auto& given = std::get<std::optional<std::string>>(name)) metadata["name"] = *given;
+  metadata["createdBy"] = std::get<std::optional<std::string>>(creator).value_or("unknown");
+  metadata["createdAt"] = created_at;
+  metadata["maxParticipants"] = std::get<std::int64_t>(max);
+  Json put = {{"binding", kMetadata}, {"put", room_id}, {"value", to_text(metadata)}, {"ttl", config[kMetadataTtlSeconds]}};
+  return Effect{{{"kv", std::move(put)}}, {{"step", "created"}, {"room_id", room_id}, {"created_at", created_at}}};
+}
+
+Outcome join_room(std::string_view room_id, const Request& request, const Config& config) {
+  auto body = body_object(request, config);
+  if (auto* error = std::get_if<Response>(&body)) return *error;
+  auto name = name_field(std::get<Json>(body), "participant_name", "participantName", config);
+  if (auto* error = std::get_if<Response>(&name)) return *error;
+  return kv_get(room_id, {{"step", "join"}, {"room_id", room_id}, {"participant_name", std::get<std::optional<std::string>>(name).value_or("Guest")}});
+}
+
+Json stun_only() { return Json::array({{{"urls", kStun}}}); }
+
+// Cloudflare TURN (TURN_KEY_ID, secret TURN_KEY_API_TOKEN): short-lived
+// credentials for this answer; nullopt when TURN is not configured.
+std::optional<Json> turn_request(const Config& config) {
+  std::string_view key = config.text("TURN_KEY_ID");
+  std::string_view secret = config.text("TURN_KEY_API_TOKEN");
+  if (key.empty() || secret.empty()) return std::nullopt;
+  std::string base(config.text("TURN_API_BASE", "https://rtc.live.cloudflare.com/v1"));
+  return Json{{"fetch",
+               {{"url", base + "/turn/keys/" + std::string(key) + "/credentials/generate"},
+                {"method", "POST"},
+                {"headers", {{"authorization", "Bearer " + std::string(secret)}, {"content-type", "application/json"}}},
+                {"body", to_text({{"ttl", config[kTurnTtlSeconds]}})}}}};
+}
+
+// The TURN API's answer as ICE servers (STUN first), or nullopt if it failed.
+std::optional<Json> turn_servers(const Json& answer) {
+  const Json* status = field(answer, "status");
+  std::optional<std::string_view> body = string_field(answer, "body");
+  if (status == nullptr || !status->is_number_integer() || *status < 200 || *status > 299 || !body) return std::nullopt;
+  std::optional<Json> parsed = parse_json(*body);
+  const Json* servers = parsed ? field(*parsed, "iceServers") : nullptr;
+  if (servers == nullptr || !servers->is_object() || !field(*servers, "urls")) return std::nullopt;
+  Json list = stun_only();
+  list.push_back(*servers);
+  return list;
+}
+
+// POST /api/rooms/:id/ice-servers: a valid token for that room (Bearer or ?token=) gets ICE servers.
+Outcome ice_servers(std::string_view room_id, const Request& request, const Config& config, Host& host) {
+  constexpr std::string_view kBearer = "Bearer ";
+  std::string_view token = request.header("authorization");
+  token = token.starts_with(kBearer) ? token.substr(kBearer.size()) : request.param("token").value_or("");
+  if (token.empty()) return Response::error(401, "Missing token");
+  auto admitted = RoomToken::read(host, config.text("JWT_SECRET"), token, host.now());
+  if (!admitted || admitted->room_id != room_id) return Response::error(401, "Invalid token");
+  std::optional<Json> turn = turn_request(config);
+  if (!turn) return Response::json(200, {{"ice_servers", stun_only()}});
+  return Effect{std::move(*turn), {{"step", "ice-servers"}}};
+}
+
+std::optional<Outcome> rooms_api(const Request& request, const Config& config, Host& host) {
+  std::string_view rest = std::string_view(request.path).substr(kRoomsPath.size());
+  if (rest.empty()) {
+    if (request.method != "POST") return std::nullopt;
+    if (auto error = without_secret(config)) return *error;
+    return create_room(request, config, host);
+  }
+  if (!rest.starts_with("/")) return std::nullopt;
+  rest.remove_prefix(1);
+  std::size_t slash = rest.find('/');
+  std::string_view room_id = rest.substr(0, slash);
+  std::string_view action = slash == std::string_view::npos ? "" : rest.substr(slash);
+  bool get = action.empty() && request.method == "GET";
+  bool join = action == "/join" && request.method == "POST";
+  bool ice = action == "/ice-servers" && request.method == "POST";
+  if (!get && !join && !ice) return std::nullopt;
+  if (auto error = without_secret(config)) return *error;
+  if (!is_instance_name(room_id)) return Response::error(404, "Room not found");
+  if (get) return kv_get(room_id, {{"step", "found"}});
+  if (ice) return ice_servers(room_id, request, config, host);
+  return join_room(room_id, request, config);
+}
+
+// `/ws?token=`: only a verified token reaches its room's Durable Object.
+Outcome connect(const Request& request, const Config& config, Host& host) {
+  if (!request.upgrade) return Response::error(426, "expected a WebSocket upgrade (rooms: /ws?token=<jwt>)");
+  if (auto error = without_secret(config)) return *error;
+  std::string_view token = request.param("token").value_or("");
+  if (token.empty()) return Response::error(401, "Missing token");
+  auto admitted = RoomToken::read(host, config.text("JWT_SECRET"), token, host.now());
+  if (!admitted) return Response::error(401, "Invalid token");
+  return Forward{"Rooms", admitted->room_id};
+}
+
+// The stored metadata's maxParticipants (rooms written by this code always have one).
+std::int64_t stored_max(const Json& metadata, const Config& config) {
+  const Json* max = field(metadata, "maxParticipants");
+  if (max != nullptr && max->is_number_integer() && max->get<std::int64_t>() >= 1) return max->get<std::int64_t>();
+  return config[kDefaultMaxParticipants];
+}
+
+Outcome storage_unavailable() { return Response::error(503, "room storage unavailable"); }
+
+}  // namespace
+
+std::optional<Outcome> Room::route(const Request& request, const Config& config, Host& host) {
+  // A /ws with persistentId is the swarm coordinator's.
+  if (request.path == "/ws") return field(request.query, "persistentId") ? std::nullopt : std::optional<Outcome>(connect(request, config, host));
+  if (request.path.starts_with("/cloudflare/")) return calls_route(request, config);
+  if (request.path == kRoomsPath || request.path.starts_with("/api/rooms/")) return rooms_api(request, config, host);
+  return std::nullopt;
+}
+
+Outcome Room::resumeRoute(const Json& context, const Json& answer, const Config& config, Host& host) {
+  std::string_view step = string_field(context, "step").value_or("");
+  if (step == "calls") return calls_answer(answer);
+  if (step == "ice-servers") {
+    std::optional<Json> servers = turn_servers(answer);
+    if (!servers) return Response::error(502, "TURN API unreachable");
+    return Response::json(200, {{"ice_servers", *servers}});
+  }
+  if (step == "joined") {
+    // TURN is a bonus at join: if it fails, STUN still lets most peers connect.
+    const Json* joined = field(context, "reply");
+    Json reply = joined != nullptr ? *joined : Json::object();
+    reply["ice_servers"] = turn_servers(answer).value_or(stun_only());
+    return Response::json(200, reply);
+  }
+  if (field(answer, "error") != nullptr) return storage_unavailable();
+
+  if (step == "created") {
+    return Response::json(200, {{"room_id", string_field(context, "room_id").value_or("")}, {"created_at", string_field(context, "created_at").value_or("")}});
+  }
+  const Json* value = field(answer, "value");
+  if (step == "found" || step == "join") {
+    if (value == nullptr || value->is_null()) return Response::error(404, "Room not found");
+    if (!value->is_string()) return storage_unavailable();
+  }
+  if (step == "found") return Response{200, {{"content-type", "application/json"}}, value->get<std::string>()};
+
+  std::string room_id(string_field(context, "room_id").value_or(""));
+  std::string participant_name(string_field(context, "participant_name").value_or("Guest"));
+  if (step == "join") {
+    // The room's object counts who is connected; it answers 409 when full.
+    Json body = {{"maxParticipants", stored_max(parse_json(value->get<std::string>()).value_or(Json::object()), config)}};
+    Json call = {{"binding", "Rooms"}, {"instance", room_id}, {"method", "POST"}, {"path", "/capacity"},
+                 {"headers", {{"content-type", "application/json"}}}, {"body", to_text(body)}};
+    return Effect{{{"object", std::move(call)}}, {{"step", "admit"}, {"room_id", room_id}, {"participant_name", participant_name}}};
+  }
+  if (step == "admit") {
+    const Json* status = field(answer, "status");
+    if (status != nullptr && *status == 409) return Response::error(409, "Room is full");
+    if (status == nullptr || *status != 200) return Response::error(503, "room unavailable");
+    RoomToken token{room_id, random_uuid(host), participant_name};
+    Json reply = {{"token", token.issue(host, config.text("JWT_SECRET"), host.now(), config[kTokenTtlSeconds])},
+                  {"participant_id", token.participant_id},
+                  {"ice_servers", stun_only()}};
+    if (std::optional<Json> turn = turn_request(config)) return Effect{std::move(*turn), {{"step", "joined"}, {"reply", std::move(reply)}}};
+    return Response::json(200, reply);
+  }
+  return Response::error(500, "internal error");
+}
+
+}  // namespace sb::rooms

@@ -1,0 +1,33 @@
+// Bearer credentials: unpadded base64url (RFC 4648 §5), constant-time
+// comparison, random identifiers and HS256 JSON Web Tokens (RFC 7519) whose
+// HMAC comes from the host (no hand-written crypto).
+#pragma once
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "host.h"
+#include "json.h"
+
+namespace sb {
+
+std::string base64url_encode(std::string_view bytes);
+// nullopt unless `text` is unpadded base64url.
+std::optional<std::string> base64url_decode(std::string_view text);
+
+// Constant time in the content (a length mismatch returns at once).
+bool constant_time_equal(std::string_view a, std::string_view b);
+
+// A random (version 4) UUID in its lower-case text form.
+std::string random_uuid(Host& host);
+
+// `{"alg":"HS256","typ":"JWT"}.claims.signature`, keyed by the bytes of `key`.
+std::string sign_jwt(Host& host, std::string_view key, const Json& claims);
+
+// The claims of a token signed with `key`, nullopt unless: three base64url
+// parts, a header whose `alg` is HS256 (no `crit`), a matching signature, an
+// object payload with a numeric `exp` still ahead of `now_ms` (and `nbf`, if
+// present, reached).
+std::optional<Json> verify_jwt(Host& host, std::string_view key, std::string_view token, double now_ms);
+
+}  // namespace sb
