@@ -36,3 +36,11 @@ export class RelaySession extends SwitchboardObject {
 export class Rooms extends SwitchboardObject {
   static app = "rooms";
 }
+
+export class SwarmCoordinator extends SwitchboardObject {
+  static app = "swarm";
+}
+
+export class InviteRegistry extends SwitchboardObject {
+  static app = "swarm-invites";
+}

@@ -5,6 +5,8 @@
 #include "apps/relay/pairing_session.h"
 #include "apps/rooms/room.h"
 #include "apps/signal/signaling_room.h"
+#include "apps/swarm/invite_registry.h"
+#include "apps/swarm/swarm_coordinator.h"
 
 namespace sb {
 namespace {
@@ -20,6 +22,9 @@ const AppSpec kApps[] = {
     {"signal", "SignalingRoom", &signal::SignalingRoom::route, nullptr, &make<signal::SignalingRoom>, signal::kLimits},
     {"mpc", "Devices", &mpc::DeviceRegistry::route, nullptr, &make<mpc::DeviceRegistry>, mpc::kLimits},
     {"relay", "RelaySession", &relay::PairingSession::route, nullptr, &make<relay::PairingSession>, relay::kLimits},
+    // Before the SFU rooms app: a `/ws` with persistentId is the swarm's.
+    {"swarm", "SwarmCoordinator", &swarm::SwarmCoordinator::route, &swarm::SwarmCoordinator::resume_route, &make<swarm::SwarmCoordinator>, swarm::kLimits},
+    {"swarm-invites", "InviteRegistry", &swarm::InviteRegistry::route, nullptr, &make<swarm::InviteRegistry>, swarm::kRegistryLimits},
     {"rooms", "Rooms", &rooms::Room::route, &rooms::Room::resumeRoute, &make<rooms::Room>, rooms::kLimits},
 };
 

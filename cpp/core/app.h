@@ -68,6 +68,9 @@ class App {
   // the moment to reconcile stored state with the sockets that are left.
   virtual void rebuilt() {}
 
+  // The instance this object serves (its idFromName name); empty until identified.
+  std::string_view instance() const { return instance_; }
+
   // The app's own counts for stats, e.g. {"topics": 3}.
   virtual Json counts() const { return Json::object(); }
 

@@ -83,8 +83,10 @@ inline Request upgrade(std::string path, Json headers = Json::object()) {
 // platform's side (which sockets are open, their attachments) kept here.
 class Object {
  public:
-  explicit Object(std::string_view app, Json vars = Json::object())
-      : spec_(*find_app(app)), config_(std::move(vars)), app_(spec_.make(host, config_)) {}
+  explicit Object(std::string_view app, Json vars = Json::object(), std::string instance = "")
+      : spec_(*find_app(app)), config_(std::move(vars)), instance_(std::move(instance)), app_(spec_.make(host, config_)) {
+    identify();
+  }
 
   // The route the Worker would take for `request`.
   Outcome route(const Request& request) { return *spec_.route(request, config_, host); }
@@ -126,6 +128,7 @@ class Object {
   // Eviction: a new core, rebuilt from the open sockets' attachments and storage.
   void hibernate() {
     app_ = spec_.make(host, config_);
+    identify();
     for (ConnId conn : open_) {
       auto it = host.attachments.find(conn);
       app_->wake(conn, it == host.attachments.end() ? "" : it->second);
@@ -140,6 +143,11 @@ class Object {
   FakeHost host;
 
  private:
+  // As the shim does for a named object; an unnamed one stays anonymous.
+  void identify() {
+    if (!instance_.empty()) app_->identify(spec_.name, instance_);
+  }
+
   void forget_closed() {
     for (const auto& [conn, close] : host.closes) {
       if (isOpen(conn)) {
@@ -151,6 +159,7 @@ class Object {
 
   const AppSpec& spec_;
   Config config_;
+  std::string instance_;
   std::unique_ptr<App> app_;
   std::vector<ConnId> open_;
   ConnId next_ = 1;

@@ -1,0 +1,125 @@
+// The Ostrich-Legs compute-swarm coordinator (protocols.md §3, §D.4): one
+// Durable Object per Swarm. Devices register, benchmark, request batches of
+// generated Jobs and report them done; whoever holds the dashboard steers the
+// run state and throttle; every change is broadcast as a `swarm:snapshot`.
+// Frames both ways are {"event", "data"}.
+#pragma once
+#include <deque>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "apps/swarm/scheduler.h"
+#include "core/app.h"
+
+namespace sb::swarm {
+
+inline constexpr Limit kMaxMessageBytes{"SWARM_MAX_MESSAGE_BYTES", 64 * 1024, "largest frame; larger ones get a WARN sys:log and change nothing"};
+inline constexpr Limit kMaxConnections{"SWARM_MAX_CONNECTIONS", 1000, "sockets per swarm; more are refused with 503"};
+inline constexpr Limit kMaxDevices{"SWARM_MAX_DEVICES", 1000, "devices one swarm remembers; registering more gets a WARN sys:log"};
+inline constexpr Limit kTickMs{"SWARM_TICK_MS", 2000, "the alarm: snapshot broadcast and liveness sweep, while a socket is connected (ms)"};
+inline constexpr Limit kOfflineAfterMs{"SWARM_OFFLINE_AFTER_MS", 60'000, "a device that sent nothing for this long is OFFLINE (ms)"};
+inline constexpr Limit kRemoveAfterMs{"SWARM_REMOVE_AFTER_MS", 300'000, "a disconnected device silent for this long is removed (ms)"};
+inline constexpr Limit kInvitesPerWindow{"SWARM_INVITES_PER_WINDOW", 5, "invite codes one swarm may make per rolling window"};
+inline constexpr Limit kInviteWindowMs{"SWARM_INVITE_WINDOW_MS", 60'000, "the invite rate limit's rolling window (ms)"};
+inline constexpr Limit kLimits[] = {kMaxMessageBytes, kMaxConnections, kMaxDevices, kTickMs, kOfflineAfterMs, kRemoveAfterMs, kInvitesPerWindow, kInviteWindowMs};
+
+inline constexpr std::string_view kBinding = "SwarmCoordinator";
+
+// A member of the swarm, as the snapshot shows it (DeviceInfo).
+struct Device {
+  std::string id;
+  std::string name;
+  std::string type;    // DESKTOP | MOBILE | COLAB | SERVER
+  std::string status;  // ONLINE | OFFLINE | DISABLED (BUSY, REGISTERED: never set here)
+  std::int64_t cpuCores = 0;
+  double memoryGB = 0;
+  bool gpuAvailable = false;
+  std::optional<std::string> gpuName;
+  double opsScore = 0;
+  std::int64_t totalJobsCompleted = 0;
+  std::int64_t lastHeartbeat = 0;
+  double lastUserInteraction = 0;
+  std::string swarmId;
+
+  Json to_json() const;
+  static std::optional<Device> from_json(const Json& j);
+  bool counted() const { return status != "OFFLINE" && status != "DISABLED"; }
+};
+
+class SwarmCoordinator final : public App {
+ public:
+  SwarmCoordinator(Host& host, const Config& config);
+
+  static std::optional<Outcome> route(const Request& request, const Config& config, Host& host);
+  // The invite registry's answer to a joiner's code.
+  static Outcome resume_route(const Json& context, const Json& answer, const Config& config, Host& host);
+
+  Outcome fetch(const Request& request) override;
+  void alarm() override;
+  Outcome resume(const Json& context, const Json& answer) override;
+
+  // The snapshot every member sees (§3.5).
+  Json snapshot() const;
+
+ protected:
+  void webSocketOpen(ConnId conn, const Request& request) override;
+  void webSocketMessage(ConnId conn, std::string_view data, bool binary) override;
+  void webSocketClose(ConnId conn, int code, std::string_view reason) override;
+  void webSocketWake(ConnId conn, const Json& state) override;
+  Json counts() const override;
+
+ private:
+  // Each returns the reason an event's data is refused, or nothing once done.
+  using Rejection = std::optional<std::string>;
+  Rejection dispatch(ConnId conn, const std::string& device, std::string_view event, const Json* data);
+  Rejection register_device(const std::string& id, const Json* data);
+  Rejection heartbeat(const std::string& id, const Json* data);
+  Rejection request_batch(ConnId conn, const std::string& id, const Json* data);
+  Rejection complete_job(const std::string& id, const Json* data);
+  Rejection set_run_state(const Json* data);
+  Rejection set_throttle(const Json* data);
+  Rejection benchmark(const std::string& id, const Json* data);
+  Rejection toggle_device(const Json* data);
+  Rejection generate_invite(ConnId conn, const std::string& id, const Json* data);
+
+  // Any valid frame is a sign of life: fresh heartbeat, OFFLINE → ONLINE.
+  void alive(const std::string& id);
+  // Offline after silence or without a socket; removed when gone long enough.
+  void sweep();
+  void remove(const std::string& id);
+  void schedule(const Device& device);  // a fresh quota and share weight
+
+  void emit(ConnId conn, std::string_view event, const Json& data);
+  void broadcast(std::string_view event, const Json& data);
+  void log(std::string_view level, std::string_view message, std::string_view source);
+  void warn(ConnId conn, std::string_view message);
+
+  // Write-through storage: what an event changed is saved once, at its end.
+  void save_device(const std::string& id) { dirty_devices_.insert(id); }
+  void save_quota(const std::string& id) { dirty_quotas_.insert(id); }
+  void flush();
+
+  std::int64_t now() { return static_cast<std::int64_t>(host_.now()); }
+
+  // Storage, mirrored. The swarm's name is the object's instance: its host's persistentId.
+  std::string run_state_ = "STOPPED";
+  double throttle_ = 40;
+  std::int64_t completed_ = 0;
+  std::deque<Job> queue_;
+  std::vector<double> invites_;  // when recent invite codes were made
+  std::map<std::string, Device> devices_;  // in key order, as the original listed storage
+  std::map<std::string, Quota> quotas_;
+  std::map<std::string, double> weights_;  // share weights (the original's scheduler:weights)
+
+  // Sockets: each belongs to one device id; a device may have several.
+  std::map<ConnId, std::string> sockets_;
+  std::map<std::string, std::set<ConnId>> device_sockets_;
+
+  std::set<std::string> dirty_devices_;
+  std::set<std::string> dirty_quotas_;
+  bool snapshot_due_ = false;
+};
+
+}  // namespace sb::swarm

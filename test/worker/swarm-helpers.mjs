@@ -1,0 +1,105 @@
+// What the Ostrich-Legs browser client does on the wire (client/src/core/
+// WebSocketManager.ts, hooks/useSocket.ts), and the snapshot rules of
+// protocols.md §3.5 as a client can check them.
+import assert from "node:assert/strict";
+import { Client } from "./server.mjs";
+
+export const newId = () => `node-${Math.random().toString(36).slice(2, 11).padEnd(9, "0")}`;
+
+// A member of a swarm: a socket plus the frames it has seen, by kind.
+export class Member {
+  // The client's own URL: /ws?persistentId=<id>&token=<code or "">.
+  static async join(worker, id, token = "", path = "/ws") {
+    const member = new Member(await Client.open(`${worker.ws}${path}?persistentId=${id}&token=${token}`), id);
+    member.client.send({ event: "connect", data: {} });  // the client's onopen emit
+    assert.deepEqual(await member.client.next(), { event: "connect", data: { status: "connected" } });
+    return member;
+  }
+
+  constructor(client, id) {
+    this.client = client;
+    this.id = id;
+    this.snapshots = [];
+    this.markers = 0;
+  }
+
+  emit(event, data) {
+    this.client.send(data === undefined ? { event } : { event, data });
+  }
+
+  register(name, cpuCores, memoryGB, gpuAvailable) {
+    this.emit("device:register", { name, capabilities: { cpuCores, memoryGB, gpuAvailable } });
+  }
+
+  // Frames until one matches `match`; snapshots on the way are kept.
+  async until(match, ms = 5000) {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const frame = await this.client.next(Math.max(1, deadline - Date.now()));
+      if (frame.event === "swarm:snapshot") this.snapshots.push(frame.data);
+      if (match(frame)) return frame;
+    }
+  }
+
+  // Every frame up to the answer to a no-op marker (an unknown event, refused
+  // to this socket only): everything sent before it has been handled.
+  async settle() {
+    const marker = `marker:${++this.markers}`;
+    this.emit(marker, {});
+    const seen = [];
+    await this.until((frame) => {
+      if (frame.event === "sys:log" && frame.data.message === `Rejected ${marker}: unknown event`) return true;
+      seen.push(frame);
+      return false;
+    });
+    return seen;
+  }
+
+  snapshot(match = () => true, ms) {
+    return this.until((frame) => frame.event === "swarm:snapshot" && match(frame.data), ms).then((frame) => frame.data);
+  }
+
+  log(message, ms) {
+    return this.until((frame) => frame.event === "sys:log" && (typeof message === "string" ? frame.data.message === message : message.test(frame.data.message)), ms).then((frame) => frame.data);
+  }
+
+  async invite() {
+    this.emit("auth:generate_token", {});
+    return (await this.until((frame) => frame.event === "auth:token")).data;
+  }
+
+  close() {
+    return this.client.close();
+  }
+}
+
+const DEVICE_KEYS = ["id", "name", "type", "status", "capabilities", "opsScore", "totalJobsCompleted", "lastHeartbeat", "lastUserInteraction", "swarmId"];
+
+// The §3.5 rules every snapshot obeys.
+export function checkSnapshot(snapshot) {
+  assert.deepEqual(Object.keys(snapshot), ["runState", "devices", "stats", "resources"]);
+  assert.ok(["IDLE", "RUNNING", "PAUSED", "STOPPED"].includes(snapshot.runState));
+  const counted = Object.values(snapshot.devices).filter((d) => d.status !== "OFFLINE" && d.status !== "DISABLED");
+  for (const [id, device] of Object.entries(snapshot.devices)) {
+    assert.deepEqual(Object.keys(device), DEVICE_KEYS);
+    assert.equal(device.id, id);
+    assert.ok(["DESKTOP", "MOBILE", "COLAB", "SERVER"].includes(device.type));
+  }
+  const running = snapshot.runState === "RUNNING";
+  const { stats, resources } = snapshot;
+  assert.deepEqual(Object.keys(stats), ["totalJobs", "activeJobs", "pendingJobs", "completedJobs", "globalVelocity", "globalThrottle"]);
+  assert.equal(stats.totalJobs, stats.completedJobs + stats.pendingJobs);
+  assert.equal(stats.activeJobs, running ? counted.length : 0);
+  const ops = counted.reduce((sum, d) => sum + d.opsScore, 0);
+  assert.equal(stats.globalVelocity, running ? Math.round(ops * (stats.globalThrottle / 100)) : 0);
+  assert.deepEqual(resources, {
+    totalCores: counted.reduce((sum, d) => sum + d.capabilities.cpuCores, 0),
+    totalMemory: counted.reduce((sum, d) => sum + d.capabilities.memoryGB, 0),
+    totalGPUs: counted.filter((d) => d.capabilities.gpuAvailable).length,
+    onlineCount: counted.length,
+  });
+}
+
+// §3.7: a device's share weight and batch size.
+export const weight = (cores, gpu, score) => Math.max(1, cores * 10 + (gpu ? 50 : 0) + Math.min(score / 1000, 100));
+export const share = (w, total) => Math.max(1, Math.floor((w / Math.max(1, total)) * 30));
