@@ -49,15 +49,6 @@ inline Json vars() { return {{"MPC_MAX_MESSAGE_BYTES", "2000"}, {"MPC_MAX_SESSIO
 
 // Storage never references a gone session, and with device-bound sessions
 // nothing is left once every device has disconnected.
-#elif defined(SB_FUZZ_SWARM)
-// Small limits and short timers so the fuzzer reaches them.
-inline Json vars() {
-  return {{"SWARM_MAX_MESSAGE_BYTES", "600"}, {"SWARM_MAX_DEVICES", "3"}, {"SWARM_MAX_CONNECTIONS", "5"}, {"SWARM_OFFLINE_AFTER_MS", "3000"},
-          {"SWARM_REMOVE_AFTER_MS", "6000"}, {"SWARM_INVITES_PER_WINDOW", "2"}};
-}
-
-// Every frame is a server event in the {event, data} envelope, and each
-// socket hears `connect` before anything else.
 class Model {
  public:
   void opened(ConnId, std::string_view) {}
@@ -77,6 +68,32 @@ class Model {
     }
   }
 };
+#elif defined(SB_FUZZ_SWARM)
+// Small limits and short timers so the fuzzer reaches them.
+inline Json vars() {
+  return {{"SWARM_MAX_MESSAGE_BYTES", "600"}, {"SWARM_MAX_DEVICES", "3"}, {"SWARM_MAX_CONNECTIONS", "5"}, {"SWARM_OFFLINE_AFTER_MS", "3000"},
+          {"SWARM_REMOVE_AFTER_MS", "6000"}, {"SWARM_INVITES_PER_WINDOW", "2"}};
+}
+
+// Every frame is a server event in the {event, data} envelope, and each
+// socket hears `connect` before anything else.
+class Model {
+ public:
+  void opened(ConnId, std::string_view) {}
+  void sent(ConnId, std::string_view) {}
+  void closed(ConnId) {}  // socket ids are never reused; frames sent before the close are checked after it
+  void delivered(ConnId conn, const std::string& frame, Fail fail) {
+    static const std::set<std::string_view> kEvents = {"connect", "swarm:snapshot", "job:batch", "swarm:throttle_sync", "sys:log", "auth:token"};
+    std::optional<Json> message = parse_json(frame);
+    std::optional<std::string_view> event = message ? string_field(*message, "event") : std::nullopt;
+    if (!event || !kEvents.contains(*event) || field(*message, "data") == nullptr) fail("not a server event", frame);
+    if (heard_.insert(conn).second && *event != "connect") fail("first frame is not connect", frame);
+  }
+  void finished(const std::map<std::string, std::string>&, Fail) {}
+
+ private:
+  std::set<ConnId> heard_;
+};
 #elif defined(SB_FUZZ_RELAY)
 inline Json vars() { return {{"RELAY_MAX_MESSAGE_BYTES", "500"}, {"RELAY_MAX_MESSAGES_PER_SECOND", "5"}, {"RELAY_IDLE_TIMEOUT_MS", "5000"}, {"RELAY_VACANT_TTL_MS", "3000"}}; }
 
@@ -92,13 +109,6 @@ class Model {
   void closed(ConnId) {}
   void delivered(ConnId conn, const std::string& frame, Fail fail) {
     if (replaced_.contains(conn)) fail("a replaced socket still receives", frame);
-  void closed(ConnId) {}  // socket ids are never reused; frames sent before the close are checked after it
-  void delivered(ConnId conn, const std::string& frame, Fail fail) {
-    static const std::set<std::string_view> kEvents = {"connect", "swarm:snapshot", "job:batch", "swarm:throttle_sync", "sys:log", "auth:token"};
-    std::optional<Json> message = parse_json(frame);
-    std::optional<std::string_view> event = message ? string_field(*message, "event") : std::nullopt;
-    if (!event || !kEvents.contains(*event) || field(*message, "data") == nullptr) fail("not a server event", frame);
-    if (heard_.insert(conn).second && *event != "connect") fail("first frame is not connect", frame);
   }
   void finished(const std::map<std::string, std::string>&, Fail) {}
 
@@ -128,7 +138,6 @@ class Model {
 
  private:
   std::map<ConnId, std::string> last_;
-  std::set<ConnId> heard_;
 };
 #else
 inline Json vars() { return Json::object(); }
