@@ -39,6 +39,10 @@ export async function concurrency(server, target, { batch = 100, timeoutMs = 120
     }
   }
   const openSeconds = (performance.now() - started) / 1000;
+  // One past the target: switchboard refuses it (SIGNAL_MAX_CONNECTIONS = 10,000 by default).
+  const extra = await connect(server.ws);
+  const beyond = extra.error ?? "accepted";
+  if (!extra.error) extra.terminate();
 
   // Live check: every socket receives one publish (subscribes may still be in flight: retry).
   let reached = 0;
@@ -65,6 +69,7 @@ export async function concurrency(server, target, { batch = 100, timeoutMs = 120
     open: sockets.length,
     reached,
     refusal,
+    beyond,
     openSeconds,
     rssBefore: before,
     rssAfter: after,

@@ -82,79 +82,114 @@ function tally(subscribers, sent) {
   return { delivered, lost: sent * subscribers.length - delivered, reordered };
 }
 
-// One server, one subscriber count, each message size: throughput and latency.
-export async function fanout(url, n, sizes, { topic = `bench-${n}`, timeoutMs = 20_000 } = {}) {
-  const publisher = await connect(url);
-  const subscribers = [];
-  for (let i = 0; i < n; i += 50) {
-    const batch = await Promise.all(Array.from({ length: Math.min(50, n - i) }, () => connect(url)));
-    subscribers.push(...batch.map((ws) => new Subscriber(ws)));
+// One publisher and `n` subscribers of one topic on one server.
+export class Room {
+  static async open(url, n, topic = `bench-${n}`) {
+    const publisher = await connect(url);
+    const subscribers = [];
+    for (let i = 0; i < n; i += 50) {
+      const batch = await Promise.all(Array.from({ length: Math.min(50, n - i) }, () => connect(url)));
+      subscribers.push(...batch.map((ws) => new Subscriber(ws)));
+    }
+    for (const s of subscribers) s.ws.send(JSON.stringify({ type: "subscribe", topics: [topic] }));
+    // Subscribes travel on other sockets than the publish: repeat a sync publish
+    // until every subscriber is known to receive.
+    const synced = await until(() => {
+      publisher.send(JSON.stringify({ type: "publish", topic, data: "sync " }));
+      return subscribers.every((s) => s.synced);
+    }, 10_000);
+    if (!synced) throw new Error(`${url}: subscribers never received the topic`);
+    await sleep(100);
+    return new Room(publisher, subscribers, topic);
   }
-  for (const s of subscribers) s.ws.send(JSON.stringify({ type: "subscribe", topics: [topic] }));
-  // Subscribes travel on other sockets than the publish: repeat a sync publish
-  // until every subscriber is known to receive.
-  const synced = await until(() => {
-    publisher.send(JSON.stringify({ type: "publish", topic, data: "sync " }));
-    return subscribers.every((s) => s.synced);
-  }, 10_000);
-  if (!synced) throw new Error(`${url}: subscribers never received the topic`);
-  await sleep(100);
 
-  const results = [];
-  for (const bytes of sizes) {
-    const burst = Math.min(5000, Math.max(100, Math.round(20_000 / n)));
-    const paced = n <= 2 ? 200 : n <= 50 ? 100 : 50;
-    const rate = Math.min(200, Math.round(2000 / n));  // messages/s: ~2,000 deliveries/s at most, far from saturation
+  constructor(publisher, subscribers, topic) {
+    this.publisher = publisher;
+    this.subscribers = subscribers;
+    this.topic = topic;
+    this.round = 0;
+  }
 
-    // Warm-up (JIT, first sends), not measured.
-    for (const s of subscribers) s.reset("W");
-    for (let seq = 0; seq < 20; seq++) publisher.send(frame(topic, "W", seq, bytes));
-    await until(() => subscribers.every((s) => s.delivered === 20), timeoutMs);
-
-    // Three bursts; the median rate counts.
-    const bursts = [];
-    const throughput = { lost: 0, reordered: 0 };
-    for (let round = 0; round < 3; round++) {
-      const phase = `T${round}`;
-      for (const s of subscribers) s.reset(phase);
-      const start = performance.now();
-      for (let seq = 0; seq < burst; seq++) publisher.send(frame(topic, phase, seq, bytes));
-      await until(() => subscribers.every((s) => s.delivered >= burst), timeoutMs);
-      const end = Math.max(...subscribers.map((s) => s.last));
-      const counts = tally(subscribers, burst);
-      throughput.lost += counts.lost;
-      throughput.reordered += counts.reordered;
-      bursts.push(counts.delivered / ((end - start) / 1000));
+  async #deliver(count, bytes, pace, timeoutMs) {
+    const phase = `P${this.round++}`;
+    for (const s of this.subscribers) s.reset(phase);
+    const start = performance.now();
+    for (let seq = 0; seq < count; seq++) {
+      if (pace) {
+        const due = start + (seq * 1000) / pace;
+        while (performance.now() < due) await sleep(Math.max(0, Math.min(4, due - performance.now())));
+      }
+      this.publisher.send(frame(this.topic, phase, seq, bytes));
     }
+    await until(() => this.subscribers.every((s) => s.delivered >= count), timeoutMs);
+    const end = Math.max(...this.subscribers.map((s) => s.last));
+    return { ...tally(this.subscribers, count), seconds: (end - start) / 1000, latencies: this.subscribers.flatMap((s) => s.latencies) };
+  }
 
-    for (const s of subscribers) s.reset("L");
-    const t0 = performance.now();
-    for (let seq = 0; seq < paced; seq++) {
-      const due = t0 + (seq * 1000) / rate;
-      while (performance.now() < due) await sleep(Math.max(0, Math.min(4, due - performance.now())));
-      publisher.send(frame(topic, "L", seq, bytes));
+  // Every message at once: delivered messages/s until the last subscriber has the last one.
+  burst(count, bytes, timeoutMs = 20_000) {
+    return this.#deliver(count, bytes, 0, timeoutMs);
+  }
+
+  // `rate` messages/s: one-way latencies.
+  paced(count, bytes, rate, timeoutMs = 20_000) {
+    return this.#deliver(count, bytes, rate, timeoutMs);
+  }
+
+  close() {
+    return Promise.all([this.publisher, ...this.subscribers.map((s) => s.ws)].map((ws) => new Promise((resolve) => {
+      ws.once("close", resolve);
+      ws.close();
+    })));
+  }
+}
+
+// Sizes of each measurement for `n` subscribers: bursts of ~20,000
+// deliveries; pacing at ~2,000 deliveries/s, far below saturation.
+export function plan(n) {
+  return {
+    burst: Math.min(5000, Math.max(100, Math.round(20_000 / n))),
+    paced: n <= 2 ? 200 : n <= 50 ? 100 : 50,
+    rate: Math.min(200, Math.round(2000 / n)),
+  };
+}
+
+// The servers take turns round by round (five bursts, then latency in two
+// halves), so changing load from others on the machine hits them alike.
+export async function fanoutRound(rooms, n, bytes, { bursts = 5 } = {}) {
+  const { burst, paced, rate } = plan(n);
+  const acc = rooms.map(() => ({ rates: [], lost: 0, reordered: 0, latencies: [] }));
+  for (const room of rooms) await room.burst(20, bytes);  // warm-up
+  for (let round = 0; round < bursts; round++) {
+    for (const [i, room] of rooms.entries()) {
+      const r = await room.burst(burst, bytes);
+      acc[i].rates.push(r.delivered / r.seconds);
+      acc[i].lost += r.lost;
+      acc[i].reordered += r.reordered;
     }
-    await until(() => subscribers.every((s) => s.delivered >= paced), timeoutMs);
-    const latency = tally(subscribers, paced);
-    const latencies = subscribers.flatMap((s) => s.latencies).sort((a, b) => a - b);
-
-    results.push({
+  }
+  for (let half = 0; half < 2; half++) {
+    for (const [i, room] of rooms.entries()) {
+      const r = await room.paced(paced / 2, bytes, rate);
+      acc[i].latencies.push(...r.latencies);
+      acc[i].lost += r.lost;
+      acc[i].reordered += r.reordered;
+    }
+  }
+  return acc.map((a) => {
+    const sorted = a.latencies.sort((x, y) => x - y);
+    return {
       n,
       bytes,
       burst,
-      messagesPerSecond: bursts.sort((a, b) => a - b)[1],
-      bursts,
+      bursts: a.rates,
+      messagesPerSecond: [...a.rates].sort((x, y) => x - y)[Math.floor(a.rates.length / 2)],
       paced,
       rate,
-      p50: percentile(latencies, 50),
-      p99: percentile(latencies, 99),
-      lost: throughput.lost + latency.lost,
-      reordered: throughput.reordered + latency.reordered,
-    });
-  }
-  await Promise.all([publisher, ...subscribers.map((s) => s.ws)].map((ws) => new Promise((resolve) => {
-    ws.once("close", resolve);
-    ws.close();
-  })));
-  return results;
+      p50: percentile(sorted, 50),
+      p99: percentile(sorted, 99),
+      lost: a.lost,
+      reordered: a.reordered,
+    };
+  });
 }

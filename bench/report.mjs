@@ -31,12 +31,12 @@ function fanoutTable(fanout) {
 
 function concurrencyTable(concurrency) {
   const rows = [
-    "| server | target | held open | reached by one publish | refused | seconds to open | workerd RSS before → after (MiB) | KiB per socket | vs floor |",
-    "|---|---:|---:|---:|---|---:|---:|---:|---:|",
+    "| server | target | held open | reached by one publish | refused on the way | one more socket | seconds to open | workerd RSS before → after (MiB) | KiB per socket | vs floor |",
+    "|---|---:|---:|---:|---|---|---:|---:|---:|---:|",
   ];
   const floor = concurrency.floor?.bytesPerConnection;
   for (const [server, c] of Object.entries(concurrency)) {
-    rows.push(`| ${server} | ${fmt(c.target)} | ${fmt(c.open)} | ${fmt(c.reached)} | ${c.refusal ?? "none"} | ${fmt(c.openSeconds, 1)} | ${fmt(c.rssBefore / 2 ** 20)} → ${fmt(c.rssAfter / 2 ** 20)} | ${kib(c.bytesPerConnection)} | ${ratio(c.bytesPerConnection, floor)} |`);
+    rows.push(`| ${server} | ${fmt(c.target)} | ${fmt(c.open)} | ${fmt(c.reached)} | ${c.refusal ?? "none"} | ${c.beyond} | ${fmt(c.openSeconds, 1)} | ${fmt(c.rssBefore / 2 ** 20)} → ${fmt(c.rssAfter / 2 ** 20)} | ${kib(c.bytesPerConnection)} | ${ratio(c.bytesPerConnection, floor)} |`);
   }
   return rows.join("\n");
 }
@@ -49,7 +49,7 @@ function coreTable(core, wasm) {
   for (const [phase, c] of Object.entries(core)) {
     const w = wasm.events[phase] ?? {};
     const boundary = w.wasm === undefined ? "–" : fmt(w.shim - w.wasm);
-    rows.push(`| ${phase.replace("/", ", ")} B | ${fmt(c.instructions)} | ${fmt(c.ns)} | ${w.wasm === undefined ? "–" : fmt(w.wasm)} | ${fmt(w.shim)} | ${boundary} |`);
+    rows.push(`| ${phase.includes("/") ? `${phase.replace("/", ", ")} B` : phase} | ${fmt(c.instructions)} | ${fmt(c.ns)} | ${w.wasm === undefined ? "–" : fmt(w.wasm)} | ${fmt(w.shim)} | ${boundary} |`);
   }
   const extra = 4096 - 200;
   const per = (get) => (get("publish-1/4096") - get("publish-1/200")) / extra;
@@ -116,7 +116,7 @@ export function svg(fanout) {
     for (let i = 0; i <= 4; i++) {
       const y = top + height - (height * i) / 4;
       out += `<line x1="${x0 + left}" x2="${x0 + width - 10}" y1="${y}" y2="${y}" stroke="#ddd"/>`;
-      out += `<text x="${x0 + left - 4}" y="${y + 4}" text-anchor="end" font-size="10">${fmt((max * i) / 4, max < 10 ? 1 : 0)}</text>`;
+      out += `<text x="${x0 + left - 4}" y="${y + 4}" text-anchor="end" font-size="10">${fmt((max * i) / 4, max < 100 ? 1 : 0)}</text>`;
     }
     out += `<text x="${x0 + 12}" y="${top + height / 2}" font-size="10" transform="rotate(-90 ${x0 + 12} ${top + height / 2})" text-anchor="middle">${unit}</text>`;
     configs.forEach((c, i) => {

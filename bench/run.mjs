@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { concurrency } from "./concurrency.mjs";
 import { coreBench } from "./core.mjs";
-import { fanout } from "./fanout.mjs";
+import { fanoutRound, Room } from "./fanout.mjs";
 import { report } from "./report.mjs";
 import { killAll, startFloor, startReference, startSwitchboard } from "./servers.mjs";
 import { wasmBench } from "./wasm.mjs";
@@ -34,7 +34,7 @@ function machine() {
     node: process.version,
     wrangler: version("wrangler"),
     workerd: version("workerd"),
-    emscripten: execFileSync("em++", ["--version"]).toString().split("\n")[0],
+    emscripten: `Emscripten ${execFileSync("em++", ["--version"]).toString().match(/\d+\.\d+\.\d+/)[0]}`,
     loadBefore: os.loadavg(),
   };
 }
@@ -50,12 +50,15 @@ log("starting switchboard, floor and y-webrtc's server");
 const servers = [await startSwitchboard(), await startFloor(), await startReference()];
 try {
   results.fanout = Object.fromEntries(servers.map((s) => [s.name, []]));
-  // Servers take turns per configuration, so load from others on the machine spreads evenly.
   for (const n of SUBSCRIBERS) {
-    for (const server of servers) {
-      log(`fan-out: ${server.name}, ${n} subscribers`);
-      results.fanout[server.name].push(...(await fanout(server.ws, n, SIZES)));
+    log(`fan-out: ${n} subscribers on each server`);
+    const rooms = [];
+    for (const server of servers) rooms.push(await Room.open(server.ws, n));
+    for (const bytes of SIZES) {
+      const rows = await fanoutRound(rooms, n, bytes);
+      servers.forEach((server, i) => results.fanout[server.name].push(rows[i]));
     }
+    for (const room of rooms) await room.close();
   }
   results.concurrency = {};
   for (const server of servers.slice(0, 2)) {

@@ -29,4 +29,6 @@ cmake --build build/bench --target core_bench -j2
 
 echo "== bench"
 mkdir -p bench/results
-timeout --signal=TERM --kill-after=10 $((BUDGET - SECONDS)) node bench/run.mjs "$@"
+# --foreground: node stays in this process group, so Ctrl-C reaches it and it
+# stops its servers; on time-out it gets TERM and does the same.
+timeout --foreground --signal=TERM --kill-after=10 $((BUDGET - SECONDS)) node bench/run.mjs "$@"
