@@ -6,6 +6,7 @@
 // in order.
 import { performance } from "node:perf_hooks";
 import WebSocket from "ws";
+import { cpuSeconds } from "./servers.mjs";
 
 const DATA = Buffer.from('"data":"');
 
@@ -82,9 +83,10 @@ function tally(subscribers, sent) {
   return { delivered, lost: sent * subscribers.length - delivered, reordered };
 }
 
-// One publisher and `n` subscribers of one topic on one server.
+// One publisher and `n` subscribers of one topic on one server (`pid`: the
+// process whose CPU time the server's work shows up in).
 export class Room {
-  static async open(url, n, topic = `bench-${n}`) {
+  static async open({ ws: url, pid }, n, topic = `bench-${n}`) {
     const publisher = await connect(url);
     const subscribers = [];
     for (let i = 0; i < n; i += 50) {
@@ -100,10 +102,11 @@ export class Room {
     }, 10_000);
     if (!synced) throw new Error(`${url}: subscribers never received the topic`);
     await sleep(100);
-    return new Room(publisher, subscribers, topic);
+    return new Room(publisher, subscribers, topic, pid);
   }
 
-  constructor(publisher, subscribers, topic) {
+  constructor(publisher, subscribers, topic, pid) {
+    this.pid = pid;
     this.publisher = publisher;
     this.subscribers = subscribers;
     this.topic = topic;
@@ -113,6 +116,7 @@ export class Room {
   async #deliver(count, bytes, pace, timeoutMs) {
     const phase = `P${this.round++}`;
     for (const s of this.subscribers) s.reset(phase);
+    const cpu = cpuSeconds(this.pid);
     const start = performance.now();
     for (let seq = 0; seq < count; seq++) {
       if (pace) {
@@ -123,7 +127,8 @@ export class Room {
     }
     await until(() => this.subscribers.every((s) => s.delivered >= count), timeoutMs);
     const end = Math.max(...this.subscribers.map((s) => s.last));
-    return { ...tally(this.subscribers, count), seconds: (end - start) / 1000, latencies: this.subscribers.flatMap((s) => s.latencies) };
+    const counts = tally(this.subscribers, count);
+    return { ...counts, seconds: (end - start) / 1000, cpu: cpuSeconds(this.pid) - cpu, latencies: this.subscribers.flatMap((s) => s.latencies) };
   }
 
   // Every message at once: delivered messages/s until the last subscriber has the last one.
@@ -158,12 +163,14 @@ export function plan(n) {
 // halves), so changing load from others on the machine hits them alike.
 export async function fanoutRound(rooms, n, bytes, { bursts = 5 } = {}) {
   const { burst, paced, rate } = plan(n);
-  const acc = rooms.map(() => ({ rates: [], lost: 0, reordered: 0, latencies: [] }));
+  const acc = rooms.map(() => ({ rates: [], cpu: 0, delivered: 0, lost: 0, reordered: 0, latencies: [] }));
   for (const room of rooms) await room.burst(20, bytes);  // warm-up
   for (let round = 0; round < bursts; round++) {
     for (const [i, room] of rooms.entries()) {
       const r = await room.burst(burst, bytes);
       acc[i].rates.push(r.delivered / r.seconds);
+      acc[i].cpu += r.cpu;
+      acc[i].delivered += r.delivered;
       acc[i].lost += r.lost;
       acc[i].reordered += r.reordered;
     }
@@ -184,6 +191,8 @@ export async function fanoutRound(rooms, n, bytes, { bursts = 5 } = {}) {
       burst,
       bursts: a.rates,
       messagesPerSecond: [...a.rates].sort((x, y) => x - y)[Math.floor(a.rates.length / 2)],
+      // The server process's CPU time per delivered message over all bursts.
+      cpuMicrosPerMessage: (a.cpu * 1e6) / a.delivered,
       paced,
       rate,
       p50: percentile(sorted, 50),

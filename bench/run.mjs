@@ -53,7 +53,7 @@ try {
   for (const n of SUBSCRIBERS) {
     log(`fan-out: ${n} subscribers on each server`);
     const rooms = [];
-    for (const server of servers) rooms.push(await Room.open(server.ws, n));
+    for (const server of servers) rooms.push(await Room.open(server, n));
     for (const bytes of SIZES) {
       const rows = await fanoutRound(rooms, n, bytes);
       servers.forEach((server, i) => results.fanout[server.name].push(rows[i]));

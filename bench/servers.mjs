@@ -107,6 +107,12 @@ export function rss(pid) {
   return Number(kb) * 1024;
 }
 
+// CPU time the process has used, user + system, in seconds.
+export function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;  // utime, stime: fields 14 and 15, in USER_HZ (100)
+}
+
 // Last resort on exit: every group still running gets SIGKILL.
 export function killAll() {
   for (const pgid of groups) {
