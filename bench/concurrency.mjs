@@ -9,7 +9,7 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function connect(url) {
   return new Promise((resolve) => {
-    const ws = new WebSocket(url, { perMessageDeflate: false });
+    const ws = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: 10_000 });
     ws.once("open", () => resolve(ws));
     ws.once("error", (error) => resolve({ error: error.message }));
     ws.once("unexpected-response", (req, res) => resolve({ error: `HTTP ${res.statusCode}` }));

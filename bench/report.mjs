@@ -109,14 +109,18 @@ export function svg(fanout) {
     const left = 56;
     const plotWidth = width - left - 10;
     const values = SERVERS.flatMap((s) => fanout[s].map((r) => r[metric])).filter(Number.isFinite);
-    const max = Math.max(...values) * 1.1;
+    // Four round grid steps, the top one above every bar.
+    const raw = Math.max(...values) / 4;
+    const power = 10 ** Math.floor(Math.log10(raw));
+    const step = [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10].map((m) => m * power).find((candidate) => candidate >= raw);
+    const max = step * 4;
     const group = plotWidth / configs.length;
     const bar = (group - 10) / SERVERS.length;
     let out = `<text x="${x0 + width / 2}" y="20" text-anchor="middle" font-weight="bold">${title}</text>`;
     for (let i = 0; i <= 4; i++) {
       const y = top + height - (height * i) / 4;
       out += `<line x1="${x0 + left}" x2="${x0 + width - 10}" y1="${y}" y2="${y}" stroke="#ddd"/>`;
-      out += `<text x="${x0 + left - 4}" y="${y + 4}" text-anchor="end" font-size="10">${fmt((max * i) / 4, max < 100 ? 1 : 0)}</text>`;
+      out += `<text x="${x0 + left - 4}" y="${y + 4}" text-anchor="end" font-size="10">${fmt(step * i, step < 1 ? 1 : 0)}</text>`;
     }
     out += `<text x="${x0 + 12}" y="${top + height / 2}" font-size="10" transform="rotate(-90 ${x0 + 12} ${top + height / 2})" text-anchor="middle">${unit}</text>`;
     configs.forEach((c, i) => {
