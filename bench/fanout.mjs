@@ -154,7 +154,7 @@ export class Room {
 export function plan(n) {
   return {
     burst: Math.min(5000, Math.max(100, Math.round(20_000 / n))),
-    paced: n <= 2 ? 200 : n <= 50 ? 100 : 50,
+    paced: n <= 2 ? 400 : n <= 50 ? 100 : 50,
     rate: Math.min(200, Math.round(2000 / n)),
   };
 }
