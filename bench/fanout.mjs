@@ -2,8 +2,8 @@
 // a burst (every message sent at once, clocked until the last subscriber has
 // the last one); latency is paced well below saturation, one-way, from the
 // send timestamp carried in the payload (publisher and subscribers share this
-// process and its clock). Every subscriber checks it got every message once,
-// in order.
+// process and its clock). Every subscriber checks it got every message
+// exactly once, in order.
 import { performance } from "node:perf_hooks";
 import WebSocket from "ws";
 import { cpuSeconds } from "./servers.mjs";
@@ -22,16 +22,18 @@ function connect(url) {
 class Subscriber {
   constructor(ws) {
     this.ws = ws;
-    this.reset("-");
+    this.reset("-", 0);
     this.synced = false;
     ws.on("message", (frame) => this.receive(frame));
   }
 
-  reset(phase) {
+  reset(phase, count) {
     this.phase = phase;
+    this.seen = new Uint8Array(count);
     this.expected = 0;
     this.delivered = 0;
     this.reordered = 0;
+    this.duplicates = 0;
     this.latencies = [];
     this.last = 0;
   }
@@ -47,6 +49,11 @@ class Subscriber {
     }
     if (head[0] !== this.phase) return;
     const seq = Number(head[1]);
+    if (this.seen[seq]) {
+      this.duplicates++;
+      return;
+    }
+    this.seen[seq] = 1;
     if (seq < this.expected) this.reordered++;
     else this.expected = seq + 1;
     this.delivered++;
@@ -76,11 +83,13 @@ function percentile(sorted, p) {
 function tally(subscribers, sent) {
   let delivered = 0;
   let reordered = 0;
+  let duplicates = 0;
   for (const s of subscribers) {
     delivered += s.delivered;
     reordered += s.reordered;
+    duplicates += s.duplicates;
   }
-  return { delivered, lost: sent * subscribers.length - delivered, reordered };
+  return { delivered, lost: sent * subscribers.length - delivered, reordered, duplicates };
 }
 
 // One publisher and `n` subscribers of one topic on one server (`pid`: the
@@ -115,7 +124,7 @@ export class Room {
 
   async #deliver(count, bytes, pace, timeoutMs) {
     const phase = `P${this.round++}`;
-    for (const s of this.subscribers) s.reset(phase);
+    for (const s of this.subscribers) s.reset(phase, count);
     const cpu = cpuSeconds(this.pid);
     const start = performance.now();
     for (let seq = 0; seq < count; seq++) {
@@ -163,7 +172,7 @@ export function plan(n) {
 // halves), so changing load from others on the machine hits them alike.
 export async function fanoutRound(rooms, n, bytes, { bursts = 5 } = {}) {
   const { burst, paced, rate } = plan(n);
-  const acc = rooms.map(() => ({ rates: [], cpu: 0, delivered: 0, lost: 0, reordered: 0, latencies: [] }));
+  const acc = rooms.map(() => ({ rates: [], cpu: 0, delivered: 0, lost: 0, reordered: 0, duplicates: 0, latencies: [] }));
   for (const room of rooms) await room.burst(20, bytes);  // warm-up
   for (let round = 0; round < bursts; round++) {
     for (const [i, room] of rooms.entries()) {
@@ -173,6 +182,7 @@ export async function fanoutRound(rooms, n, bytes, { bursts = 5 } = {}) {
       acc[i].delivered += r.delivered;
       acc[i].lost += r.lost;
       acc[i].reordered += r.reordered;
+      acc[i].duplicates += r.duplicates;
     }
   }
   for (let half = 0; half < 2; half++) {
@@ -181,6 +191,7 @@ export async function fanoutRound(rooms, n, bytes, { bursts = 5 } = {}) {
       acc[i].latencies.push(...r.latencies);
       acc[i].lost += r.lost;
       acc[i].reordered += r.reordered;
+      acc[i].duplicates += r.duplicates;
     }
   }
   return acc.map((a) => {
@@ -199,6 +210,7 @@ export async function fanoutRound(rooms, n, bytes, { bursts = 5 } = {}) {
       p99: percentile(sorted, 99),
       lost: a.lost,
       reordered: a.reordered,
+      duplicates: a.duplicates,
     };
   });
 }

@@ -16,14 +16,14 @@ const kib = (bytes) => fmt(bytes / 1024, 1);
 
 function fanoutTable(fanout) {
   const rows = [
-    "| subscribers | message | server | delivered msg/s | vs floor | server CPU µs per delivered msg | vs floor | p50 ms | p99 ms | p99 vs floor | lost | reordered |",
-    "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    "| subscribers | message | server | delivered msg/s | vs floor | server CPU µs per delivered msg | vs floor | p50 ms | p99 ms | p99 vs floor | lost | reordered | duplicated |",
+    "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
   ];
   for (const base of fanout.floor) {
     for (const server of SERVERS) {
       const r = fanout[server].find((x) => x.n === base.n && x.bytes === base.bytes);
       if (!r) continue;
-      rows.push(`| ${r.n} | ${size(r.bytes)} | ${server} | ${fmt(r.messagesPerSecond)} | ${ratio(r.messagesPerSecond, base.messagesPerSecond)} | ${fmt(r.cpuMicrosPerMessage, 1)} | ${ratio(r.cpuMicrosPerMessage, base.cpuMicrosPerMessage)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${ratio(r.p99, base.p99)} | ${r.lost} | ${r.reordered} |`);
+      rows.push(`| ${r.n} | ${size(r.bytes)} | ${server} | ${fmt(r.messagesPerSecond)} | ${ratio(r.messagesPerSecond, base.messagesPerSecond)} | ${fmt(r.cpuMicrosPerMessage, 1)} | ${ratio(r.cpuMicrosPerMessage, base.cpuMicrosPerMessage)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${ratio(r.p99, base.p99)} | ${r.lost} | ${r.reordered} | ${r.duplicates} |`);
     }
   }
   return rows.join("\n");
