@@ -28,7 +28,9 @@ function breakdown(dump) {
 
 export function coreBench() {
   // Wall time on a shared machine: the fastest of five runs per phase.
-  const runs = Array.from({ length: 5 }, () => execFileSync(binary).toString().trim().split("\n").map((line) => JSON.parse(line)));
+  const lines = () => execFileSync(binary).toString().trim().split("\n").map((line) => JSON.parse(line));
+  const runs = Array.from({ length: 5 }, () => lines().filter((row) => row.phase));
+  const { heapBytesPerSocket } = lines().find((row) => row.heapBytesPerSocket !== undefined);
   const timed = runs[0].map((row) => ({ ...row, ns: Math.min(...runs.map((run) => run.find((r) => r.phase === row.phase).ns)) }));
   const dir = mkdtempSync(join(tmpdir(), "switchboard-callgrind-"));
   try {
@@ -48,7 +50,7 @@ export function coreBench() {
       };
       if (phase === "publish-100/4096") phases[phase].breakdown = breakdown(join(dir, name));
     }
-    return phases;
+    return { phases, heapBytesPerSocket };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

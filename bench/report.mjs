@@ -59,7 +59,7 @@ function coreTable(core, wasm) {
 
 export function section(results) {
   const { machine, core, wasm } = results;
-  const b = core["publish-100/4096"].breakdown;
+  const b = core.phases["publish-100/4096"].breakdown;
   return `${BEGIN}
 ## Results (${results.date.slice(0, 16).replace("T", " ")} UTC${results.quick ? ", --quick smoke run" : ""})
 
@@ -80,9 +80,12 @@ ${fanoutTable(results.fanout)}
 
 ${concurrencyTable(results.concurrency)}
 
+The core's own state per socket, subscribed to one topic (native heap, 64-bit;
+smaller in 32-bit WebAssembly): ${fmt(core.heapBytesPerSocket)} bytes.
+
 ### The core alone
 
-${coreTable(core, wasm)}
+${coreTable(core.phases, wasm)}
 
 A 4 KB publish natively: ${(b.parse * 100).toFixed(0)}% of its instructions parse the frame
 (nlohmann::json), ${(b.serialize * 100).toFixed(0)}% serialise it again with \`clients\`.

@@ -3,6 +3,7 @@
 // collected and dumped on its own, so its instruction count divides by its
 // event count; outside valgrind the same phases are timed. One JSON line per
 // phase on stdout.
+#include <malloc.h>
 #include <valgrind/callgrind.h>
 
 #include <chrono>
@@ -75,6 +76,7 @@ int main() {
   upgrade.upgrade = true;
 
   // Sockets 1..1000 subscribe to "room"; 1001..1100 listen on "hundred"; 1101 on "solo".
+  std::size_t heap = mallinfo2().uordblks;
   for (ConnId conn = 1; conn <= kEvents + 101; ++conn) room->open(conn, upgrade);
   const std::string subscribe_room = R"({"type":"subscribe","topics":["room"]})";
   for (ConnId conn = kEvents + 1; conn <= kEvents + 100; ++conn) room->message(conn, R"({"type":"subscribe","topics":["hundred"]})", false);
@@ -82,12 +84,14 @@ int main() {
   const ConnId sender = kEvents + 101;
 
   phase("subscribe", kEvents, host, [&](int i) { room->message(static_cast<ConnId>(i + 1), subscribe_room, false); });
+  // The core's own memory per socket, each in one topic (the platform's is measured in workerd).
+  std::printf("{\"heapBytesPerSocket\":%.0f}\n", static_cast<double>(mallinfo2().uordblks - heap) / (kEvents + 101));
   for (std::size_t bytes : {200, 4096}) {
     const std::string to_one = publish("solo", bytes);
     const std::string to_hundred = publish("hundred", bytes);
-    std::string suffix = "/" + std::to_string(bytes);
-    phase(("publish-1" + suffix).c_str(), kEvents, host, [&](int) { room->message(sender, to_one, false); });
-    phase(("publish-100" + suffix).c_str(), kEvents, host, [&](int) { room->message(sender, to_hundred, false); });
+    const std::string size = std::to_string(bytes);
+    phase(("publish-1/" + size).c_str(), kEvents, host, [&](int) { room->message(sender, to_one, false); });
+    phase(("publish-100/" + size).c_str(), kEvents, host, [&](int) { room->message(sender, to_hundred, false); });
   }
   // Each closing socket is one of the 1,000 subscribers of "room".
   phase("close", kEvents, host, [&](int i) { room->closed(static_cast<ConnId>(i + 1), 1000, ""); });
