@@ -50,6 +50,16 @@ TEST_CASE("a sender need not subscribe; fields pass through; clients is overwrit
   CHECK(room.take(sender).empty());
 }
 
+TEST_CASE("a publish goes out as sent, clients appended; a BOM and surrounding whitespace are dropped") {
+  Object room("signal");
+  auto listener = room.join();
+  room.message(listener, subscribe({"t"}));
+  room.message(listener, R"({"type":"publish","topic":"t","data":{"n":1.50,"s":"\u00e9 é"}})");
+  room.message(listener, "\xEF\xBB\xBF \n{\"type\":\"publish\",\"topic\":\"t\"} \r\n");
+  CHECK(room.take(listener) == std::vector<std::string>{R"({"type":"publish","topic":"t","data":{"n":1.50,"s":"\u00e9 é"},"clients":1})",
+                                                        R"({"type":"publish","topic":"t","clients":1})"});
+}
+
 TEST_CASE("unsubscribe stops delivery; subscribe is idempotent; close leaves every topic") {
   Object room("signal");
   auto a = room.join(), b = room.join();

@@ -10,7 +10,7 @@ import WebSocket from "ws";
 
 const root = new URL("../..", import.meta.url).pathname;
 
-async function freePort() {
+export async function freePort() {
   const server = createServer().listen(0, "127.0.0.1");
   await once(server, "listening");
   const { port } = server.address();
@@ -18,10 +18,12 @@ async function freePort() {
   return port;
 }
 
-// vars: { NAME: "value" } overrides; persistTo: a folder that outlives the server.
-export async function startWorker({ vars = {}, persistTo = mkdtempSync(join(tmpdir(), "switchboard-")) } = {}) {
+// vars: { NAME: "value" } overrides; persistTo: a folder that outlives the server;
+// config: another wrangler.toml (bench/floor/ uses it).
+export async function startWorker({ vars = {}, persistTo = mkdtempSync(join(tmpdir(), "switchboard-")), config } = {}) {
   const port = await freePort();
   const args = ["dev", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", persistTo, "--inspector-port", String(await freePort())];
+  if (config) args.push("--config", config);
   for (const [name, value] of Object.entries(vars)) args.push("--var", `${name}:${value}`);
   const child = spawn(join(root, "node_modules/.bin/wrangler"), args, {
     cwd: root,
@@ -47,6 +49,7 @@ export async function startWorker({ vars = {}, persistTo = mkdtempSync(join(tmpd
     http: `http://${base}`,
     ws: `ws://${base}`,
     persistTo,
+    pid: child.pid,  // also the process group of wrangler and its workerd processes
     output: () => output,
     async stop() {
       if (child.exitCode !== null) return;

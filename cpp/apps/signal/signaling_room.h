@@ -43,7 +43,7 @@ class SignalingRoom final : public App {
 
   void subscribe(ConnId conn, const Json& topics);
   void unsubscribe(ConnId conn, const Json& topics);
-  void publish(ConnId conn, Json& message);
+  void publish(ConnId conn, Json& message, std::string_view frame);
   void reject(ConnId conn);
   void leave(ConnId conn, const std::string& topic);
   void save(ConnId conn, const Peer& peer);

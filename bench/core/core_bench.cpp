@@ -1,0 +1,99 @@
+// The signal app's core alone, natively, one phase per event kind. Under
+// callgrind (bench/core.mjs runs it with --collect-atstart=no) each phase is
+// collected and dumped on its own, so its instruction count divides by its
+// event count; outside valgrind the same phases are timed. One JSON line per
+// phase on stdout.
+#include <malloc.h>
+#include <valgrind/callgrind.h>
+
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <map>
+#include <string>
+
+#include "apps/apps.h"
+
+namespace {
+
+using sb::ConnId;
+
+// Drops every frame (counting its bytes) so only the core is measured.
+class NullHost final : public sb::Host {
+ public:
+  using Host::send;
+  void send(std::span<const ConnId> to, std::string_view text) override { sent += to.size() * text.size(); }
+  void close(ConnId, int, std::string_view) override {}
+  void attach(ConnId, std::string_view state) override { attached += state.size(); }
+  std::optional<std::string> kv_get(std::string_view key) override {
+    auto it = storage.find(std::string(key));
+    return it == storage.end() ? std::nullopt : std::optional(it->second);
+  }
+  void kv_put(std::string_view key, std::string_view value) override { storage[std::string(key)] = value; }
+  void kv_delete(std::string_view key) override { storage.erase(std::string(key)); }
+  std::vector<std::pair<std::string, std::string>> kv_list(std::string_view) override { return {}; }
+  void set_alarm(double) override {}
+  double now() override { return 1.7e12; }
+  void random(std::span<std::uint8_t> out) override { std::fill(out.begin(), out.end(), 0); }
+  sb::Digest hmac_sha256(std::string_view, std::string_view) override { return {}; }
+  void perform(std::string_view) override {}
+  void log(std::string_view) override {}
+
+  std::size_t sent = 0;
+  std::size_t attached = 0;
+  std::map<std::string, std::string> storage;
+};
+
+std::string publish(std::string_view topic, std::size_t bytes) {
+  std::string head = R"({"type":"publish","topic":")" + std::string(topic) + R"(","data":")";
+  std::string tail = R"("})";
+  return head + std::string(bytes > head.size() + tail.size() ? bytes - head.size() - tail.size() : 0, 'x') + tail;
+}
+
+// Runs `events` events of one kind; prints its cost.
+void phase(const char* name, int events, NullHost& host, const std::function<void(int)>& event) {
+  std::size_t sent = host.sent;
+  auto start = std::chrono::steady_clock::now();
+  CALLGRIND_ZERO_STATS;
+  CALLGRIND_TOGGLE_COLLECT;
+  for (int i = 0; i < events; ++i) event(i);
+  CALLGRIND_TOGGLE_COLLECT;
+  CALLGRIND_DUMP_STATS_AT(name);
+  double ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count();
+  std::printf("{\"phase\":\"%s\",\"events\":%d,\"ns\":%.0f,\"sentBytes\":%zu}\n", name, events, ns, host.sent - sent);
+}
+
+}  // namespace
+
+int main() {
+  constexpr int kEvents = 1000;
+  NullHost host;
+  sb::Config config;
+  auto room = sb::find_app("signal")->make(host, config);
+  sb::Request upgrade;
+  upgrade.method = "GET";
+  upgrade.path = "/";
+  upgrade.upgrade = true;
+
+  // Sockets 1..1000 subscribe to "room"; 1001..1100 listen on "hundred"; 1101 on "solo".
+  std::size_t heap = mallinfo2().uordblks;
+  for (ConnId conn = 1; conn <= kEvents + 101; ++conn) room->open(conn, upgrade);
+  const std::string subscribe_room = R"({"type":"subscribe","topics":["room"]})";
+  for (ConnId conn = kEvents + 1; conn <= kEvents + 100; ++conn) room->message(conn, R"({"type":"subscribe","topics":["hundred"]})", false);
+  room->message(kEvents + 101, R"({"type":"subscribe","topics":["solo"]})", false);
+  const ConnId sender = kEvents + 101;
+
+  phase("subscribe", kEvents, host, [&](int i) { room->message(static_cast<ConnId>(i + 1), subscribe_room, false); });
+  // The core's own memory per socket, each in one topic (the platform's is measured in workerd).
+  std::printf("{\"heapBytesPerSocket\":%.0f}\n", static_cast<double>(mallinfo2().uordblks - heap) / (kEvents + 101));
+  for (std::size_t bytes : {200, 4096}) {
+    const std::string to_one = publish("solo", bytes);
+    const std::string to_hundred = publish("hundred", bytes);
+    const std::string size = std::to_string(bytes);
+    phase(("publish-1/" + size).c_str(), kEvents, host, [&](int) { room->message(sender, to_one, false); });
+    phase(("publish-100/" + size).c_str(), kEvents, host, [&](int) { room->message(sender, to_hundred, false); });
+  }
+  // Each closing socket is one of the 1,000 subscribers of "room".
+  phase("close", kEvents, host, [&](int i) { room->closed(static_cast<ConnId>(i + 1), 1000, ""); });
+  return 0;
+}

@@ -1,0 +1,216 @@
+// Fan-out: one publisher, N subscribers on one y-webrtc topic. Throughput is
+// a burst (every message sent at once, clocked until the last subscriber has
+// the last one); latency is paced well below saturation, one-way, from the
+// send timestamp carried in the payload (publisher and subscribers share this
+// process and its clock). Every subscriber checks it got every message
+// exactly once, in order.
+import { performance } from "node:perf_hooks";
+import WebSocket from "ws";
+import { cpuSeconds } from "./servers.mjs";
+
+const DATA = Buffer.from('"data":"');
+
+function connect(url) {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { perMessageDeflate: false });
+    ws.once("open", () => resolve(ws));
+    ws.once("error", reject);
+  });
+}
+
+// A subscriber's view of one phase: `"data":"<phase> <seq> <sent ms> <padding>"`.
+class Subscriber {
+  constructor(ws) {
+    this.ws = ws;
+    this.reset("-", 0);
+    this.synced = false;
+    ws.on("message", (frame) => this.receive(frame));
+  }
+
+  reset(phase, count) {
+    this.phase = phase;
+    this.seen = new Uint8Array(count);
+    this.expected = 0;
+    this.delivered = 0;
+    this.reordered = 0;
+    this.duplicates = 0;
+    this.latencies = [];
+    this.last = 0;
+  }
+
+  receive(frame) {
+    const now = performance.now();
+    const at = frame.indexOf(DATA);
+    if (at < 0) return;
+    const head = frame.toString("latin1", at + DATA.length, at + DATA.length + 48).split(" ");
+    if (head[0] === "sync") {
+      this.synced = true;
+      return;
+    }
+    if (head[0] !== this.phase) return;
+    const seq = Number(head[1]);
+    if (this.seen[seq]) {
+      this.duplicates++;
+      return;
+    }
+    this.seen[seq] = 1;
+    if (seq < this.expected) this.reordered++;
+    else this.expected = seq + 1;
+    this.delivered++;
+    this.latencies.push(now - Number(head[2]));
+    this.last = now;
+  }
+}
+
+function frame(topic, phase, seq, bytes) {
+  const head = `{"type":"publish","topic":"${topic}","data":"${phase} ${seq} ${performance.now().toFixed(3)} `;
+  const tail = '"}';
+  return head + "x".repeat(Math.max(0, bytes - head.length - tail.length)) + tail;
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until(condition, ms) {
+  const deadline = Date.now() + ms;
+  while (!condition() && Date.now() < deadline) await sleep(5);
+  return condition();
+}
+
+function percentile(sorted, p) {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
+}
+
+function tally(subscribers, sent) {
+  let delivered = 0;
+  let reordered = 0;
+  let duplicates = 0;
+  for (const s of subscribers) {
+    delivered += s.delivered;
+    reordered += s.reordered;
+    duplicates += s.duplicates;
+  }
+  return { delivered, lost: sent * subscribers.length - delivered, reordered, duplicates };
+}
+
+// One publisher and `n` subscribers of one topic on one server (`pid`: the
+// process whose CPU time the server's work shows up in).
+export class Room {
+  static async open({ ws: url, pid }, n, topic = `bench-${n}`) {
+    const publisher = await connect(url);
+    const subscribers = [];
+    for (let i = 0; i < n; i += 50) {
+      const batch = await Promise.all(Array.from({ length: Math.min(50, n - i) }, () => connect(url)));
+      subscribers.push(...batch.map((ws) => new Subscriber(ws)));
+    }
+    for (const s of subscribers) s.ws.send(JSON.stringify({ type: "subscribe", topics: [topic] }));
+    // Subscribes travel on other sockets than the publish: repeat a sync publish
+    // until every subscriber is known to receive.
+    const synced = await until(() => {
+      publisher.send(JSON.stringify({ type: "publish", topic, data: "sync " }));
+      return subscribers.every((s) => s.synced);
+    }, 10_000);
+    if (!synced) throw new Error(`${url}: subscribers never received the topic`);
+    await sleep(100);
+    return new Room(publisher, subscribers, topic, pid);
+  }
+
+  constructor(publisher, subscribers, topic, pid) {
+    this.pid = pid;
+    this.publisher = publisher;
+    this.subscribers = subscribers;
+    this.topic = topic;
+    this.round = 0;
+  }
+
+  async #deliver(count, bytes, pace, timeoutMs) {
+    const phase = `P${this.round++}`;
+    for (const s of this.subscribers) s.reset(phase, count);
+    const cpu = cpuSeconds(this.pid);
+    const start = performance.now();
+    for (let seq = 0; seq < count; seq++) {
+      if (pace) {
+        const due = start + (seq * 1000) / pace;
+        while (performance.now() < due) await sleep(Math.max(0, Math.min(4, due - performance.now())));
+      }
+      this.publisher.send(frame(this.topic, phase, seq, bytes));
+    }
+    await until(() => this.subscribers.every((s) => s.delivered >= count), timeoutMs);
+    const end = Math.max(...this.subscribers.map((s) => s.last));
+    const counts = tally(this.subscribers, count);
+    return { ...counts, seconds: (end - start) / 1000, cpu: cpuSeconds(this.pid) - cpu, latencies: this.subscribers.flatMap((s) => s.latencies) };
+  }
+
+  // Every message at once: delivered messages/s until the last subscriber has the last one.
+  burst(count, bytes, timeoutMs = 20_000) {
+    return this.#deliver(count, bytes, 0, timeoutMs);
+  }
+
+  // `rate` messages/s: one-way latencies.
+  paced(count, bytes, rate, timeoutMs = 20_000) {
+    return this.#deliver(count, bytes, rate, timeoutMs);
+  }
+
+  close() {
+    return Promise.all([this.publisher, ...this.subscribers.map((s) => s.ws)].map((ws) => new Promise((resolve) => {
+      ws.once("close", resolve);
+      ws.close();
+    })));
+  }
+}
+
+// Sizes of each measurement for `n` subscribers: bursts of ~20,000
+// deliveries; pacing at ~2,000 deliveries/s, far below saturation.
+export function plan(n) {
+  return {
+    burst: Math.min(5000, Math.max(100, Math.round(20_000 / n))),
+    paced: n <= 2 ? 400 : n <= 50 ? 100 : 50,
+    rate: Math.min(200, Math.round(2000 / n)),
+  };
+}
+
+// The servers take turns round by round (five bursts, then latency in two
+// halves), so changing load from others on the machine hits them alike.
+export async function fanoutRound(rooms, n, bytes, { bursts = 5 } = {}) {
+  const { burst, paced, rate } = plan(n);
+  const acc = rooms.map(() => ({ rates: [], cpu: 0, delivered: 0, lost: 0, reordered: 0, duplicates: 0, latencies: [] }));
+  for (const room of rooms) await room.burst(20, bytes);  // warm-up
+  for (let round = 0; round < bursts; round++) {
+    for (const [i, room] of rooms.entries()) {
+      const r = await room.burst(burst, bytes);
+      acc[i].rates.push(r.delivered / r.seconds);
+      acc[i].cpu += r.cpu;
+      acc[i].delivered += r.delivered;
+      acc[i].lost += r.lost;
+      acc[i].reordered += r.reordered;
+      acc[i].duplicates += r.duplicates;
+    }
+  }
+  for (let half = 0; half < 2; half++) {
+    for (const [i, room] of rooms.entries()) {
+      const r = await room.paced(paced / 2, bytes, rate);
+      acc[i].latencies.push(...r.latencies);
+      acc[i].lost += r.lost;
+      acc[i].reordered += r.reordered;
+      acc[i].duplicates += r.duplicates;
+    }
+  }
+  return acc.map((a) => {
+    const sorted = a.latencies.sort((x, y) => x - y);
+    return {
+      n,
+      bytes,
+      burst,
+      bursts: a.rates,
+      messagesPerSecond: [...a.rates].sort((x, y) => x - y)[Math.floor(a.rates.length / 2)],
+      // The server process's CPU time per delivered message over all bursts.
+      cpuMicrosPerMessage: (a.cpu * 1e6) / a.delivered,
+      paced,
+      rate,
+      p50: percentile(sorted, 50),
+      p99: percentile(sorted, 99),
+      lost: a.lost,
+      reordered: a.reordered,
+      duplicates: a.duplicates,
+    };
+  });
+}

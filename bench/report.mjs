@@ -1,0 +1,164 @@
+// Turns bench/results/latest.json into BENCHMARKS.md's generated section
+// (between the markers; the prose around it is written by hand) and
+// bench/fanout.svg (plain SVG, no dependencies).
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+
+const root = new URL("..", import.meta.url).pathname;
+const BEGIN = "<!-- results:begin (scripts/bench.sh writes this section) -->";
+const END = "<!-- results:end -->";
+const SERVERS = ["switchboard", "floor", "y-webrtc"];
+const COLORS = { switchboard: "#f38020", floor: "#7a7a7a", "y-webrtc": "#3867d6" };
+
+const fmt = (value, digits = 0) => (Number.isFinite(value) ? value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }) : "–");
+const ratio = (value, floor) => (Number.isFinite(value) && floor ? `${(value / floor).toFixed(2)}×` : "–");
+const size = (bytes) => (bytes >= 1024 ? `${bytes / 1024} KB` : `${bytes} B`);
+const kib = (bytes) => fmt(bytes / 1024, 1);
+
+function fanoutTable(fanout) {
+  const rows = [
+    "| subscribers | message | server | delivered msg/s | vs floor | server CPU µs per delivered msg | vs floor | p50 ms | p99 ms | p99 vs floor | lost | reordered | duplicated |",
+    "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+  ];
+  for (const base of fanout.floor) {
+    for (const server of SERVERS) {
+      const r = fanout[server].find((x) => x.n === base.n && x.bytes === base.bytes);
+      if (!r) continue;
+      rows.push(`| ${r.n} | ${size(r.bytes)} | ${server} | ${fmt(r.messagesPerSecond)} | ${ratio(r.messagesPerSecond, base.messagesPerSecond)} | ${fmt(r.cpuMicrosPerMessage, 1)} | ${ratio(r.cpuMicrosPerMessage, base.cpuMicrosPerMessage)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${ratio(r.p99, base.p99)} | ${r.lost} | ${r.reordered} | ${r.duplicates} |`);
+    }
+  }
+  return rows.join("\n");
+}
+
+function concurrencyTable(concurrency) {
+  const rows = [
+    "| server | target | held open | reached by one publish | refused on the way | one more socket | seconds to open | workerd RSS before → after (MiB) | KiB per socket | vs floor |",
+    "|---|---:|---:|---:|---|---|---:|---:|---:|---:|",
+  ];
+  const floor = concurrency.floor?.bytesPerConnection;
+  for (const [server, c] of Object.entries(concurrency)) {
+    rows.push(`| ${server} | ${fmt(c.target)} | ${fmt(c.open)} | ${fmt(c.reached)} | ${c.refusal ?? "none"} | ${c.beyond} | ${fmt(c.openSeconds, 1)} | ${fmt(c.rssBefore / 2 ** 20)} → ${fmt(c.rssAfter / 2 ** 20)} | ${kib(c.bytesPerConnection)} | ${ratio(c.bytesPerConnection, floor)} |`);
+  }
+  return rows.join("\n");
+}
+
+function coreTable(core, wasm) {
+  const rows = [
+    "| event | native instructions (callgrind) | native ns | WASM core ns (export only) | WASM through the shim ns | boundary ns (shim − export) |",
+    "|---|---:|---:|---:|---:|---:|",
+  ];
+  for (const [phase, c] of Object.entries(core)) {
+    const w = wasm.events[phase] ?? {};
+    const boundary = w.wasm === undefined ? "–" : fmt(w.shim - w.wasm);
+    rows.push(`| ${phase.includes("/") ? `${phase.replace("/", ", ")} B` : phase} | ${fmt(c.instructions)} | ${fmt(c.ns)} | ${w.wasm === undefined ? "–" : fmt(w.wasm)} | ${fmt(w.shim)} | ${boundary} |`);
+  }
+  const extra = 4096 - 200;
+  const per = (get) => (get("publish-1/4096") - get("publish-1/200")) / extra;
+  rows.push(`| per extra byte of a publish (slope 200 B → 4 KB, 1 subscriber) | ${fmt(per((p) => core[p].instructions), 1)} | ${fmt(per((p) => core[p].ns), 2)} | ${fmt(per((p) => wasm.events[p].wasm), 2)} | ${fmt(per((p) => wasm.events[p].shim), 2)} | ${fmt(per((p) => wasm.events[p].shim - wasm.events[p].wasm), 2)} |`);
+  return rows.join("\n");
+}
+
+export function section(results) {
+  const { machine, core, wasm } = results;
+  const b = core.phases["publish-100/4096"].breakdown;
+  return `${BEGIN}
+## Results (${results.date.slice(0, 16).replace("T", " ")} UTC${results.quick ? ", --quick smoke run" : ""})
+
+Command: \`${results.command}\` (this section, \`bench/fanout.svg\` and
+\`bench/results/latest.json\` are its output; ${fmt(results.seconds)} s).
+Machine: ${machine.cpu}, ${machine.memoryGiB} GiB, Linux ${machine.kernel}; Node ${machine.node},
+wrangler ${machine.wrangler}, workerd ${machine.workerd}, ${machine.emscripten}.
+Shared with other engineers' builds: load average ${machine.loadBefore.map((l) => l.toFixed(1)).join(" / ")} before,
+${machine.loadAfter.map((l) => l.toFixed(1)).join(" / ")} after. Absolute numbers mean little here; ratios to the floor do.
+
+### Fan-out (one topic, one publisher)
+
+![fan-out throughput and p99](bench/fanout.svg)
+
+${fanoutTable(results.fanout)}
+
+### Concurrency (one Durable Object)
+
+${concurrencyTable(results.concurrency)}
+
+The core's own state per socket, subscribed to one topic (native heap, 64-bit;
+smaller in 32-bit WebAssembly): ${fmt(core.heapBytesPerSocket)} bytes.
+
+### The core alone
+
+${coreTable(core.phases, wasm)}
+
+A 4 KB publish natively: ${(b.parse * 100).toFixed(0)}% of its instructions parse the frame
+(nlohmann::json)${b.serialize > 0.005 ? `, ${(b.serialize * 100).toFixed(0)}% serialise it again with \`clients\`` : ""}.
+
+### Size and start-up
+
+| | raw | gzip -9 |
+|---|---:|---:|
+| core.wasm | ${fmt(wasm.size.wasm)} B | ${fmt(wasm.size.wasmGzip)} B |
+| core.js (Emscripten glue) | ${fmt(wasm.size.js)} B | ${fmt(wasm.size.jsGzip)} B |
+
+Compiling the module in a fresh Node ${machine.node} (\`new WebAssembly.Module\`): ${fmt(wasm.compileMs, 2)} ms as V8 does
+by default (functions compile lazily, on first call), ${fmt(wasm.compileEagerMs, 2)} ms compiling every function up front;
+instantiating it and initialising a signal core (\`Core.load\`, what each Durable Object pays once
+per wake-up): ${fmt(wasm.instantiateMs, 2)} ms (medians).
+${END}`;
+}
+
+export function svg(fanout) {
+  const configs = fanout.floor.map((r) => ({ n: r.n, bytes: r.bytes }));
+  const panel = (x0, title, metric, unit) => {
+    const width = 430;
+    const height = 250;
+    const top = 40;
+    const left = 56;
+    const plotWidth = width - left - 10;
+    const values = SERVERS.flatMap((s) => fanout[s].map((r) => r[metric])).filter(Number.isFinite);
+    // Four round grid steps, the top one above every bar.
+    const raw = Math.max(...values) / 4;
+    const power = 10 ** Math.floor(Math.log10(raw));
+    const step = [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10].map((m) => m * power).find((candidate) => candidate >= raw);
+    const max = step * 4;
+    const group = plotWidth / configs.length;
+    const bar = (group - 10) / SERVERS.length;
+    let out = `<text x="${x0 + width / 2}" y="20" text-anchor="middle" font-weight="bold">${title}</text>`;
+    for (let i = 0; i <= 4; i++) {
+      const y = top + height - (height * i) / 4;
+      out += `<line x1="${x0 + left}" x2="${x0 + width - 10}" y1="${y}" y2="${y}" stroke="#ddd"/>`;
+      out += `<text x="${x0 + left - 4}" y="${y + 4}" text-anchor="end" font-size="10">${fmt(step * i, step < 1 ? 1 : 0)}</text>`;
+    }
+    out += `<text x="${x0 + 12}" y="${top + height / 2}" font-size="10" transform="rotate(-90 ${x0 + 12} ${top + height / 2})" text-anchor="middle">${unit}</text>`;
+    configs.forEach((c, i) => {
+      const gx = x0 + left + i * group + 5;
+      SERVERS.forEach((server, j) => {
+        const r = fanout[server].find((x) => x.n === c.n && x.bytes === c.bytes);
+        const v = r?.[metric];
+        if (!Number.isFinite(v)) return;
+        const h = (height * v) / max;
+        out += `<rect x="${gx + j * bar}" y="${top + height - h}" width="${bar - 1}" height="${h}" fill="${COLORS[server]}"><title>${server}: ${fmt(v, 2)} ${unit}</title></rect>`;
+      });
+      out += `<text x="${gx + (group - 10) / 2}" y="${top + height + 14}" text-anchor="middle" font-size="10">N=${c.n}</text>`;
+      out += `<text x="${gx + (group - 10) / 2}" y="${top + height + 26}" text-anchor="middle" font-size="10">${size(c.bytes)}</text>`;
+    });
+    return out;
+  };
+  const legend = SERVERS.map((s, i) => `<rect x="${300 + i * 120}" y="338" width="12" height="12" fill="${COLORS[s]}"/><text x="${316 + i * 120}" y="348" font-size="12">${s}</text>`).join("");
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="880" height="360" font-family="sans-serif" font-size="12">
+<rect width="880" height="360" fill="white"/>
+${panel(0, "Fan-out throughput (higher is better)", "messagesPerSecond", "delivered messages/s")}
+${panel(440, "One-way latency p99, paced (lower is better)", "p99", "ms")}
+${legend}
+</svg>
+`;
+}
+
+export function report(results) {
+  writeFileSync(`${root}bench/fanout.svg`, svg(results.fanout));
+  const path = `${root}BENCHMARKS.md`;
+  const current = existsSync(path) ? readFileSync(path, "utf8") : `# Benchmarks\n\n${BEGIN}\n${END}\n`;
+  const start = current.indexOf(BEGIN);
+  const end = current.indexOf(END);
+  const next = start >= 0 && end > start ? current.slice(0, start) + section(results) + current.slice(end + END.length) : `${current}\n${section(results)}\n`;
+  writeFileSync(path, next);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) report(JSON.parse(readFileSync(`${root}bench/results/latest.json`, "utf8")));

@@ -1,0 +1,79 @@
+// `npm run bench` (through scripts/bench.sh): every measurement in one
+// invocation, results in bench/results/latest.json, then BENCHMARKS.md's
+// results section and bench/fanout.svg regenerated from them.
+// Options: --quick (N = 2 and 50, 2,000 sockets: a smoke run).
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { concurrency } from "./concurrency.mjs";
+import { coreBench } from "./core.mjs";
+import { fanoutRound, Room } from "./fanout.mjs";
+import { report } from "./report.mjs";
+import { killAll, startFloor, startReference, startSwitchboard } from "./servers.mjs";
+import { wasmBench } from "./wasm.mjs";
+
+const root = new URL("..", import.meta.url).pathname;
+const quick = process.argv.includes("--quick");
+const SUBSCRIBERS = quick ? [2, 50] : [2, 50, 200];
+const SIZES = [200, 4096];
+const CONNECTIONS = quick ? 2000 : 10_000;
+
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => process.exit(130));
+process.on("exit", killAll);
+
+const log = (line) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
+const started = Date.now();
+
+function machine() {
+  const cpus = os.cpus();
+  const version = (pkg) => JSON.parse(readFileSync(`${root}node_modules/${pkg}/package.json`, "utf8")).version;
+  return {
+    cpu: `${cpus.length} × ${cpus[0]?.model ?? "unknown"}`,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    kernel: os.release(),
+    node: process.version,
+    wrangler: version("wrangler"),
+    workerd: version("workerd"),
+    emscripten: `Emscripten ${execFileSync("em++", ["--version"]).toString().match(/\d+\.\d+\.\d+/)[0]}`,
+    loadBefore: os.loadavg(),
+  };
+}
+
+const results = { date: new Date().toISOString(), command: "npm run bench", quick, machine: machine() };
+
+log("core: callgrind and timing (native)");
+results.core = coreBench();
+log("core: WebAssembly through the shim (Node)");
+results.wasm = await wasmBench();
+
+log("starting switchboard, floor and y-webrtc's server");
+const servers = [await startSwitchboard(), await startFloor(), await startReference()];
+try {
+  results.fanout = Object.fromEntries(servers.map((s) => [s.name, []]));
+  for (const n of SUBSCRIBERS) {
+    log(`fan-out: ${n} subscribers on each server`);
+    const rooms = [];
+    for (const server of servers) rooms.push(await Room.open(server, n));
+    for (const bytes of SIZES) {
+      const rows = await fanoutRound(rooms, n, bytes);
+      servers.forEach((server, i) => results.fanout[server.name].push(rows[i]));
+    }
+    for (const room of rooms) await room.close();
+  }
+  results.concurrency = {};
+  for (const server of servers.slice(0, 2)) {
+    log(`concurrency: ${server.name}, ${CONNECTIONS} sockets`);
+    results.concurrency[server.name] = await concurrency(server, CONNECTIONS);
+  }
+} finally {
+  log("stopping servers");
+  for (const server of servers) await server.stop();
+  killAll();
+}
+results.machine.loadAfter = os.loadavg();
+results.seconds = (Date.now() - started) / 1000;
+
+mkdirSync(`${root}bench/results`, { recursive: true });
+writeFileSync(`${root}bench/results/latest.json`, JSON.stringify(results, null, 1));
+report(results);
+log(`done in ${results.seconds.toFixed(0)} s: BENCHMARKS.md, bench/fanout.svg, bench/results/latest.json`);

@@ -1,0 +1,127 @@
+// The three servers of the fan-out comparison, each in its own process group:
+// switchboard and the floor under `wrangler dev` (workerd), and y-webrtc's
+// reference server (Node). Clients talk straight to the workerd process that
+// runs the Durable Object, not through wrangler's dev proxy (a second workerd
+// that would double every hop and every file descriptor).
+import { execFileSync, spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { freePort, startWorker } from "../test/worker/server.mjs";
+
+const root = new URL("..", import.meta.url).pathname;
+
+// Every process group started, so a signal or crash still stops them; the
+// list is also in bench/results/groups for scripts/bench.sh's last resort.
+const groups = new Set();
+const groupsFile = `${root}bench/results/groups`;
+
+function track(pgid, running) {
+  if (running) groups.add(pgid);
+  else groups.delete(pgid);
+  mkdirSync(`${root}bench/results`, { recursive: true });
+  writeFileSync(groupsFile, [...groups].map((g) => `${g}\n`).join(""));
+}
+
+function descendants(pgid) {
+  const lines = execFileSync("ps", ["-o", "pid=,args=", "-g", String(pgid)]).toString().trim().split("\n");
+  return lines.map((line) => line.trim().match(/^(\d+)\s+(.*)$/)).filter(Boolean).map(([, pid, args]) => ({ pid: Number(pid), args }));
+}
+
+function listeningPorts(pid) {
+  const out = execFileSync("ss", ["-ltnpH"]).toString();
+  return [...out.matchAll(/127\.0\.0\.1:(\d+)\s.*pid=(\d+),/g)].filter((m) => Number(m[2]) === pid).map((m) => Number(m[1]));
+}
+
+// The workerd that runs the user's Worker (the one with an inspector), and its
+// own entry port: the one that answers /health.
+async function userWorkerd(pgid) {
+  const workerd = descendants(pgid).find((p) => p.args.includes("workerd serve") && p.args.includes("--inspector-addr"));
+  if (!workerd) throw new Error("no workerd running the Worker");
+  for (const port of listeningPorts(workerd.pid)) {
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(2000) });
+      if (response.status === 200) return { pid: workerd.pid, port };
+    } catch {
+      // Not an HTTP entry (inspector, debug port).
+    }
+  }
+  throw new Error("workerd's entry port not found");
+}
+
+async function wranglerServer(name, options) {
+  const worker = await startWorker(options);
+  track(worker.pid, true);
+  const { pid, port } = await userWorkerd(worker.pid);
+  return {
+    name,
+    ws: `ws://127.0.0.1:${port}`,
+    proxied: worker.ws,
+    pid,  // the workerd whose memory is the Durable Object's
+    async stop() {
+      await worker.stop();
+      track(worker.pid, false);
+    },
+  };
+}
+
+export const startSwitchboard = () => wranglerServer("switchboard", {});
+export const startFloor = () => wranglerServer("floor", { config: `${root}bench/floor/wrangler.toml` });
+
+export async function startReference() {
+  const port = await freePort();
+  const child = spawn(process.execPath, ["--import", `${root}bench/loopback.mjs`, `${root}node_modules/y-webrtc/bin/server.js`], {
+    cwd: root,
+    env: { ...process.env, PORT: String(port) },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  track(child.pid, true);
+  let output = "";
+  await new Promise((resolve, reject) => {
+    const onData = (chunk) => {
+      output += chunk;
+      if (output.includes("Signaling server running")) resolve();
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
+    child.on("exit", (code) => reject(new Error(`y-webrtc server exited (${code}):\n${output}`)));
+  });
+  return {
+    name: "y-webrtc",
+    ws: `ws://127.0.0.1:${port}`,
+    pid: child.pid,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = once(child, "exit");
+        process.kill(-child.pid, "SIGTERM");
+        await exited;
+      }
+      track(child.pid, false);
+    },
+  };
+}
+
+// Resident memory in bytes (VmRSS).
+export function rss(pid) {
+  const kb = readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+) kB/)[1];
+  return Number(kb) * 1024;
+}
+
+// CPU time the process has used, user + system, in seconds.
+export function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;  // utime, stime: fields 14 and 15, in USER_HZ (100)
+}
+
+// Last resort on exit: every group still running gets SIGKILL.
+export function killAll() {
+  for (const pgid of groups) {
+    try {
+      process.kill(-pgid, "SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  }
+  groups.clear();
+  writeFileSync(groupsFile, "");
+}
