@@ -315,6 +315,7 @@ void SwarmCoordinator::webSocketClose(ConnId conn, int, std::string_view) {
   if (owned == device_sockets_.end() || owned->second.empty()) {
     if (owned != device_sockets_.end()) device_sockets_.erase(owned);
     log("NET", "Node offline: " + id.substr(0, 8), "GATEWAY");
+    event("device_offline", {{"device", id}});
     if (auto device = devices_.find(id); device != devices_.end() && device->second.status != "DISABLED") {
       device->second.status = "OFFLINE";
       save_device(id);
@@ -401,6 +402,7 @@ SwarmCoordinator::Rejection SwarmCoordinator::register_device(const std::string&
   save_device(id);
   schedule(device);
   log("SYS", "Node Registered: " + device.name, "AUTH");
+  event("device_registered", {{"device", id}});
   snapshot_due_ = true;
   return std::nullopt;
 }
@@ -512,6 +514,7 @@ SwarmCoordinator::Rejection SwarmCoordinator::generate_invite(ConnId conn, const
   if (static_cast<std::int64_t>(invites_.size()) >= limit) {
     std::string rate = window == 60'000 ? std::to_string(limit) + "/min" : std::to_string(limit) + " per " + locale_string(window / 1000) + " s";
     log("WARN", "Invite code generation rate limited (" + rate + ")", "AUTH");
+    refused("invite rate limited");
     emit(conn, "auth:token", "");
     return std::nullopt;
   }
@@ -540,6 +543,7 @@ Outcome SwarmCoordinator::resume(const Json& context, const Json& answer) {
   std::optional<std::string_view> code = body ? string_field(*body, "code") : std::nullopt;
   if (status && status->is_number_integer() && status->get<int>() == 200 && code && is_invite_code(*code)) {
     log("SYS", "Generated new invite code: " + std::string(*code), "AUTH");
+    event("invite_issued");  // the code itself is a credential: never logged
     if (requester_here) emit(conn, "auth:token", *code);
   } else if (requester_here) {
     emit(conn, "sys:log", {{"level", "ERR"}, {"message", "Invite code generation failed"}, {"timestamp", now()}, {"source", "AUTH"}});
