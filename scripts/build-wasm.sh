@@ -6,9 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # Emscripten's JS optimizer needs Debian's acorn, which Node does not look for there.
 export NODE_PATH=/usr/share/nodejs${NODE_PATH:+:$NODE_PATH}
-build=build/wasm hooks=OFF
-if [ "${1:-}" = "--test-hooks" ]; then build=build/wasm-test hooks=ON; fi
-emcmake cmake -S . -B "$build" -DSB_TEST_HOOKS=$hooks >/dev/null
-cmake --build "$build" -j2
-cp "$build/core.js" "$build/core.wasm" js-shim/
+target=core
+if [ "${1:-}" = "--test-hooks" ]; then target=core_test; fi
+emcmake cmake -S . -B build/wasm >/dev/null
+cmake --build build/wasm -j2 --target $target
+cp "build/wasm/$target.js" js-shim/core.js
+cp "build/wasm/$target.wasm" js-shim/core.wasm
 node scripts/build-demo.mjs

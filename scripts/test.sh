@@ -13,12 +13,13 @@ cmake --build build/native -j2
 ctest --test-dir build/native --output-on-failure
 
 echo "== native unit tests under ASan + UBSan"
-cmake -S . -B build/sanitize -DCMAKE_BUILD_TYPE=Debug -DSB_SANITIZE=ON -DCMAKE_CXX_COMPILER=clang++ >/dev/null
-cmake --build build/sanitize -j2
+cmake -S . -B build/sanitize -DSB_SANITIZE=ON -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" >/dev/null
+cmake --build build/sanitize -j2 --target unit_tests
 ctest --test-dir build/sanitize --output-on-failure
 
-echo "== fuzzing every app (20 s each, ASan + UBSan)"
-FUZZ_SECONDS=${FUZZ_SECONDS:-20} bash scripts/fuzz.sh
+echo "== fuzzing every app (15 s each, ASan + UBSan)"
+FUZZ_SECONDS=${FUZZ_SECONDS:-15} bash scripts/fuzz.sh
 
 echo "== WebAssembly build and the deploy bundle"
 bash scripts/build-wasm.sh
