@@ -43,7 +43,7 @@ test("two windows share the pad over WebRTC; the stats panel shows two connectio
   await alice.selectOption("#stats-app", "signal");
   await alice.waitForFunction(() => document.getElementById("stat-connections")?.textContent === "2", null, { timeout: 10_000 });
   assert.equal(await alice.textContent("#stat-topics"), "1");
-  await alice.screenshot({ path: new URL("../../build/demo.png", import.meta.url).pathname, fullPage: true });
+  await alice.screenshot({ path: new URL("../../docs/demo.png", import.meta.url).pathname, fullPage: true });
 });
 
 test("the page is served for a plain GET of /; its assets too", async () => {
