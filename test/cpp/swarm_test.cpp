@@ -478,6 +478,30 @@ TEST_CASE("a full swarm refuses new devices and new sockets") {
   CHECK(refused.status == 503);
 }
 
+TEST_CASE("swarm flood limits: SWARM_MESSAGES_PER_SECOND answers a WARN; SWARM_IP_CONNECTS_PER_MINUTE answers 429") {
+  Object swarm("swarm", {{"SWARM_MESSAGES_PER_SECOND", "2"}, {"SWARM_IP_CONNECTS_PER_MINUTE", "1"}});
+  auto from = [&](const char* id, const char* ip) {
+    sb::Request request = member(id);
+    request.headers = {{"cf-connecting-ip", ip}};
+    return swarm.connect(request);
+  };
+  auto a = std::get<sb::ConnId>(from("node-a", "203.0.113.9"));
+  CHECK(std::get<sb::Response>(from("node-b", "203.0.113.9")).status == 429);
+  CHECK(std::holds_alternative<sb::ConnId>(from("node-c", "203.0.113.10")));
+  swarm.take(a);
+  swarm.message(a, registration("A", 1, 1, false));
+  swarm.message(a, emit("cmd:set_throttle", 50));
+  swarm.message(a, emit("cmd:set_throttle", 60));
+  auto got = frames(swarm, a);
+  REQUIRE_FALSE(got.empty());
+  CHECK(got.back() == log_line("WARN", "Rejected frame: more than 2 per second", swarm.host.clock, "GATEWAY"));
+  auto throttles = std::count_if(got.begin(), got.end(), [](const Json& f) { return f["event"] == "swarm:throttle_sync"; });
+  CHECK(throttles == 1);
+  swarm.host.clock += 1000;
+  swarm.message(a, emit("cmd:set_throttle", 60));
+  CHECK(frames(swarm, a).at(0) == Json{{"event", "swarm:throttle_sync"}, {"data", 60}});
+}
+
 TEST_CASE("liveness: any valid frame is a heartbeat; silent → OFFLINE; gone and silent → removed") {
   Swarm s({{"SWARM_OFFLINE_AFTER_MS", "60000"}, {"SWARM_REMOVE_AFTER_MS", "300000"}});
   auto b = s.guest("node-b0000001", "B", 4, 8, false);

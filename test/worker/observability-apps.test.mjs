@@ -1,3 +1,4 @@
+// @ts-check
 // The event log of one scripted flow per app, read from the Worker's output
 // (what `wrangler tail` shows): what happened to whom, never a payload or secret.
 import assert from "node:assert/strict";

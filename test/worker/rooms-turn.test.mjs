@@ -1,3 +1,4 @@
+// @ts-check
 // Ephemeral TURN credentials for room participants, against a local fake of
 // Cloudflare's TURN key API that checks what the Worker sends; the API token
 // must never reach a client.

@@ -1,3 +1,4 @@
+// @ts-check
 // A deployment without secrets: no built-in JWT secret, so the rooms API
 // answers 503 until `wrangler secret put JWT_SECRET`; and a Calls API that
 // cannot be reached answers 502.

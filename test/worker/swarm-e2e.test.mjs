@@ -1,3 +1,4 @@
+// @ts-check
 // Point 7 of the swarm issue, end to end through the real Worker: a host and
 // three guests (one with a GPU) join by invite, benchmark, the host starts the
 // run and sets a throttle, workers request and complete batches, one drops,
@@ -17,6 +18,7 @@ test("host + three invited guests: benchmark, RUNNING, throttle, batches, a drop
   await host.log("Node Registered: Host Desktop");
   const code = await host.invite();
 
+  /** @type {{ name: string, cores: number, memory: number, gpu: boolean, score: number, type: import("../../types/swarm.js").DeviceType }[]} */
   const specs = [
     { name: "GPU Rig", cores: 8, memory: 32, gpu: true, score: 150000, type: "SERVER" },
     { name: "Laptop", cores: 4, memory: 8, gpu: false, score: 8000, type: "DESKTOP" },
@@ -36,8 +38,8 @@ test("host + three invited guests: benchmark, RUNNING, throttle, batches, a drop
   assert.equal(joined.devices[host.id].type, "DESKTOP");
 
   // Benchmarks.
-  const scores = new Map([[host.id, 20000], ...guests.map((g, i) => [g.id, specs[i].score])]);
-  for (const member of everyone) member.emit("benchmark:result", { score: scores.get(member.id) });
+  const scores = new Map(/** @type {[string, number][]} */ ([[host.id, 20000], ...guests.map((g, i) => [g.id, specs[i].score])]));
+  for (const member of everyone) member.emit("benchmark:result", { score: scores.get(member.id) ?? 0 });
   await host.log("Benchmark: 150,000 OPS");
   const benched = await host.snapshot((s) => Object.values(s.devices).every((d) => d.opsScore === scores.get(d.id)));
   assert.equal(benched.stats.globalVelocity, 0);  // not running yet
@@ -54,12 +56,12 @@ test("host + three invited guests: benchmark, RUNNING, throttle, batches, a drop
   assert.equal(running.stats.activeJobs, 4);
 
   // Batches by weight: the GPU first (it prefers MAT_MUL), then the others.
-  const weights = new Map([[host.id, weight(8, false, 20000)], ...guests.map((g, i) => [g.id, weight(specs[i].cores, specs[i].gpu, specs[i].score)])]);
+  const weights = new Map(/** @type {[string, number][]} */ ([[host.id, weight(8, false, 20000)], ...guests.map((g, i) => [g.id, weight(specs[i].cores, specs[i].gpu, specs[i].score)])]));
   const total = [...weights.values()].reduce((a, b) => a + b, 0);
   const batches = new Map();
   for (const member of [gpu, host, laptop, mobile]) {
     member.emit("job:request_batch", {});
-    const batch = (await member.until((f) => f.event === "job:batch")).data;
+    const batch = await member.batch();
     assert.equal(batch.length, share(weights.get(member.id), total), member.id);
     batches.set(member.id, batch);
   }
@@ -81,7 +83,7 @@ test("host + three invited guests: benchmark, RUNNING, throttle, batches, a drop
   assert.equal(done.stats.pendingJobs, 100 - handedOut);
   for (const member of everyone) assert.equal(done.devices[member.id].totalJobsCompleted, batches.get(member.id).length);
   laptop.emit("job:request_batch", {});
-  assert.equal((await laptop.until((f) => f.event === "job:batch")).data.length, share(weights.get(laptop.id), total));
+  assert.equal((await laptop.batch()).length, share(weights.get(laptop.id), total));
 
   // Any member may steer: the laptop lowers the throttle.
   laptop.emit("cmd:set_throttle", 30);

@@ -1,37 +1,70 @@
+// @ts-check
 // What the Ostrich-Legs browser client does on the wire (client/src/core/
 // WebSocketManager.ts, hooks/useSocket.ts), and the snapshot rules of
-// protocols.md §3.5 as a client can check them.
+// protocols.md §3.5 as a client can check them. Frames sent and expected here are
+// type-checked against types/swarm.d.ts (tsc -p types).
 import assert from "node:assert/strict";
 import { Client } from "./server.mjs";
+
+/** @typedef {import("../../types/swarm.js").ClientMessage} Out */
+/** @typedef {import("../../types/swarm.js").ServerMessage} In */
+/** @typedef {import("../../types/swarm.js").Snapshot} Snapshot */
+/** @typedef {import("../../types/swarm.js").LogEntry} LogEntry */
+const openClient = /** @type {typeof Client.open<Out, In>} */ (Client.open);
 
 export const newId = () => `node-${Math.random().toString(36).slice(2, 11).padEnd(9, "0")}`;
 
 // A member of a swarm: a socket plus the frames it has seen, by kind.
 export class Member {
-  // The client's own URL: /ws?persistentId=<id>&token=<code or "">.
-  static async join(worker, id, token = "", path = "/ws") {
-    const member = new Member(await Client.open(`${worker.ws}${path}?persistentId=${id}&token=${token}`), id);
+  // The client's own URL: /ws?persistentId=<id>&token=<code or "">; `options` go to `ws`.
+  /**
+   * @param {{ ws: string }} worker
+   * @param {string} id
+   * @param {any} [options]
+   */
+  static async join(worker, id, token = "", path = "/ws", options = undefined) {
+    const member = new Member(await openClient(`${worker.ws}${path}?persistentId=${id}&token=${token}`, options), id);
     member.client.send({ event: "connect", data: {} });  // the client's onopen emit
     assert.deepEqual(await member.client.next(), { event: "connect", data: { status: "connected" } });
     return member;
   }
 
+  /**
+   * @param {Client<Out, In>} client
+   * @param {string} id
+   */
   constructor(client, id) {
     this.client = client;
     this.id = id;
+    /** @type {Snapshot[]} */
     this.snapshots = [];
     this.markers = 0;
   }
 
+  /**
+   * @template {Out["event"]} E
+   * @param {E} event
+   * @param {Extract<Out, { event: E }>["data"]} [data]
+   */
   emit(event, data) {
-    this.client.send(data === undefined ? { event } : { event, data });
+    this.client.send(/** @type {Out} */ ({ event, data }));
   }
 
+  /**
+   * @param {string} name
+   * @param {number} cpuCores
+   * @param {number} memoryGB
+   * @param {boolean} gpuAvailable
+   */
   register(name, cpuCores, memoryGB, gpuAvailable) {
     this.emit("device:register", { name, capabilities: { cpuCores, memoryGB, gpuAvailable } });
   }
 
   // Frames until one matches `match`; snapshots on the way are kept.
+  /**
+   * @param {(frame: In) => boolean} match
+   * @returns {Promise<In>}
+   */
   async until(match, ms = 5000) {
     const deadline = Date.now() + ms;
     for (;;) {
@@ -45,7 +78,8 @@ export class Member {
   // to this socket only): everything sent before it has been handled.
   async settle() {
     const marker = `marker:${++this.markers}`;
-    this.emit(marker, {});
+    this.client.send(JSON.stringify({ event: marker, data: {} }));
+    /** @type {In[]} */
     const seen = [];
     await this.until((frame) => {
       if (frame.event === "sys:log" && frame.data.message === `Rejected ${marker}: unknown event`) return true;
@@ -55,17 +89,37 @@ export class Member {
     return seen;
   }
 
-  snapshot(match = () => true, ms) {
-    return this.until((frame) => frame.event === "swarm:snapshot" && match(frame.data), ms).then((frame) => frame.data);
+  /**
+   * @param {(snapshot: Snapshot) => boolean} [match]
+   * @param {number} [ms]
+   * @returns {Promise<Snapshot>}
+   */
+  async snapshot(match = () => true, ms) {
+    const frame = await this.until((frame) => frame.event === "swarm:snapshot" && match(frame.data), ms);
+    return /** @type {import("../../types/swarm.js").SwarmSnapshot} */ (frame).data;
   }
 
-  log(message, ms) {
-    return this.until((frame) => frame.event === "sys:log" && (typeof message === "string" ? frame.data.message === message : message.test(frame.data.message)), ms).then((frame) => frame.data);
+  /**
+   * @param {string | RegExp} message
+   * @param {number} [ms]
+   * @returns {Promise<LogEntry>}
+   */
+  async log(message, ms) {
+    const frame = await this.until((frame) => frame.event === "sys:log" && (typeof message === "string" ? frame.data.message === message : message.test(frame.data.message)), ms);
+    return /** @type {import("../../types/swarm.js").SysLog} */ (frame).data;
   }
 
+  /** @returns {Promise<import("../../types/swarm.js").Job[]>} */
+  async batch() {
+    const frame = await this.until((frame) => frame.event === "job:batch");
+    return /** @type {import("../../types/swarm.js").JobBatch} */ (frame).data;
+  }
+
+  /** @returns {Promise<string>} */
   async invite() {
     this.emit("auth:generate_token", {});
-    return (await this.until((frame) => frame.event === "auth:token")).data;
+    const frame = await this.until((frame) => frame.event === "auth:token");
+    return /** @type {import("../../types/swarm.js").AuthToken} */ (frame).data;
   }
 
   close() {
@@ -76,6 +130,7 @@ export class Member {
 const DEVICE_KEYS = ["id", "name", "type", "status", "capabilities", "opsScore", "totalJobsCompleted", "lastHeartbeat", "lastUserInteraction", "swarmId"];
 
 // The §3.5 rules every snapshot obeys.
+/** @param {Snapshot} snapshot */
 export function checkSnapshot(snapshot) {
   assert.deepEqual(Object.keys(snapshot), ["runState", "devices", "stats", "resources"]);
   assert.ok(["IDLE", "RUNNING", "PAUSED", "STOPPED"].includes(snapshot.runState));

@@ -1,3 +1,4 @@
+// @ts-check
 // The swarm's timers through the real Worker, shortened with [vars]: the tick
 // (2 s), silence → OFFLINE (60 s), gone → removed (300 s), the invite window
 // (60 s) and the invite TTL (24 h).

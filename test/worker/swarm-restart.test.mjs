@@ -1,3 +1,4 @@
+// @ts-check
 // A restart of the local server with the same persisted state (wrangler dev
 // --persist-to): the swarm keeps its devices, run state, counters and queue,
 // and its invite codes still admit joiners.
@@ -29,7 +30,7 @@ test("devices, run state and counters survive a restart; the invite still works"
   host.emit("cmd:set_throttle", 70);
   guest.emit("benchmark:result", { score: 5000 });
   guest.emit("job:request_batch", {});
-  const batch = (await guest.until((f) => f.event === "job:batch")).data;
+  const batch = await guest.batch();
   for (const job of batch.slice(0, 2)) guest.emit("job:complete", { chunkId: job.id, workerId: guestId, durationMs: 4 });
   const before = await host.snapshot((s) => s.stats.completedJobs === 2);
 

@@ -1,3 +1,4 @@
+// @ts-check
 // The swarm coordinator through the real Worker: routes and refusals before
 // the upgrade, invites through the registry, every event and its validation.
 import assert from "node:assert/strict";
@@ -155,7 +156,7 @@ describe("events", () => {
     assert.ok(!(await host.settle()).some((f) => f.event === "job:batch"));
     host.emit("cmd:set_run_state", "RUNNING");
     host.emit("job:request_batch", {});
-    const batch = (await host.until((f) => f.event === "job:batch")).data;
+    const batch = await host.batch();
     assert.equal(batch.length, 30);  // alone in the swarm: max(1, floor(80/80 × 30))
     for (const job of batch) {
       assert.deepEqual(Object.keys(job), ["id", "type", "complexity", "data"]);
@@ -188,6 +189,8 @@ describe("events", () => {
 
 describe("validation", () => {
   const capabilities = { cpuCores: 4, memoryGB: 8, gpuAvailable: false };
+  // Deliberately not ClientMessages: what a broken or hostile client sends.
+  /** @type {[string, any, string | RegExp][]} */
   const invalid = [
     ["not JSON", "{nope", "Rejected frame: not JSON"],
     ["no event", { data: {} }, /^Rejected frame: expected/],
@@ -226,7 +229,7 @@ describe("validation", () => {
       guest.emit("cmd:set_throttle", 40);
       await host.until((f) => f.event === "swarm:throttle_sync");
       const snapshot = await host.snapshot();
-      delete snapshot.devices[guest.id].lastHeartbeat;
+      snapshot.devices[guest.id].lastHeartbeat = 0;
       return snapshot;
     };
     const before = await stateNow();

@@ -247,6 +247,7 @@ Outcome SwarmCoordinator::fetch(const Request& request) {
   if (!request.upgrade) return Response::error(426, "expected a WebSocket upgrade (swarm coordinator)");
   if (!is_instance_name(device)) return Response::error(400, "invalid persistentId");
   if (static_cast<std::int64_t>(sockets_.size()) >= config_[kMaxConnections]) return Response::error(503, "too many connections");
+  if (!upgradeAllowed(request, config_[kIpConnectsPerMinute])) return Response::error(429, "too many connections from this address");
   return Accept{};
 }
 
@@ -281,6 +282,10 @@ void SwarmCoordinator::webSocketMessage(ConnId conn, std::string_view data, bool
     refused("frame too large");
     return warn(conn, "Rejected frame: larger than " + std::to_string(config_[kMaxMessageBytes]) + " bytes");
   }
+  if (!rates_[conn].take(host_.now(), config_[kMessagesPerSecond], 1000)) {
+    refused("rate limit exceeded");
+    return warn(conn, "Rejected frame: more than " + std::to_string(config_[kMessagesPerSecond]) + " per second");
+  }
   std::optional<Json> message = parse_json(data);
   if (!message) {
     refused("not JSON");
@@ -309,6 +314,7 @@ void SwarmCoordinator::webSocketClose(ConnId conn, int, std::string_view) {
   if (socket == sockets_.end()) return;
   std::string id = socket->second;
   sockets_.erase(socket);
+  rates_.erase(conn);
   auto owned = device_sockets_.find(id);
   if (owned != device_sockets_.end()) owned->second.erase(conn);
   // A device with another socket still open has not left.

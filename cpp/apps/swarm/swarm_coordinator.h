@@ -17,13 +17,15 @@ namespace sb::swarm {
 
 inline constexpr Limit kMaxMessageBytes{"SWARM_MAX_MESSAGE_BYTES", 64 * 1024, "largest frame; larger ones get a WARN sys:log and change nothing"};
 inline constexpr Limit kMaxConnections{"SWARM_MAX_CONNECTIONS", 1000, "sockets per swarm; more are refused with 503"};
+inline constexpr Limit kMessagesPerSecond{"SWARM_MESSAGES_PER_SECOND", 1000, "frames per second one socket may send (bursts up to the same number; a worker sends two per finished job); more get a WARN sys:log and change nothing"};
+inline constexpr Limit kIpConnectsPerMinute{"SWARM_IP_CONNECTS_PER_MINUTE", 0, "upgrades per client IP per minute and swarm (`CF-Connecting-IP`); more get 429; 0 = off"};
 inline constexpr Limit kMaxDevices{"SWARM_MAX_DEVICES", 1000, "devices one swarm remembers; registering more gets a WARN sys:log"};
 inline constexpr Limit kTickMs{"SWARM_TICK_MS", 2000, "the alarm: snapshot broadcast and liveness sweep, while a socket is connected (ms)"};
 inline constexpr Limit kOfflineAfterMs{"SWARM_OFFLINE_AFTER_MS", 60'000, "a device that sent nothing for this long is OFFLINE (ms)"};
 inline constexpr Limit kRemoveAfterMs{"SWARM_REMOVE_AFTER_MS", 300'000, "a disconnected device silent for this long is removed (ms)"};
 inline constexpr Limit kInvitesPerWindow{"SWARM_INVITES_PER_WINDOW", 5, "invite codes one swarm may make per rolling window"};
 inline constexpr Limit kInviteWindowMs{"SWARM_INVITE_WINDOW_MS", 60'000, "the invite rate limit's rolling window (ms)"};
-inline constexpr Limit kLimits[] = {kMaxMessageBytes, kMaxConnections, kMaxDevices, kTickMs, kOfflineAfterMs, kRemoveAfterMs, kInvitesPerWindow, kInviteWindowMs};
+inline constexpr Limit kLimits[] = {kMaxMessageBytes, kMaxConnections, kMessagesPerSecond, kIpConnectsPerMinute, kMaxDevices, kTickMs, kOfflineAfterMs, kRemoveAfterMs, kInvitesPerWindow, kInviteWindowMs};
 
 inline constexpr std::string_view kBinding = "SwarmCoordinator";
 
@@ -116,6 +118,7 @@ class SwarmCoordinator final : public App {
   // Sockets: each belongs to one device id; a device may have several.
   std::map<ConnId, std::string> sockets_;
   std::map<std::string, std::set<ConnId>> device_sockets_;
+  std::map<ConnId, TokenBucket> rates_;  // not kept across hibernation: an idle socket's bucket is full anyway
 
   std::set<std::string> dirty_devices_;
   std::set<std::string> dirty_quotas_;
