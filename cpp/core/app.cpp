@@ -14,6 +14,15 @@ std::string spill_key(ConnId conn) { return std::string(kSpillPrefix) + std::to_
 
 }  // namespace
 
+Outcome App::request(const Request& request) {
+  Outcome outcome = fetch(request);
+  if (const auto* response = std::get_if<Response>(&outcome); response && response->status >= 400) {
+    std::optional<Json> body = parse_json(response->body);
+    refused(body ? string_field(*body, "error").value_or("") : "");
+  }
+  return outcome;
+}
+
 void App::open(ConnId conn, const Request& request) {
   open_.insert(conn);
   event("open", {{"connections", open_.size()}});
@@ -60,9 +69,7 @@ bool App::upgradeAllowed(const Request& request, std::int64_t per_minute) {
   if (per_minute <= 0) return true;
   double now = host_.now();
   std::erase_if(upgrades_, [&](const auto& entry) { return entry.second.idle(now, per_minute, 60'000); });
-  if (upgrades_[std::string(request.header("cf-connecting-ip"))].take(now, per_minute, 60'000)) return true;
-  refused("too many connections from this address");
-  return false;
+  return upgrades_[std::string(request.header("cf-connecting-ip"))].take(now, per_minute, 60'000);
 }
 
 void App::refused(std::string_view reason) {

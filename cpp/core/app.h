@@ -30,8 +30,10 @@ class App {
   App(const App&) = delete;
   App& operator=(const App&) = delete;
 
-  // A request that reached this object: a response, or Accept for a WebSocket
-  // that then opens with open().
+  // A request that reached this object: fetch()'s answer, with a refusal (4xx,
+  // 5xx) counted and logged like any other.
+  Outcome request(const Request& request);
+  // A response, or Accept for a WebSocket that then opens with open().
   virtual Outcome fetch(const Request& request) = 0;
   virtual void alarm() {}
   // The answer to an Effect this object returned from fetch (the result is the

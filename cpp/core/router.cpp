@@ -49,12 +49,23 @@ Outcome with_cors(Outcome outcome, std::string_view origin, const Config& config
   return outcome;
 }
 
+// A refusal decided in the Worker (an object logs its own): one log line,
+// with the reason the client is told and never the request itself.
+void log_refusal(const Outcome& outcome, std::string_view app, Host& host) {
+  const auto* response = std::get_if<Response>(&outcome);
+  if (response == nullptr || response->status < 400) return;
+  std::optional<Json> body = parse_json(response->body);
+  std::string_view reason = body ? string_field(*body, "error").value_or("") : "";
+  host.log(to_text({{"event", "refused"}, {"app", app}, {"status", response->status}, {"reason", reason}}));
+}
+
 // An app's Effect carries the app's name (and the request's Origin, for the
 // CORS headers of the final answer), so resume() knows whose answer it is.
-Outcome addressed(Outcome outcome, const AppSpec& app, std::string_view origin, const Config& config) {
+Outcome addressed(Outcome outcome, const AppSpec& app, std::string_view origin, const Config& config, Host& host) {
   if (auto* effect = std::get_if<Effect>(&outcome)) {
     effect->context = {{"app", app.name}, {"origin", origin}, {"state", std::move(effect->context)}};
   }
+  log_refusal(outcome, app.name, host);
   return with_cors(std::move(outcome), origin, config);
 }
 
@@ -99,10 +110,14 @@ Outcome route(const Request& request, const Config& config, std::span<const AppS
   if (request.path == "/health") return with_cors(health(config, apps, host.now()), origin, config);
   if (request.path.starts_with("/stats/")) return with_cors(stats(request, config, apps), origin, config);
   // Cross-site WebSocket hijacking: a page on another origin opening a socket with the user's cookies.
-  if (request.upgrade && !origin_allowed(origin, config)) return Response::error(403, "origin not allowed");
+  if (request.upgrade && !origin_allowed(origin, config)) {
+    Outcome refused = Response::error(403, "origin not allowed");
+    log_refusal(refused, "worker", host);
+    return refused;
+  }
   for (const AppSpec& app : apps) {
     if (!enabled(app, config)) continue;
-    if (auto decided = app.route(request, config, host)) return addressed(std::move(*decided), app, origin, config);
+    if (auto decided = app.route(request, config, host)) return addressed(std::move(*decided), app, origin, config, host);
   }
   return with_cors(Response::error(404, "not found"), origin, config);
 }
@@ -113,7 +128,7 @@ Outcome resume(const Json& context, const Json& answer, const Config& config, st
   const Json* state = field(context, "state");
   for (const AppSpec& app : apps) {
     if (app.name == name && app.resume != nullptr && state != nullptr && enabled(app, config)) {
-      return addressed(app.resume(*state, answer, config, host), app, origin, config);
+      return addressed(app.resume(*state, answer, config, host), app, origin, config, host);
     }
   }
   return with_cors(Response::error(500, "internal error"), origin, config);

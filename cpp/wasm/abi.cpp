@@ -153,7 +153,7 @@ EMSCRIPTEN_KEEPALIVE void sb_fetch(std::uint32_t len) {
     pending.reset();
     return respond(to_json(Response::json(200, app->stats(app_spec->limits))));
   }
-  Outcome outcome = app->fetch(*pending);
+  Outcome outcome = app->request(*pending);
   if (!std::holds_alternative<Accept>(outcome)) pending.reset();
   respond(to_json(outcome));
 }

@@ -93,7 +93,7 @@ class Object {
 
   // An upgrade that reached the object: the socket's id, or the refusal.
   std::variant<ConnId, Response> connect(Request request = upgrade("/")) {
-    Outcome outcome = app_->fetch(request);
+    Outcome outcome = app_->request(request);
     if (auto* refused = std::get_if<Response>(&outcome)) return *refused;
     ConnId conn = next_++;
     open_.push_back(conn);
@@ -123,7 +123,7 @@ class Object {
     forget_closed();
     return outcome;
   }
-  Outcome fetch(const Request& request) { return app_->fetch(request); }
+  Outcome fetch(const Request& request) { return app_->request(request); }
   Json stats() const { return app_->stats(spec_.limits); }
   // Eviction: a new core, rebuilt from the open sockets' attachments and storage.
   void hibernate() {

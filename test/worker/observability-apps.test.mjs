@@ -3,22 +3,35 @@
 // (what `wrangler tail` shows): what happened to whom, never a payload or secret.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { Client, startWorker } from "./server.mjs";
+import { Client, refusedUpgrade, startWorker } from "./server.mjs";
+
+/** @typedef {import("../../types/mpc.js").ClientMessage} MpcOut */
+/** @typedef {import("../../types/mpc.js").ServerMessage} MpcIn */
+/** @typedef {import("../../types/relay.js").ClientMessage} RelayOut */
+/** @typedef {import("../../types/relay.js").ServerMessage} RelayIn */
+/** @typedef {import("../../types/rooms.js").ClientMessage} RoomsOut */
+/** @typedef {import("../../types/rooms.js").ServerMessage} RoomsIn */
+/** @typedef {import("../../types/swarm.js").ClientMessage} SwarmOut */
+/** @typedef {import("../../types/swarm.js").ServerMessage} SwarmIn */
+const openMpc = /** @type {typeof Client.open<MpcOut, MpcIn>} */ (Client.open);
+const openRelay = /** @type {typeof Client.open<RelayOut, RelayIn>} */ (Client.open);
+const openRoom = /** @type {typeof Client.open<RoomsOut, RoomsIn>} */ (Client.open);
+const openSwarm = /** @type {typeof Client.open<SwarmOut, SwarmIn>} */ (Client.open);
 
 let worker;
 before(async () => (worker = await startWorker({ vars: { JWT_SECRET: "log-suite-secret" } })));
 after(() => worker.stop());
 
-// The event names the Worker logged for one object, in order.
-function events(app, instance) {
-  return worker
+// Every event line the Worker logged so far.
+const logged = () =>
+  worker
     .output()
     .split("\n")
     .filter((line) => line.startsWith("{"))
-    .map((line) => JSON.parse(line))
-    .filter((event) => event.app === app && event.instance === instance)
-    .map((event) => event.event);
-}
+    .map((line) => JSON.parse(line));
+
+// The event names one object logged, in order.
+const events = (app, instance) => logged().filter((event) => event.app === app && event.instance === instance).map((event) => event.event);
 
 async function eventually(app, instance, expected) {
   for (let i = 0; i < 50 && JSON.stringify(events(app, instance)) !== JSON.stringify(expected); i++) {
@@ -28,8 +41,8 @@ async function eventually(app, instance, expected) {
 }
 
 test("mpc: devices registered and gone, a session created and removed", async () => {
-  const creator = await Client.open(`${worker.ws}/mpc/logged`);
-  const other = await Client.open(`${worker.ws}/mpc/logged`);
+  const creator = await openMpc(`${worker.ws}/mpc/logged`);
+  const other = await openMpc(`${worker.ws}/mpc/logged`);
   creator.send({ type: "register", device_id: "dev-a" });
   await creator.next();
   other.send({ type: "register", device_id: "dev-b" });
@@ -43,11 +56,11 @@ test("mpc: devices registered and gone, a session created and removed", async ()
 });
 
 test("relay: both sides open and close; an error frame is a refusal", async () => {
-  const desktop = await Client.open(`${worker.ws}/desktop/loggedsession`);
+  const desktop = await openRelay(`${worker.ws}/desktop/loggedsession`);
   desktop.send("not json");
   await desktop.next();
   await desktop.next();
-  const mobile = await Client.open(`${worker.ws}/mobile/loggedsession`);
+  const mobile = await openRelay(`${worker.ws}/mobile/loggedsession`);
   await mobile.next();
   await mobile.next();
   mobile.send({ type: "console_log", args: ["private-log-line"] });
@@ -59,7 +72,7 @@ test("relay: both sides open and close; an error frame is a refusal", async () =
 });
 
 test("swarm: a device registers and goes offline; an invite is issued without its code", async () => {
-  const host = await Client.open(`${worker.ws}/ws?persistentId=node-logged&token=`);
+  const host = await openSwarm(`${worker.ws}/ws?persistentId=node-logged&token=`);
   await host.next();
   host.send({ event: "device:register", data: { name: "Desktop Node", capabilities: { cpuCores: 4, memoryGB: 8, gpuAvailable: false } } });
   host.send({ event: "auth:generate_token", data: {} });
@@ -71,4 +84,39 @@ test("swarm: a device registers and goes offline; an invite is issued without it
   await host.close();
   await eventually("swarm", "node-logged", ["open", "device_registered", "invite_issued", "close", "device_offline"]);
   assert.ok(!worker.output().includes(code));
+});
+
+test("rooms: participants join and leave; a frame to nobody is a refusal; tokens never logged", async () => {
+  const post = async (path, body) => (await fetch(worker.http + path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) })).json();
+  /** @type {import("../../types/rooms.js").CreateRoomResponse} */
+  const room = await post("/api/rooms", { name: "logged" });
+  /** @type {import("../../types/rooms.js").JoinRoomResponse[]} */
+  const [a, b] = [await post(`/api/rooms/${room.room_id}/join`, { participant_name: "A" }), await post(`/api/rooms/${room.room_id}/join`, { participant_name: "B" })];
+  const alice = await openRoom(`${worker.ws}/ws?token=${a.token}`);
+  const bob = await openRoom(`${worker.ws}/ws?token=${b.token}`);
+  await alice.next();
+  bob.send({ type: "offer", to: "nobody", data: { sdp: "private-sdp" } });
+  assert.equal((await bob.next()).type, "error");
+  await alice.close();
+  await bob.close();
+  await eventually("rooms", room.room_id, ["open", "participant_joined", "open", "participant_joined", "refused", "close", "participant_left", "close", "participant_left"]);
+  const joined = logged().find((event) => event.event === "participant_joined" && event.instance === room.room_id);
+  assert.equal(joined.participant, a.participant_id);
+  for (const secret of [a.token, b.token, "private-sdp"]) assert.ok(!worker.output().includes(secret));
+});
+
+test("refusals decided in the Worker: app, status and reason, never the credential", async () => {
+  const bogusToken = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.not-a-signature";
+  assert.equal((await refusedUpgrade(`${worker.ws}/ws?token=${bogusToken}`)).status, 401);
+  assert.equal((await refusedUpgrade(`${worker.ws}/ws?persistentId=node-refused&token=ZZZZZZ`)).status, 403);
+  const expected = [
+    { event: "refused", app: "rooms", status: 401, reason: "Invalid token" },
+    { event: "refused", app: "swarm", status: 403, reason: "invalid invite code" },
+  ];
+  for (let i = 0; i < 50 && !expected.every((line) => logged().some((event) => JSON.stringify(event) === JSON.stringify(line))); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  for (const line of expected) assert.ok(logged().some((event) => JSON.stringify(event) === JSON.stringify(line)), JSON.stringify(line));
+  assert.ok(!worker.output().includes("not-a-signature"));
+  assert.ok(!worker.output().includes("ZZZZZZ"));
 });

@@ -39,6 +39,7 @@ test("signal: a trap closes its socket with 1011; the others keep their topics, 
 
   victim.send(TRAP);
   assert.equal((await victim.closed).code, 1011);
+  assert.match(worker.output(), /\{"event":"trap","app":"signal","error":"[^"]+"\}/);
 
   plain.send({ type: "publish", topic: "room", data: "after the trap" });
   for (const client of [plain, spilled]) {

@@ -94,6 +94,7 @@ void Room::webSocketOpen(ConnId conn, const Request& request) {
   joined.name = token->participant_name;
   sockets_[joined.id] = conn;
   save(conn, joined);
+  event("participant_joined", {{"participant", joined.id}});
 }
 
 void Room::webSocketMessage(ConnId conn, std::string_view data, bool binary) {
@@ -158,6 +159,7 @@ void Room::webSocketClose(ConnId conn, int, std::string_view) {
   participants_.erase(it);
   if (auto current = sockets_.find(id); current == sockets_.end() || current->second != conn) return;
   sockets_.erase(id);
+  event("participant_left", {{"participant", id}});
   to_others(conn, to_text({{"type", "leave"}, {"from", id}, {"to", "all"}, {"data", {{"participant_id", id}}}}));
 }
 
