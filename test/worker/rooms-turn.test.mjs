@@ -8,6 +8,12 @@ import { createServer } from "node:http";
 import { after, before, test } from "node:test";
 import { startWorker } from "./server.mjs";
 
+// Answers checked here are type-checked against types/rooms.d.ts (tsc -p types).
+/** @typedef {import("../../types/rooms.js").CreateRoomResponse} CreateRoomResponse */
+/** @typedef {import("../../types/rooms.js").JoinRoomResponse} JoinRoomResponse */
+/** @typedef {import("../../types/rooms.js").IceServer} IceServer */
+/** @typedef {import("../../types/rooms.js").IceServersResponse} IceServersResponse */
+
 const KEY_ID = "turn-key-under-test";
 const KEY_TOKEN = "turn-api-token-never-to-a-client";
 const seen = [];
@@ -41,19 +47,26 @@ before(async () => {
 after(() => Promise.all([turned.stop(), plain.stop(), new Promise((resolve) => upstream.close(resolve))]));
 
 async function join(worker) {
+  /** @type {CreateRoomResponse} */
   const created = await (await fetch(`${worker.http}/api/rooms`, { method: "POST", body: "{}" })).json();
   const joined = await fetch(`${worker.http}/api/rooms/${created.room_id}/join`, { method: "POST", body: '{"participant_name":"Ann"}' });
   return { room: created.room_id, status: joined.status, text: await joined.text() };
 }
 
+/** @type {IceServer} */
 const turnServer = { urls: ["turn:turn.cloudflare.com:3478?transport=udp", "turns:turn.cloudflare.com:443?transport=tcp"], username: "user-600", credential: "cred" };
+/** @type {IceServer} */
 const stun = { urls: "stun:stun.cloudflare.com:3478" };
+/** @param {IceServer[]} ice_servers @returns {IceServersResponse} */
+const iceServers = (ice_servers) => ({ ice_servers });
+/** @param {string} text @returns {JoinRoomResponse} */
+const joined = (text) => JSON.parse(text);
 
 test("join includes STUN and short-lived TURN credentials; ice-servers renews them for a room token", async () => {
   const { room, status, text } = await join(turned);
   assert.equal(status, 200);
   assert.ok(!text.includes(KEY_TOKEN));
-  const { token, ice_servers } = JSON.parse(text);
+  const { token, ice_servers } = joined(text);
   assert.deepEqual(ice_servers, [stun, turnServer]);
   const request = seen.at(-1);
   assert.equal(request.headers["content-type"], "application/json");
@@ -63,11 +76,11 @@ test("join includes STUN and short-lived TURN credentials; ice-servers renews th
   assert.equal(renewed.status, 200);
   const renewedText = await renewed.text();
   assert.ok(!renewedText.includes(KEY_TOKEN));
-  assert.deepEqual(JSON.parse(renewedText), { ice_servers: [stun, turnServer] });
+  assert.deepEqual(JSON.parse(renewedText), iceServers([stun, turnServer]));
 });
 
 test("ice-servers needs a token for that very room", async () => {
-  const { token } = JSON.parse((await join(turned)).text);
+  const { token } = joined((await join(turned)).text);
   const other = (await join(turned)).room;
   const asked = (room, headers) => fetch(`${turned.http}/api/rooms/${room}/ice-servers`, { method: "POST", headers });
   assert.deepEqual([(await asked(other, {})).status, await (await asked(other, {})).json()], [401, { error: "Missing token" }]);
@@ -81,7 +94,7 @@ test("a failing TURN API: join falls back to STUN, ice-servers answers 502", asy
   try {
     const { room, status, text } = await join(turned);
     assert.equal(status, 200);
-    const { token, ice_servers } = JSON.parse(text);
+    const { token, ice_servers } = joined(text);
     assert.deepEqual(ice_servers, [stun]);
     const renewed = await fetch(`${turned.http}/api/rooms/${room}/ice-servers?token=${token}`, { method: "POST" });
     assert.deepEqual([renewed.status, await renewed.json()], [502, { error: "TURN API unreachable" }]);
@@ -92,8 +105,8 @@ test("a failing TURN API: join falls back to STUN, ice-servers answers 502", asy
 
 test("without TURN configured: STUN only, from join and from ice-servers", async () => {
   const { room, text } = await join(plain);
-  const { token, ice_servers } = JSON.parse(text);
+  const { token, ice_servers } = joined(text);
   assert.deepEqual(ice_servers, [stun]);
   const renewed = await fetch(`${plain.http}/api/rooms/${room}/ice-servers`, { method: "POST", headers: { Authorization: `Bearer ${token}` } });
-  assert.deepEqual(await renewed.json(), { ice_servers: [stun] });
+  assert.deepEqual(await renewed.json(), iceServers([stun]));
 });

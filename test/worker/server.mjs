@@ -21,6 +21,18 @@ export async function freePort() {
 // vars: { NAME: "value" } overrides; persistTo: a folder that outlives the server;
 // config: another wrangler.toml (bench/floor/ uses it).
 export async function startWorker({ vars = {}, persistTo = mkdtempSync(join(tmpdir(), "switchboard-")), config } = {}) {
+  // A free port can be taken by another process before workerd binds it (the
+  // suites start servers side by side): then try again on other ports.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launch(vars, persistTo, config);
+    } catch (error) {
+      if (attempt === 3 || !/Address already in use/.test(String(error))) throw error;
+    }
+  }
+}
+
+async function launch(vars, persistTo, config) {
   const port = await freePort();
   const args = ["dev", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", persistTo, "--inspector-port", String(await freePort())];
   if (config) args.push("--config", config);
@@ -42,8 +54,18 @@ export async function startWorker({ vars = {}, persistTo = mkdtempSync(join(tmpd
     child.on("exit", (code) => reject(new Error(`wrangler dev exited (${code}):\n${output}`)));
   });
   const timeout = setTimeout(() => child.kill("SIGKILL"), 60_000);
-  await ready;
-  clearTimeout(timeout);
+  try {
+    await ready;
+  } catch (error) {
+    try {
+      process.kill(-child.pid, "SIGKILL");  // workerd may outlive wrangler
+    } catch {
+      // Already gone.
+    }
+    throw error;
+  } finally {
+    clearTimeout(timeout);
+  }
   const base = `127.0.0.1:${port}`;
   return {
     http: `http://${base}`,
