@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { Client, refusedUpgrade, startWorker } from "./server.mjs";
+import { roomWith } from "./rooms-helpers.mjs";
 import { Member, newId } from "./swarm-helpers.mjs";
 
 /** @typedef {import("../../types/mpc.js").ClientMessage} MpcOut */
@@ -48,17 +49,6 @@ const openRoom = /** @type {typeof Client.open<RoomsOut, RoomsIn>} */ (Client.op
 const openRelay = /** @type {typeof Client.open<RelayOut, RelayIn>} */ (Client.open);
 const openSignal = /** @type {typeof Client.open<SignalOut, SignalIn>} */ (Client.open);
 
-// A room and `names.length` participants' tokens, through the rooms API.
-async function room(names) {
-  const post = async (path, body) => (await fetch(worker.http + path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) })).json();
-  /** @type {import("../../types/rooms.js").CreateRoomResponse} */
-  const created = await post("/api/rooms", { name: "flood" });
-  /** @type {import("../../types/rooms.js").JoinRoomResponse[]} */
-  const joined = [];
-  for (const name of names) joined.push(await post(`/api/rooms/${created.room_id}/join`, { participant_name: name }));
-  return joined;
-}
-
 // `n` frames from `client` in one burst; the frames it gets back, in order.
 async function burst(client, frame, n) {
   for (let i = 0; i < n; i++) client.send(frame);
@@ -90,7 +80,7 @@ describe("per-IP upgrade rate: the third upgrade from one address in a minute ge
   });
 
   test("rooms", async () => {
-    const [a, b, c, d] = await room(["A", "B", "C", "D"]);
+    const [a, b, c, d] = (await roomWith(worker, ["A", "B", "C", "D"])).participants;
     const ip = freshAddress();
     const open = [await openRoom(`${worker.ws}/ws?token=${a.token}`, from(ip)), await openRoom(`${worker.ws}/ws?token=${b.token}`, from(ip))];
     const refused = await refusedUpgrade(`${worker.ws}/ws?token=${c.token}`, from(ip));
@@ -127,7 +117,7 @@ describe(`per-socket message rate (${RATE} a second): the frames past it are ref
   });
 
   test("rooms: an error frame each, and those frames never reach the peer", async () => {
-    const [a, b] = await room(["A", "B"]);
+    const [a, b] = (await roomWith(worker, ["A", "B"])).participants;
     const alice = await openRoom(`${worker.ws}/ws?token=${a.token}`, from());
     const bob = await openRoom(`${worker.ws}/ws?token=${b.token}`, from());
     assert.equal((await alice.next()).type, "join");

@@ -3,6 +3,7 @@
 // (what `wrangler tail` shows): what happened to whom, never a payload or secret.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import { roomWith } from "./rooms-helpers.mjs";
 import { Client, refusedUpgrade, startWorker } from "./server.mjs";
 
 /** @typedef {import("../../types/mpc.js").ClientMessage} MpcOut */
@@ -87,11 +88,7 @@ test("swarm: a device registers and goes offline; an invite is issued without it
 });
 
 test("rooms: participants join and leave; a frame to nobody is a refusal; tokens never logged", async () => {
-  const post = async (path, body) => (await fetch(worker.http + path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) })).json();
-  /** @type {import("../../types/rooms.js").CreateRoomResponse} */
-  const room = await post("/api/rooms", { name: "logged" });
-  /** @type {import("../../types/rooms.js").JoinRoomResponse[]} */
-  const [a, b] = [await post(`/api/rooms/${room.room_id}/join`, { participant_name: "A" }), await post(`/api/rooms/${room.room_id}/join`, { participant_name: "B" })];
+  const { roomId, participants: [a, b] } = await roomWith(worker, ["A", "B"]);
   const alice = await openRoom(`${worker.ws}/ws?token=${a.token}`);
   const bob = await openRoom(`${worker.ws}/ws?token=${b.token}`);
   await alice.next();
@@ -99,8 +96,8 @@ test("rooms: participants join and leave; a frame to nobody is a refusal; tokens
   assert.equal((await bob.next()).type, "error");
   await alice.close();
   await bob.close();
-  await eventually("rooms", room.room_id, ["open", "participant_joined", "open", "participant_joined", "refused", "close", "participant_left", "close", "participant_left"]);
-  const joined = logged().find((event) => event.event === "participant_joined" && event.instance === room.room_id);
+  await eventually("rooms", roomId, ["open", "participant_joined", "open", "participant_joined", "refused", "close", "participant_left", "close", "participant_left"]);
+  const joined = logged().find((event) => event.event === "participant_joined" && event.instance === roomId);
   assert.equal(joined.participant, a.participant_id);
   for (const secret of [a.token, b.token, "private-sdp"]) assert.ok(!worker.output().includes(secret));
 });

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { Client, startWorker } from "./server.mjs";
+import { roomWith } from "./rooms-helpers.mjs";
 import { Member, newId } from "./swarm-helpers.mjs";
 
 // Frames sent and expected here are type-checked against types/*.d.ts (tsc -p types).
@@ -102,11 +103,7 @@ test("relay: the peer hears the trapped side leave, and the session pairs again"
 });
 
 test("rooms: the others get the trapped participant's leave and keep talking", async () => {
-  const post = async (path, body) => (await fetch(worker.http + path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) })).json();
-  /** @type {import("../../types/rooms.js").CreateRoomResponse} */
-  const room = await post("/api/rooms", { name: "trap" });
-  /** @type {import("../../types/rooms.js").JoinRoomResponse[]} */
-  const [a, b, c] = await Promise.all(["A", "B", "C"].map((name) => post(`/api/rooms/${room.room_id}/join`, { participant_name: name })));
+  const [a, b, c] = (await roomWith(worker, ["A", "B", "C"])).participants;
   const alice = await openRoom(`${worker.ws}/ws?token=${a.token}`);
   const bob = await openRoom(`${worker.ws}/ws?token=${b.token}`);
   assert.equal((await alice.next()).type, "join");
