@@ -16,9 +16,8 @@ std::string spill_key(ConnId conn) { return std::string(kSpillPrefix) + std::to_
 
 Outcome App::request(const Request& request) {
   Outcome outcome = fetch(request);
-  if (const auto* response = std::get_if<Response>(&outcome); response && response->status >= 400) {
-    std::optional<Json> body = parse_json(response->body);
-    refused(body ? string_field(*body, "error").value_or("") : "");
+  if (const auto* response = std::get_if<Response>(&outcome)) {
+    if (auto reason = response->refusal()) refused(*reason);
   }
   return outcome;
 }

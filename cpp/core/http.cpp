@@ -23,6 +23,12 @@ Response Response::json(int status, const Json& body) {
   return Response{status, {{"content-type", "application/json"}}, to_text(body)};
 }
 
+std::optional<std::string> Response::refusal() const {
+  if (status < 400) return std::nullopt;
+  std::optional<Json> parsed = parse_json(body);
+  return std::string(parsed ? string_field(*parsed, "error").value_or("") : "");
+}
+
 Json to_json(const Outcome& outcome) {
   if (const auto* r = std::get_if<Response>(&outcome)) {
     return {{"status", r->status}, {"headers", r->headers}, {"body", r->body}};

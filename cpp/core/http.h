@@ -30,6 +30,8 @@ struct Response {
 
   static Response json(int status, const Json& body);
   static Response error(int status, std::string_view message) { return json(status, {{"error", message}}); }
+  // A refusal (4xx, 5xx): the message error() gave it, "" for another body; nothing for a success.
+  std::optional<std::string> refusal() const;
 };
 
 // The core accepts the WebSocket; the shim calls on_open right after.

@@ -53,10 +53,8 @@ Outcome with_cors(Outcome outcome, std::string_view origin, const Config& config
 // with the reason the client is told and never the request itself.
 void log_refusal(const Outcome& outcome, std::string_view app, Host& host) {
   const auto* response = std::get_if<Response>(&outcome);
-  if (response == nullptr || response->status < 400) return;
-  std::optional<Json> body = parse_json(response->body);
-  std::string_view reason = body ? string_field(*body, "error").value_or("") : "";
-  host.log(to_text({{"event", "refused"}, {"app", app}, {"status", response->status}, {"reason", reason}}));
+  std::optional<std::string> reason = response ? response->refusal() : std::nullopt;
+  if (reason) host.log(to_text({{"event", "refused"}, {"app", app}, {"status", response->status}, {"reason", *reason}}));
 }
 
 // An app's Effect carries the app's name (and the request's Origin, for the

@@ -157,3 +157,19 @@ TEST_CASE("a plain GET of / is the demo page; an upgrade of / stays signaling; A
   CHECK(respond(get("/", "POST")).status == 426);
   CHECK(respond(get("/secret.txt")).status == 404);
 }
+
+TEST_CASE("refusals the Worker decides are logged: app, status and the reason the client is told") {
+  auto host = worker_host();
+  sb::Config config(Json{{"ALLOWED_ORIGINS", "https://app.example"}});
+  sb::Request plain = get("/mpc");
+  sb::Request hijack = get("/");
+  hijack.upgrade = true;
+  hijack.headers["origin"] = "https://evil.example";
+  sb::route(plain, config, sb::all_apps(), host);
+  sb::route(hijack, config, sb::all_apps(), host);
+  sb::route(get("/health"), config, sb::all_apps(), host);
+  sb::route(get("/no/such/path"), config, sb::all_apps(), host);  // noise from scanners: not logged
+  REQUIRE(host.logs.size() == 2);
+  CHECK(Json::parse(host.logs[0]) == Json{{"event", "refused"}, {"app", "mpc"}, {"status", 426}, {"reason", "expected a WebSocket upgrade (MPC device signaling)"}});
+  CHECK(Json::parse(host.logs[1]) == Json{{"event", "refused"}, {"app", "worker"}, {"status", 403}, {"reason", "origin not allowed"}});
+}

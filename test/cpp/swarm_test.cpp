@@ -487,6 +487,8 @@ TEST_CASE("swarm flood limits: SWARM_MESSAGES_PER_SECOND answers a WARN; SWARM_I
   };
   auto a = std::get<sb::ConnId>(from("node-a", "203.0.113.9"));
   CHECK(std::get<sb::Response>(from("node-b", "203.0.113.9")).status == 429);
+  CHECK(Json::parse(swarm.host.logs.back())["reason"] == "too many connections from this address");
+  CHECK(swarm.stats()["errors"] == 1);
   CHECK(std::holds_alternative<sb::ConnId>(from("node-c", "203.0.113.10")));
   swarm.take(a);
   swarm.message(a, registration("A", 1, 1, false));
