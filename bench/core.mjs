@@ -20,7 +20,7 @@ function breakdown(dump) {
     return 0;
   };
   return {
-    parse: share(/detail::parser<.*>::parse\(/),
+    parse: share(/sb::parse_json/),
     serialize: share(/detail::serializer<.*>::dump\(/),
     send: share(/NullHost::send/),
   };

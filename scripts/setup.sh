@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the build and tests need when it is missing: Emscripten,
-# nlohmann/json, doctest, OpenSSL headers, CMake, clang's fuzzer runtime,
+# nlohmann/json, RapidJSON, doctest, OpenSSL headers, CMake, clang's fuzzer runtime,
 # valgrind, Chromium (Debian packages) and the npm packages (lockfile).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +10,7 @@ command -v em++ >/dev/null || missing+=(emscripten)
 command -v cmake >/dev/null || missing+=(cmake)
 command -v clang++ >/dev/null || missing+=(clang)
 [ -f /usr/include/nlohmann/json.hpp ] || missing+=(nlohmann-json3-dev)
+[ -f /usr/include/rapidjson/reader.h ] || missing+=(rapidjson-dev)
 [ -f /usr/include/doctest/doctest.h ] || missing+=(doctest-dev)
 [ -f /usr/include/openssl/hmac.h ] || missing+=(libssl-dev)
 ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 || missing+=(libclang-rt-14-dev)

@@ -18,7 +18,7 @@ cmake -S . -B build/sanitize -DSB_SANITIZE=ON -DCMAKE_CXX_COMPILER=clang++ -DCMA
 cmake --build build/sanitize -j2 --target unit_tests
 ctest --test-dir build/sanitize --output-on-failure
 
-echo "== fuzzing every app (15 s each, ASan + UBSan)"
+echo "== fuzzing every app and the JSON reader (15 s each, ASan + UBSan)"
 FUZZ_SECONDS=${FUZZ_SECONDS:-15} bash scripts/fuzz.sh
 
 echo "== WebAssembly build and the deploy bundle"

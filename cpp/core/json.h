@@ -10,12 +10,10 @@ namespace sb {
 
 using Json = nlohmann::ordered_json;
 
-// nullopt for anything that is not a JSON document.
-inline std::optional<Json> parse_json(std::string_view text) {
-  Json j = Json::parse(text.begin(), text.end(), nullptr, false);
-  if (j.is_discarded()) return std::nullopt;
-  return j;
-}
+// nullopt for anything that is not one JSON document (RFC 8259, UTF-8, an
+// optional byte-order mark): what nlohmann::json accepts, but for the text
+// after a NUL byte, which nlohmann ignores and this refuses.
+std::optional<Json> parse_json(std::string_view text);
 
 inline std::string to_text(const Json& j) {
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);

@@ -96,6 +96,17 @@ TEST_CASE("binary frames are read as UTF-8 JSON, like the reference server") {
   CHECK(room.take(a).size() == 1);
 }
 
+TEST_CASE("a publish with anything after a NUL byte is refused, not forwarded as it came") {
+  Object room("signal");
+  auto a = room.join(), b = room.join();
+  room.message(b, subscribe({"t"}));
+  using namespace std::string_literals;
+  room.message(a, "{\"type\":\"publish\",\"topic\":\"t\"}\0,\"x\":1}"s);
+  room.message(a, "{\"type\":\"publish\",\"topic\":\"t\"}\0"s);
+  CHECK(room.take(b).empty());
+  CHECK(room.stats()["errors"] == 2);
+}
+
 TEST_CASE("garbage is ignored, never answered, and a flood of it closes with 1008") {
   Object room("signal", {{"SIGNAL_MAX_INVALID_MESSAGES", "5"}});
   auto a = room.join(), b = room.join();
@@ -182,7 +193,10 @@ TEST_CASE("attachments over the platform's 2 KiB cap are kept in storage and cle
   Object room("signal");
   auto a = room.join(), b = room.join();
   std::string many = R"({"type":"subscribe","topics":[)";
-  for (int i = 0; i < 60; ++i) many += (i ? "," : "") + Json("topic-with-a-rather-long-name-" + std::to_string(i)).dump();
+  for (int i = 0; i < 60; ++i) {
+    if (i > 0) many += ',';
+    many += Json("topic-with-a-rather-long-name-" + std::to_string(i)).dump();
+  }
   many += "]}";
   room.message(a, many);
   CHECK(room.host.attachments.at(a).size() < 2048);

@@ -1,0 +1,66 @@
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "core/json.h"
+
+using sb::Json;
+using sb::parse_json;
+
+namespace {
+bool accepted(std::string_view text) { return parse_json(text).has_value(); }
+}  // namespace
+
+TEST_CASE("parse_json accepts JSON and nothing else") {
+  CHECK(accepted(R"({"type":"publish","topic":"t","data":{"a":[1,2.5,true,null]}})"));
+  CHECK(accepted(" \t\r\n[] \n"));
+  CHECK(accepted("\"caf\xC3\xA9 \xF0\x9F\x98\x80\""));
+  CHECK(accepted("\xEF\xBB\xBF{}"));  // a leading byte-order mark, as nlohmann allows
+  for (std::string_view bad : {"", " ", "{", "{\"a\":1,}", "[1,]", "01", "1.", "-", "NaN", "[Infinity]", "'a'",
+                               "{a:1}", "// c\n{}", "{} {}", "\"\x1F\"", "\"\\x41\""}) {
+    CAPTURE(bad);
+    CHECK_FALSE(accepted(bad));
+  }
+}
+
+TEST_CASE("parse_json refuses a NUL byte anywhere, even after a complete document") {
+  CHECK_FALSE(accepted(std::string_view("{}\0", 3)));
+  CHECK_FALSE(accepted(std::string_view("{} \0 x", 6)));
+  CHECK_FALSE(accepted(std::string_view("\"a\0b\"", 5)));
+  CHECK(parse_json(R"("a\u0000b")")->get_ref<const std::string&>() == std::string("a\0b", 3));
+}
+
+TEST_CASE("parse_json refuses text that is not UTF-8, and escapes of lone surrogates") {
+  for (std::string_view bad : {"\"\xC0\xAF\"", "\"\xE0\x80\xAF\"", "\"\xED\xA0\x80\"", "\"\xF4\x90\x80\x80\"", "\"\xFF\"",
+                               "\"\xC3\"", "{\"\xE2\x82\":1}", R"("\udc00")", R"("\ud800")", R"("\ud800x")",
+                               R"({"\udfff":1})"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(accepted(bad));
+  }
+  CHECK(parse_json(R"("\ud83d\ude00\u00e9\/")")->get_ref<const std::string&>() == "\xF0\x9F\x98\x80\xC3\xA9/");
+}
+
+TEST_CASE("parse_json keeps numbers as nlohmann reads them") {
+  std::optional<Json> j = parse_json("[0,-0,-1,18446744073709551615,18446744073709551616,-9223372036854775808,2.5,1e2]");
+  REQUIRE(j);
+  CHECK((*j)[0].is_number_unsigned());
+  CHECK((*j)[1].is_number_integer());
+  CHECK((*j)[2] == -1);
+  CHECK((*j)[3].get<std::uint64_t>() == 18446744073709551615u);
+  CHECK((*j)[4].is_number_float());
+  CHECK((*j)[5].get<std::int64_t>() == INT64_MIN);
+  CHECK((*j)[6] == 2.5);
+  CHECK((*j)[7].is_number_float());
+  // A large exponent is fine if the value fits a double; one that does not is refused.
+  REQUIRE(accepted("[0e999]"));
+  CHECK(parse_json("[0e999]")->at(0) == 0.0);
+  CHECK_FALSE(accepted("[1e400]"));
+  CHECK_FALSE(accepted(std::string_view("[0e999]\0", 8)));
+}
+
+TEST_CASE("parse_json: duplicate keys keep the first position and the last value; deep nesting is fine") {
+  CHECK(sb::to_text(*parse_json(R"({"a":1,"b":2,"a":{"c":[3]}})")) == R"({"a":{"c":[3]},"b":2})");
+  std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  CHECK(accepted(deep));
+  CHECK_FALSE(accepted(deep.substr(1)));
+}
