@@ -97,6 +97,7 @@ function tally(subscribers, sent) {
 export class Room {
   static async open({ ws: url, pid }, n, topic = `bench-${n}`) {
     const publisher = await connect(url);
+    publisher.once("close", (code, reason) => (publisher.closedWith = `${code} ${reason}`));
     const subscribers = [];
     for (let i = 0; i < n; i += 50) {
       const batch = await Promise.all(Array.from({ length: Math.min(50, n - i) }, () => connect(url)));
@@ -134,7 +135,8 @@ export class Room {
       }
       this.publisher.send(frame(this.topic, phase, seq, bytes));
     }
-    await until(() => this.subscribers.every((s) => s.delivered >= count), timeoutMs);
+    await until(() => this.publisher.closedWith || this.subscribers.every((s) => s.delivered >= count), timeoutMs);
+    if (this.publisher.closedWith) throw new Error(`the server closed the publisher: ${this.publisher.closedWith}`);
     const end = Math.max(...this.subscribers.map((s) => s.last));
     const counts = tally(this.subscribers, count);
     return { ...counts, seconds: (end - start) / 1000, cpu: cpuSeconds(this.pid) - cpu, latencies: this.subscribers.flatMap((s) => s.latencies) };
@@ -152,6 +154,7 @@ export class Room {
 
   close() {
     return Promise.all([this.publisher, ...this.subscribers.map((s) => s.ws)].map((ws) => new Promise((resolve) => {
+      if (ws.readyState === ws.CLOSED) return resolve();
       ws.once("close", resolve);
       ws.close();
     })));

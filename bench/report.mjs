@@ -6,8 +6,8 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 const root = new URL("..", import.meta.url).pathname;
 const BEGIN = "<!-- results:begin (scripts/bench.sh writes this section) -->";
 const END = "<!-- results:end -->";
-const SERVERS = ["switchboard", "floor", "y-webrtc"];
-const COLORS = { switchboard: "#f38020", floor: "#7a7a7a", "y-webrtc": "#3867d6" };
+const SERVERS = ["switchboard", "switchboard, no assets", "floor", "y-webrtc"];
+const COLORS = { switchboard: "#f38020", "switchboard, no assets": "#f7b267", floor: "#7a7a7a", "y-webrtc": "#3867d6" };
 
 const fmt = (value, digits = 0) => (Number.isFinite(value) ? value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }) : "–");
 const ratio = (value, floor) => (Number.isFinite(value) && floor ? `${(value / floor).toFixed(2)}×` : "–");
@@ -21,7 +21,7 @@ function fanoutTable(fanout) {
   ];
   for (const base of fanout.floor) {
     for (const server of SERVERS) {
-      const r = fanout[server].find((x) => x.n === base.n && x.bytes === base.bytes);
+      const r = fanout[server]?.find((x) => x.n === base.n && x.bytes === base.bytes);
       if (!r) continue;
       rows.push(`| ${r.n} | ${size(r.bytes)} | ${server} | ${fmt(r.messagesPerSecond)} | ${ratio(r.messagesPerSecond, base.messagesPerSecond)} | ${fmt(r.cpuMicrosPerMessage, 1)} | ${ratio(r.cpuMicrosPerMessage, base.cpuMicrosPerMessage)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${ratio(r.p99, base.p99)} | ${r.lost} | ${r.reordered} | ${r.duplicates} |`);
     }
@@ -112,7 +112,7 @@ export function svg(fanout) {
     const top = 40;
     const left = 56;
     const plotWidth = width - left - 10;
-    const values = SERVERS.flatMap((s) => fanout[s].map((r) => r[metric])).filter(Number.isFinite);
+    const values = SERVERS.flatMap((s) => (fanout[s] ?? []).map((r) => r[metric])).filter(Number.isFinite);
     // Four round grid steps, the top one above every bar.
     const raw = Math.max(...values) / 4;
     const power = 10 ** Math.floor(Math.log10(raw));
@@ -130,7 +130,7 @@ export function svg(fanout) {
     configs.forEach((c, i) => {
       const gx = x0 + left + i * group + 5;
       SERVERS.forEach((server, j) => {
-        const r = fanout[server].find((x) => x.n === c.n && x.bytes === c.bytes);
+        const r = fanout[server]?.find((x) => x.n === c.n && x.bytes === c.bytes);
         const v = r?.[metric];
         if (!Number.isFinite(v)) return;
         const h = (height * v) / max;
@@ -141,7 +141,7 @@ export function svg(fanout) {
     });
     return out;
   };
-  const legend = SERVERS.map((s, i) => `<rect x="${300 + i * 120}" y="338" width="12" height="12" fill="${COLORS[s]}"/><text x="${316 + i * 120}" y="348" font-size="12">${s}</text>`).join("");
+  const legend = SERVERS.map((s, i) => `<rect x="${150 + i * 170}" y="338" width="12" height="12" fill="${COLORS[s]}"/><text x="${166 + i * 170}" y="348" font-size="12">${s}</text>`).join("");
   return `<svg xmlns="http://www.w3.org/2000/svg" width="880" height="360" font-family="sans-serif" font-size="12">
 <rect width="880" height="360" fill="white"/>
 ${panel(0, "Fan-out throughput (higher is better)", "messagesPerSecond", "delivered messages/s")}

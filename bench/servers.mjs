@@ -1,12 +1,13 @@
-// The three servers of the fan-out comparison, each in its own process group:
-// switchboard and the floor under `wrangler dev` (workerd), and y-webrtc's
+// The servers of the fan-out comparison, each in its own process group:
+// switchboard (with and without its demo page) and the floor under
+// `wrangler dev` (workerd), and y-webrtc's
 // reference server (Node). Clients talk straight to the workerd process that
 // runs the Durable Object, not through wrangler's dev proxy (a second workerd
 // that would double every hop and every file descriptor).
 import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { freePort, startWorker } from "../test/worker/server.mjs";
+import { configWithoutAssets, freePort, startWorker } from "../test/worker/server.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
 
@@ -64,7 +65,16 @@ async function wranglerServer(name, options) {
   };
 }
 
-export const startSwitchboard = () => wranglerServer("switchboard", {});
+// Default settings but one: a bench publisher sends bursts of 5,000 frames,
+// which the default per-socket rate (100/s) rightly closes with 1008.
+const benchVars = { SIGNAL_MESSAGES_PER_SECOND: 1_000_000 };
+export const startSwitchboard = () => wranglerServer("switchboard", { vars: benchVars });
+
+// The same Worker without the demo page: with an [assets] section, workerd's
+// asset router fronts every request and every WebSocket; this shows its cost.
+export const startSwitchboardWithoutAssets = () =>
+  wranglerServer("switchboard, no assets", { config: configWithoutAssets(), vars: benchVars });
+
 export const startFloor = () => wranglerServer("floor", { config: `${root}bench/floor/wrangler.toml` });
 
 export async function startReference() {

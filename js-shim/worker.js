@@ -16,6 +16,8 @@ export default {
     while (answer.effect) answer = core.resume(answer.effect.context, await perform(env, answer.effect.request));
     if (!answer.forward) return toResponse(answer);
     const { binding, instance } = answer.forward;
+    // A deployment may drop a binding it does not need ([assets]: the demo page).
+    if (!env[binding]) return Response.json({ error: "not found" }, { status: 404 });
     if (!instance) return env[binding].fetch(request);
     return env[binding].get(env[binding].idFromName(instance)).fetch(request);
   },

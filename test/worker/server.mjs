@@ -2,7 +2,7 @@
 // on a free port, with `[vars]` overrides and optionally persisted state.
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,8 +18,20 @@ export async function freePort() {
   return port;
 }
 
+// This repository's wrangler.toml without its [assets] section (the demo
+// page), as a deployment that only signals would have it.
+export function configWithoutAssets() {
+  const config = join(mkdtempSync(join(tmpdir(), "switchboard-config-")), "wrangler.toml");
+  const toml = readFileSync(join(root, "wrangler.toml"), "utf8")
+    .replace(/^\[assets\]\n(?:.+\n)*/m, "")
+    .replace(/^main = "(.*)"$/m, `main = "${root}$1"`);
+  writeFileSync(config, toml);
+  return config;
+}
+
 // vars: { NAME: "value" } overrides; persistTo: a folder that outlives the server;
 // config: another wrangler.toml (bench/floor/ uses it).
+/** @param {{ vars?: Record<string, string | number>, persistTo?: string, config?: string }} [options] */
 export async function startWorker({ vars = {}, persistTo = mkdtempSync(join(tmpdir(), "switchboard-")), config } = {}) {
   // A free port can be taken by another process before workerd binds it (the
   // suites start servers side by side): then try again on other ports.
