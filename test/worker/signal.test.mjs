@@ -139,6 +139,17 @@ describe("signaling: bad input", () => {
     await client.close();
   });
 
+  test("a publish with text after a NUL byte is refused, not forwarded as it came", async () => {
+    const watched = topic("watched");
+    const watcher = await subscribed("/", watched);
+    const sender = await subscribed("/", topic("own"));
+    sender.send(`${JSON.stringify({ type: "publish", topic: watched, data: 1 })}\0,"x":1}`);
+    await sender.nothing();
+    await watcher.nothing(50);
+    sender.send({ type: "publish", topic: watched, data: 2 });
+    assert.deepEqual(await watcher.next(), { type: "publish", topic: watched, data: 2, clients: 1 });
+  });
+
   test("a frame over SIGNAL_MAX_MESSAGE_BYTES closes with 1009", async () => {
     const room = topic("big");
     const client = await subscribed("/", room);
