@@ -107,8 +107,8 @@ test("refusals decided in the Worker: app, status and reason, never the credenti
   assert.equal((await refusedUpgrade(`${worker.ws}/ws?token=${bogusToken}`)).status, 401);
   assert.equal((await refusedUpgrade(`${worker.ws}/ws?persistentId=node-refused&token=ZZZZZZ`)).status, 403);
   const expected = [
-    { event: "refused", app: "rooms", status: 401, reason: "Invalid token" },
-    { event: "refused", app: "swarm", status: 403, reason: "invalid invite code" },
+    { event: "refused", level: "warn", app: "rooms", status: 401, reason: "Invalid token", count: 1 },
+    { event: "refused", level: "warn", app: "swarm", status: 403, reason: "invalid invite code", count: 1 },
   ];
   for (let i = 0; i < 50 && !expected.every((line) => logged().some((event) => JSON.stringify(event) === JSON.stringify(line))); i++) {
     await new Promise((resolve) => setTimeout(resolve, 100));

@@ -40,7 +40,7 @@ test("signal: a trap closes its socket with 1011; the others keep their topics, 
 
   victim.send(TRAP);
   assert.equal((await victim.closed).code, 1011);
-  assert.match(worker.output(), /\{"event":"trap","app":"signal","error":"[^"]+"\}/);
+  assert.match(worker.output(), /\{"event":"trap","level":"error","app":"signal","error":"[^"]+"\}/);
 
   plain.send({ type: "publish", topic: "room", data: "after the trap" });
   for (const client of [plain, spilled]) {
