@@ -72,7 +72,7 @@ std::optional<Json> stored(Host& host, std::string_view key) {
 
 std::string envelope(std::string_view event, const Json& data) { return to_text({{"event", event}, {"data", data}}); }
 
-// The schema of each client event (protocols.md §3.4, §D.6b): the reason a
+// The schema of each client event (docs/swarm.md, Errors): the reason a
 // payload is refused, or nothing.
 std::optional<std::string> check(std::string_view event, const Json* data) {
   if (event == "connect") return std::nullopt;  // the client's own on-open emit, ignored
