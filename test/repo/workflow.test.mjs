@@ -41,7 +41,7 @@ test("the test job builds once in Debian, runs npm test and keeps the tested bun
 });
 
 for (const [name, job, env] of [
-  ["deploy", deploy, ""],
+  ["deploy", deploy, ' --env ""'],
   ["deploy-staging", staging, " --env staging"],
 ]) {
   test(`${name} deploys exactly the tested artifact, in Debian, with the account and token from secrets`, () => {

@@ -18,9 +18,12 @@ const WASM_GZIP_BUDGET_BYTES = 256 * 1024;
 const wrangler = (args) =>
   execFileSync(join(root, "node_modules/.bin/wrangler"), args, {
     cwd: root,
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "1" },
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "1", NO_COLOR: "1" },
+    encoding: "utf8",
     stdio: "pipe",
   });
+// The bindings a dry run says the Worker gets: `env.NAME` lines.
+const bindings = (output) => [...output.matchAll(/^env\.(\w+)/gm)].map((m) => m[1]).sort();
 
 test("wrangler deploy --dry-run builds the bundle offline, with the module inside the budget", () => {
   rmSync(bundle, { recursive: true, force: true });
@@ -36,13 +39,23 @@ test("wrangler deploy --dry-run builds the bundle offline, with the module insid
   assert.ok(!readFileSync(join(bundle, wasm)).includes("__switchboard_test_trap__"), "the test-only trap hook is in the bundle");
 });
 
+test("the bundle carries its source map, which points at js-shim/", () => {
+  assert.match(readFileSync(join(bundle, "worker.js"), "utf8"), /\/\/# sourceMappingURL=worker\.js\.map\s*$/);
+  const map = JSON.parse(readFileSync(join(bundle, "worker.js.map"), "utf8"));
+  for (const file of ["object.js", "host.js", "worker.js"]) assert.ok(map.sources.some((source) => source.endsWith(`js-shim/${file}`)), file);
+});
+
 test("deploying build/bundle with --no-bundle uploads the bundle's own bytes: nothing is rebuilt", () => {
   const again = mkdtempSync(join(tmpdir(), "switchboard-redeploy-"));
-  wrangler(["deploy", join(bundle, "worker.js"), "--no-bundle", "--dry-run", "--outdir", again]);
+  const production = wrangler(["deploy", join(bundle, "worker.js"), "--no-bundle", "--env", "", "--dry-run", "--outdir", again]);
   const uploaded = readdirSync(again).filter((name) => !name.endsWith(".map") && name !== "README.md");
   assert.ok(uploaded.includes("worker.js"));
   assert.ok(uploaded.some((name) => name.endsWith(".wasm")));
   for (const name of uploaded) {
     assert.ok(readFileSync(join(again, name)).equals(readFileSync(join(bundle, name))), `${name} differs from build/bundle/${name}`);
   }
+  // [env.staging] repeats every binding (environments do not inherit them).
+  const staging = wrangler(["deploy", join(bundle, "worker.js"), "--no-bundle", "--env", "staging", "--dry-run", "--outdir", mkdtempSync(join(tmpdir(), "switchboard-staging-"))]);
+  assert.deepEqual(bindings(staging), bindings(production));
+  assert.deepEqual(bindings(production), ["ASSETS", "Devices", "InviteRegistry", "ROOM_METADATA", "RelaySession", "Rooms", "SignalingRoom", "SwarmCoordinator"]);
 });
