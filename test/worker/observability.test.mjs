@@ -23,12 +23,7 @@ async function settled(client) {
 
 // The JSON lines the Worker logged for one object.
 function events(instance) {
-  return worker
-    .output()
-    .split("\n")
-    .filter((line) => line.startsWith("{"))
-    .map((line) => JSON.parse(line))
-    .filter((event) => event.instance === instance);
+  return worker.logged().filter((event) => event.instance === instance);
 }
 
 test("stats: counts only, the limits in force, and only with ADMIN_TOKEN", async () => {
@@ -89,8 +84,11 @@ test("a flood of 500 garbage frames: one refused line for the socket, the rest c
   assert.equal(seen[1].count + seen[2].refused, stats.errors);
 });
 
-test("every line the Worker and its objects log is JSON with a level", () => {
-  const lines = worker.output().split("\n").filter((line) => line.startsWith("{"));
+test("every line the Worker and its objects log has a level, and warnings are printed as warnings", () => {
+  const lines = worker.logged();
   assert.ok(lines.length > 5);
-  for (const line of lines) assert.ok(["info", "warn", "error"].includes(JSON.parse(line).level), line);
+  for (const line of lines) assert.ok(["info", "warn", "error"].includes(line.level), JSON.stringify(line));
+  // console.warn: `wrangler dev` marks the line, Workers Logs files it under "warn".
+  assert.match(worker.output().replace(/\x1b\[[0-9;]*m/g, ""), /WARNING\] \{"event":"refused","level":"warn"/);
+  assert.doesNotMatch(worker.output().replace(/\x1b\[[0-9;]*m/g, ""), /WARNING\] \{"event":"open"/);
 });
