@@ -64,6 +64,6 @@ for (const [name, job, env] of [
 
 test("production deploys only from main; staging only from pull requests, only when enabled", () => {
   assert.equal(deploy.if, "github.event_name == 'push' && github.ref == 'refs/heads/main'");
-  assert.equal(staging.if, "github.event_name == 'pull_request' && vars.DEPLOY_STAGING == 'true'");
+  assert.equal(staging.if, "github.event_name == 'pull_request' && vars.DEPLOY_STAGING == 'true' && github.event.pull_request.head.repo.full_name == github.repository");
   assert.match(readFileSync(`${root}wrangler.toml`, "utf8"), /^\[env\.staging\]$/m);
 });
