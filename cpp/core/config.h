@@ -1,5 +1,5 @@
 // Limits and settings. Every limit is a named constant with a default that a
-// `[vars]` entry of the same name overrides; all of them are listed in the README.
+// `[vars]` entry of the same name overrides; all of them are listed in docs/operations.md.
 #pragma once
 #include <cstdint>
 #include <string>
