@@ -2,6 +2,7 @@
 // `[vars]` entry of the same name overrides; all of them are listed in the README.
 #pragma once
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -14,6 +15,11 @@ struct Limit {
   std::int64_t fallback;
   std::string_view meaning;
 };
+
+// Limits of the core itself, in force in every app.
+inline constexpr Limit kMaxJsonDepth{"MAX_JSON_DEPTH", kDefaultJsonDepth,
+                                     "arrays and objects a JSON frame may nest; deeper is the app's invalid JSON"};
+inline constexpr Limit kCoreLimits[] = {kMaxJsonDepth};
 
 class Config {
  public:
