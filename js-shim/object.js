@@ -100,7 +100,7 @@ export class SwitchboardObject extends DurableObject {
   }
 
   async #recover(ws, error, failed) {
-    console.log(JSON.stringify({ event: "trap", app: this.constructor.app, error: String(error?.message ?? error) }));
+    Host.write(JSON.stringify({ event: "trap", level: "error", app: this.constructor.app, error: String(error?.message ?? error) }));
     this.#core = undefined;
     await this.ctx.blockConcurrencyWhile(() => this.#load());
     if (ws) {

@@ -17,7 +17,7 @@ export default {
       // Any error out of the router's core (a trap, a stack overflow, out of
       // memory) may leave its instance poisoned: the next request builds a new one.
       router = undefined;
-      console.log(JSON.stringify({ event: "trap", app: "worker", error: String(error?.message ?? error) }));
+      Host.write(JSON.stringify({ event: "trap", level: "error", app: "worker", error: String(error?.message ?? error) }));
       return Response.json({ error: "internal error" }, { status: 500 });
     }
     if (!answer.forward) return toResponse(answer);

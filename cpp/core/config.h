@@ -1,8 +1,7 @@
 // Limits and settings. Every limit is a named constant with a default that a
-// `[vars]` entry of the same name overrides; all of them are listed in the README.
+// `[vars]` entry of the same name overrides; all of them are listed in docs/operations.md.
 #pragma once
 #include <cstdint>
-#include <span>
 #include <string>
 #include <string_view>
 
@@ -16,10 +15,9 @@ struct Limit {
   std::string_view meaning;
 };
 
-// Limits of the core itself, in force in every app.
+// A limit of the core itself (kCoreLimits, app.h).
 inline constexpr Limit kMaxJsonDepth{"MAX_JSON_DEPTH", kDefaultJsonDepth,
                                      "arrays and objects a JSON frame may nest; deeper is the app's invalid JSON"};
-inline constexpr Limit kCoreLimits[] = {kMaxJsonDepth};
 
 class Config {
  public:

@@ -435,7 +435,7 @@ TEST_CASE("relay: the session keeps its name while an alarm may wake it, and for
   restarted.unnamed();
   restarted.alarm();
   REQUIRE(!restarted.host.logs.empty());
-  CHECK(Json::parse(restarted.host.logs.back()) == Json{{"event", "session_deleted"}, {"app", "relay"}, {"instance", "abc123"}});
+  CHECK(Json::parse(restarted.host.logs.back()) == Json{{"event", "session_deleted"}, {"level", "info"}, {"app", "relay"}, {"instance", "abc123"}});
   CHECK(restarted.host.storage.empty());
   CHECK(restarted.host.alarm_at == 0);
   // The same object serves the id's next session, and keeps the name again.

@@ -44,9 +44,54 @@ after(() => worker?.stop());
 
 const settle = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 // Memory settles after a burst: the engine frees what it no longer needs.
+// A logged line matching `match`, once it reached wrangler dev's output.
+async function logged(match) {
+  for (let i = 0; i < 50; i++) {
+    const line = worker.logged().find(match);
+    if (line) return line;
+    await settle(100);
+  }
+  throw new Error("no such line was logged");
+}
+const overflowed = (app) => logged((line) => line.event === "trap" && line.app === app && line.error === "Maximum call stack size exceeded");
+
 async function rssSettled() {
   await settle(1500);
   return worker.rss();
+}
+
+// Two registered devices of one MPC registry, every `devices` frame read.
+async function mpcPair(shard, first, second) {
+  const a = await openMpc(`${worker.ws}/mpc/${shard}`);
+  a.send({ type: "register", device_id: first });
+  assert.equal((await a.next()).type, "devices");
+  const b = await openMpc(`${worker.ws}/mpc/${shard}`);
+  b.send({ type: "register", device_id: second });
+  assert.equal((await b.next()).type, "devices");
+  assert.equal((await a.next()).type, "devices");
+  return [a, b];
+}
+
+// A paired relay session, every welcome read.
+async function relayPair(id) {
+  const desktop = await openRelay(`${worker.ws}/desktop/${id}`);
+  assert.equal((await desktop.next()).type, "connected");
+  const mobile = await openRelay(`${worker.ws}/mobile/${id}`);
+  for (const type of ["desktop_connected", "connected"]) assert.equal((await mobile.next()).type, type);
+  assert.equal((await desktop.next()).type, "mobile_connected");
+  return [desktop, mobile];
+}
+
+// A swarm's host and a guest it invited, both registered.
+async function swarmPair() {
+  const host = await Member.join(worker, newId());
+  host.register("Host", 4, 8, false);
+  await host.log("Node Registered: Host");
+  const guest = await Member.join(worker, newId(), await host.invite());
+  guest.register("Guest", 2, 4, false);
+  await host.log("Node Registered: Guest");
+  await guest.settle();
+  return [host, guest];
 }
 
 // Each app's answer to a too-deep frame is its answer to invalid JSON; a
@@ -73,14 +118,7 @@ const apps = {
     };
   },
   async mpc() {
-    const url = `${worker.ws}/mpc/deep-${rand()}`;
-    const attacker = await openMpc(url);
-    attacker.send({ type: "register", device_id: "attacker" });
-    assert.equal((await attacker.next()).type, "devices");
-    const bystander = await openMpc(url);
-    bystander.send({ type: "register", device_id: "tgt" });
-    assert.equal((await bystander.next()).type, "devices");
-    assert.equal((await attacker.next()).type, "devices");
+    const [attacker, bystander] = await mpcPair(`deep-${rand()}`, "attacker", "tgt");
     const frame = `{"type":"relay","to":"tgt","data":${nested()}}`;
     return {
       send: () => attacker.send(frame),
@@ -94,13 +132,7 @@ const apps = {
     };
   },
   async relay() {
-    const id = `deep${rand()}`;
-    const attacker = await openRelay(`${worker.ws}/desktop/${id}`);
-    assert.equal((await attacker.next()).type, "connected");
-    const bystander = await openRelay(`${worker.ws}/mobile/${id}`);
-    assert.equal((await bystander.next()).type, "desktop_connected");
-    assert.equal((await bystander.next()).type, "connected");
-    assert.equal((await attacker.next()).type, "mobile_connected");
+    const [attacker, bystander] = await relayPair(`deep${rand()}`);
     const frame = `{"type":"bundle_update","payload":${nested()}}`;
     return {
       send: () => attacker.send(frame),
@@ -142,13 +174,7 @@ const apps = {
     };
   },
   async swarm() {
-    const host = await Member.join(worker, newId());
-    host.register("Host", 4, 8, false);
-    await host.log("Node Registered: Host");
-    const guest = await Member.join(worker, newId(), await host.invite());
-    guest.register("Guest", 2, 4, false);
-    await host.log("Node Registered: Guest");
-    await guest.settle();
+    const [host, guest] = await swarmPair();
     const frame = `{"event":"heartbeat","data":${nested()}}`;
     return {
       send: () => guest.client.send(frame),
@@ -188,7 +214,7 @@ test("JSON nested past MAX_JSON_DEPTH gets each app's invalid-JSON answer; bysta
     for (let i = 0; i < 80; i++) scene.send();
     for (let i = 0; i < 80; i++) await scene.answer();
     await scene.answered();
-    assert.doesNotMatch(worker.output(), /"event":"trap"|Maximum call stack/, app);
+    assert.equal(worker.logged().filter((line) => line.event === "trap").length, 0, app);
   }
   // Request bodies too: the rooms API answers 400 as to any body that is not a JSON object.
   const response = await fetch(`${worker.http}/api/rooms`, { method: "POST", headers: { "Content-Type": "application/json" }, body: `{"name":${nested(1000)}}` });
@@ -208,7 +234,7 @@ test("a stack overflow out of the module is a trap: 1011 for that socket, logged
     assert.deepEqual(await victim.closed, { code: 1011, reason: "internal error" });
   };
   await overflowOnce();
-  assert.match(worker.output(), /\{"event":"trap","app":"signal","error":"Maximum call stack size exceeded"\}/);
+  assert.equal((await overflowed("signal")).level, "error");
   bystander.send({ type: "publish", topic: "t", data: "after" });
   assert.deepEqual(await bystander.next(), { type: "publish", topic: "t", data: "after", clients: 1 });
 
@@ -226,26 +252,15 @@ test("a stack overflow out of the module is a trap: 1011 for that socket, logged
 });
 
 test("every app survives an overflow the same way", async () => {
-  const mpcUrl = `${worker.ws}/mpc/overflow-${rand()}`;
-  const device = await openMpc(mpcUrl);
-  device.send({ type: "register", device_id: "stays" });
-  assert.equal((await device.next()).type, "devices");
-  const victim = await openMpc(mpcUrl);
-  victim.send({ type: "register", device_id: "victim" });
-  assert.equal((await victim.next()).type, "devices");
-  assert.equal((await device.next()).type, "devices");
+  const [device, victim] = await mpcPair(`overflow-${rand()}`, "stays", "victim");
   victim.send(OVERFLOW);
   assert.equal((await victim.closed).code, 1011);
   assert.deepEqual(await device.next(), { type: "devices", devices: ["stays"] });
 
-  const id = `overflow${rand()}`;
-  const desktop = await openRelay(`${worker.ws}/desktop/${id}`);
-  assert.equal((await desktop.next()).type, "connected");
-  const mobile = await openRelay(`${worker.ws}/mobile/${id}`);
-  for (const type of ["desktop_connected", "connected"]) assert.equal((await mobile.next()).type, type);
+  const [desktop, mobile] = await relayPair(`overflow${rand()}`);
   mobile.send(OVERFLOW);
   assert.equal((await mobile.closed).code, 1011);
-  for (const type of ["mobile_connected", "mobile_disconnected"]) assert.equal((await desktop.next()).type, type);
+  assert.equal((await desktop.next()).type, "mobile_disconnected");
 
   const [a, b] = (await roomWith(worker, ["A", "B"])).participants;
   const alice = await openRoom(`${worker.ws}/ws?token=${a.token}`);
@@ -255,19 +270,12 @@ test("every app survives an overflow the same way", async () => {
   assert.equal((await bob.closed).code, 1011);
   assert.deepEqual(await alice.next(), { type: "leave", from: b.participant_id, to: "all", data: { participant_id: b.participant_id } });
 
-  const host = await Member.join(worker, newId());
-  host.register("Host", 4, 8, false);
-  await host.log("Node Registered: Host");
-  const guest = await Member.join(worker, newId(), await host.invite());
-  guest.register("Guest", 2, 4, false);
-  await host.log("Node Registered: Guest");
+  const [host, guest] = await swarmPair();
   guest.client.send(OVERFLOW);
   assert.equal((await guest.client.closed).code, 1011);
   await host.log(`Node offline: ${guest.id.slice(0, 8)}`);
 
-  for (const app of ["mpc", "relay", "rooms", "swarm"]) {
-    assert.match(worker.output(), new RegExp(`\\{"event":"trap","app":"${app}","error":"Maximum call stack size exceeded"\\}`));
-  }
+  for (const app of ["mpc", "relay", "rooms", "swarm"]) await overflowed(app);
   await Promise.all([device.close(), desktop.close(), alice.close(), host.close()]);
 });
 
@@ -275,7 +283,7 @@ test("the Worker's own router rebuilds its core after an error", async () => {
   const failed = await fetch(`${worker.http}/${OVERFLOW}`);
   assert.equal(failed.status, 500);
   assert.deepEqual(await failed.json(), { error: "internal error" });
-  assert.match(worker.output(), /\{"event":"trap","app":"worker","error":"Maximum call stack size exceeded"\}/);
+  await overflowed("worker");
   const health = await fetch(`${worker.http}/health`);
   assert.equal(health.status, 200);
   assert.equal((await health.json()).status, "healthy");
@@ -288,12 +296,7 @@ test("kill -9 under traffic, then a restart on the same state: what the README p
   for (const client of signal) client.send({ type: "subscribe", topics: ["t"] });
 
   const registry = `crash-${rand()}`;
-  const alice = await openMpc(`${worker.ws}/mpc/${registry}`);
-  alice.send({ type: "register", device_id: "alice" });
-  assert.equal((await alice.next()).type, "devices");
-  const bob = await openMpc(`${worker.ws}/mpc/${registry}`);
-  bob.send({ type: "register", device_id: "bob" });
-  assert.equal((await bob.next()).type, "devices");
+  const [alice, bob] = await mpcPair(registry, "alice", "bob");
   const session = { session_id: "s1", proposer_id: "alice", total: 2, threshold: 2, participants: ["alice", "bob"], session_type: "dkg", curve_type: "unified", coordination_type: "Network" };
   alice.send({ type: "announce_session", session_info: session });
   assert.equal((await bob.next()).type, "session_available");
@@ -347,7 +350,7 @@ test("kill -9 under traffic, then a restart on the same state: what the README p
   worker = await startWorker({ vars, persistTo });
   // The alarms due during the outage wake their objects now, without a name.
   await settle(4000);
-  assert.match(worker.output(), new RegExp(`"event":"session_deleted","app":"relay","instance":"${vacant}"`));
+  await logged((line) => line.event === "session_deleted" && line.app === "relay" && line.instance === vacant);
 
   // Signal: the shard serves again (it keeps nothing but its sockets).
   const [s1, s2] = [await openSignal(`${worker.ws}/signal/${shard}`), await openSignal(`${worker.ws}/signal/${shard}`)];
@@ -363,11 +366,7 @@ test("kill -9 under traffic, then a restart on the same state: what the README p
   assert.deepEqual(await alice2.next(), { type: "sessions_for_device", sessions: [session] });
 
   // Relay: the paired session pairs again and forwards.
-  const desktop2 = await openRelay(`${worker.ws}/desktop/${paired}`);
-  assert.equal((await desktop2.next()).type, "connected");
-  const mobile2 = await openRelay(`${worker.ws}/mobile/${paired}`);
-  assert.equal((await desktop2.next()).type, "mobile_connected");
-  for (const type of ["desktop_connected", "connected"]) assert.equal((await mobile2.next()).type, type);
+  const [desktop2, mobile2] = await relayPair(paired);
   mobile2.send({ type: "console_log", args: ["after"] });
   assert.deepEqual(await desktop2.next(), { type: "console_log", args: ["after"] });
 
@@ -396,7 +395,7 @@ test("kill -9 under traffic, then a restart on the same state: what the README p
   const guest2 = await Member.join(worker, guestId, code);
   guest2.register("Guest Laptop", 4, 8, false);
   await host2.snapshot((s) => s.devices[guestId]?.status === "ONLINE");
-  assert.match(worker.output(), new RegExp(`"event":"open","app":"swarm","instance":"${hostId}"`));
-  assert.doesNotMatch(worker.output(), /"instance":""/);
+  await logged((line) => line.event === "open" && line.app === "swarm" && line.instance === hostId);
+  assert.deepEqual(worker.logged().filter((line) => line.instance === ""), []);
   await Promise.all([s1, s2, alice2, desktop2, mobile2, roomA2, roomB2].map((client) => client.close()).concat([host2.close(), guest2.close()]));
 });

@@ -62,7 +62,7 @@ std::optional<Pairing> Pairing::from_path(std::string_view path) {
 PairingSession::PairingSession(Host& host, const Config& config)
     : App(host, config), activity_(stored_time(host, kActivityKey)), vacant_since_(stored_time(host, kVacantKey)) {}
 
-// §4.1's order: (/health, answered by the router) → 426 without an upgrade → 400 for a bad path.
+// The original's order (docs/relay.md): (/health, answered by the router) → 426 without an upgrade → 400 for a bad path.
 std::optional<Outcome> PairingSession::route(const Request& request, const Config&, Host&) {
   if (!is_relay_path(request.path)) return std::nullopt;
   if (!request.upgrade) return Response::error(426, kUpgradeRequired);
@@ -197,7 +197,7 @@ void PairingSession::notify(Side to, std::string_view type) {
 }
 
 void PairingSession::error(ConnId conn, std::string_view message) {
-  refused(message);
+  refused(conn, message);
   send(conn, to_text(Json{{"type", "error"}, {"error", message}, {"timestamp", timestamp(host_)}}));
 }
 
