@@ -243,9 +243,9 @@ test("a stack overflow out of the module is a trap: 1011 for that socket, logged
   for (let i = 0; i < 100; i++) await overflowOnce();
   const afterRss = await rssSettled();
   console.log(`workerd RSS: ${(before / MiB).toFixed(1)} MiB before 100 stack overflows, ${(afterRss / MiB).toFixed(1)} MiB after`);
-  // Each overflow drops a core of at least 2 MiB (its initial memory): kept, 100 would be 200 MiB.
-  // What remains is the engine's heap and the log lines (three per overflow).
-  assert.ok(afterRss - before < 24 * MiB, `workerd grew from ${before} to ${afterRss} bytes`);
+  // Each overflow drops a core of at least 2 MiB (its initial memory): kept, 100 would be 200 MiB;
+  // what remains (measured 10–20 MiB) is the engine's heap and three log lines per overflow.
+  assert.ok(afterRss - before < 48 * MiB, `workerd grew from ${before} to ${afterRss} bytes`);
   bystander.send({ type: "publish", topic: "t", data: "still here" });
   assert.deepEqual(await bystander.next(), { type: "publish", topic: "t", data: "still here", clients: 1 });
   await bystander.close();
