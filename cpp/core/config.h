@@ -15,6 +15,10 @@ struct Limit {
   std::string_view meaning;
 };
 
+// A limit of the core itself (kCoreLimits, app.h).
+inline constexpr Limit kMaxJsonDepth{"MAX_JSON_DEPTH", kDefaultJsonDepth,
+                                     "arrays and objects a JSON frame may nest; deeper is the app's invalid JSON"};
+
 class Config {
  public:
   Config() = default;
