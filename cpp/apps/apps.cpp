@@ -7,6 +7,7 @@
 #include "apps/signal/signaling_room.h"
 #include "apps/swarm/invite_registry.h"
 #include "apps/swarm/swarm_coordinator.h"
+#include "core/router.h"
 
 namespace sb {
 namespace {
@@ -18,14 +19,14 @@ std::unique_ptr<App> make(Host& host, const Config& config) {
 
 // The demo comes first: it claims a plain GET of /, which is signaling's otherwise.
 const AppSpec kApps[] = {
-    {"demo", "ASSETS", &demo::route, nullptr, nullptr, {}},
-    {"signal", "SignalingRoom", &signal::SignalingRoom::route, nullptr, &make<signal::SignalingRoom>, signal::kLimits},
-    {"mpc", "Devices", &mpc::DeviceRegistry::route, nullptr, &make<mpc::DeviceRegistry>, mpc::kLimits},
-    {"relay", "RelaySession", &relay::PairingSession::route, nullptr, &make<relay::PairingSession>, relay::kLimits},
+    {"demo", "ASSETS", &demo::route, nullptr, nullptr, {}, {}},
+    {"signal", "SignalingRoom", &signal::SignalingRoom::route, nullptr, &make<signal::SignalingRoom>, signal::kLimits, signal::kSettings},
+    {"mpc", "Devices", &mpc::DeviceRegistry::route, nullptr, &make<mpc::DeviceRegistry>, mpc::kLimits, mpc::kSettings},
+    {"relay", "RelaySession", &relay::PairingSession::route, nullptr, &make<relay::PairingSession>, relay::kLimits, {}},
     // Before the SFU rooms app: a `/ws` with persistentId is the swarm's.
-    {"swarm", "SwarmCoordinator", &swarm::SwarmCoordinator::route, &swarm::SwarmCoordinator::resume_route, &make<swarm::SwarmCoordinator>, swarm::kLimits},
-    {"swarm-invites", "InviteRegistry", &swarm::InviteRegistry::route, nullptr, &make<swarm::InviteRegistry>, swarm::kRegistryLimits},
-    {"rooms", "Rooms", &rooms::Room::route, &rooms::Room::resumeRoute, &make<rooms::Room>, rooms::kLimits},
+    {"swarm", "SwarmCoordinator", &swarm::SwarmCoordinator::route, &swarm::SwarmCoordinator::resume_route, &make<swarm::SwarmCoordinator>, swarm::kLimits, {}},
+    {"swarm-invites", "InviteRegistry", &swarm::InviteRegistry::route, nullptr, &make<swarm::InviteRegistry>, swarm::kRegistryLimits, {}},
+    {"rooms", "Rooms", &rooms::Room::route, &rooms::Room::resumeRoute, &make<rooms::Room>, rooms::kLimits, rooms::kSettings},
 };
 
 }  // namespace
@@ -37,6 +38,23 @@ const AppSpec* find_app(std::string_view name) {
     if (app.name == name) return &app;
   }
   return nullptr;
+}
+
+Config configure(const Json& vars) {
+  Config config;
+  config.declare(vars, {}, kRouterSettings);
+  for (const AppSpec& app : kApps) config.declare(vars, app.limits, app.settings);
+  return config;
+}
+
+Json declared_names() {
+  Json names = Json::array();
+  for (const Setting* setting : kRouterSettings) names.push_back(setting->name);
+  for (const AppSpec& app : kApps) {
+    for (const Limit* limit : app.limits) names.push_back(limit->name);
+    for (const Setting* setting : app.settings) names.push_back(setting->name);
+  }
+  return names;
 }
 
 }  // namespace sb

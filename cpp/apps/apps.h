@@ -10,4 +10,10 @@ namespace sb {
 std::span<const AppSpec> all_apps();
 const AppSpec* find_app(std::string_view name);
 
+// The environment as the core reads it: every limit and setting declared by
+// the router and the apps, resolved from `vars` once.
+Config configure(const Json& vars);
+// The names of those declarations: the only entries of the environment the core is given.
+Json declared_names();
+
 }  // namespace sb

@@ -57,9 +57,9 @@ class App {
   // Who this object is, for its logs and stats: the app's name and the
   // instance (shard, session, room…).
   void identify(std::string_view app, std::string_view instance);
-  // GET /stats/<app>/<instance>: counts since the object woke and the limits in
-  // force; never an identifier.
-  Json stats(std::span<const Limit> limits) const;
+  // GET /stats/<app>/<instance>: counts since the object woke, the limits and
+  // settings in force (a secret only as whether it is set); never an identifier.
+  Json stats(Limits limits, Settings settings) const;
 
  protected:
   virtual void webSocketOpen(ConnId conn, const Request& request) = 0;
@@ -120,7 +120,8 @@ struct AppSpec {
   Outcome (*resume)(const Json& context, const Json& answer, const Config& config, Host& host);
   // The Durable Object's core; null for an app that has none (the demo page).
   std::unique_ptr<App> (*make)(Host& host, const Config& config);
-  std::span<const Limit> limits;
+  Limits limits;
+  Settings settings;
 };
 
 }  // namespace sb

@@ -22,12 +22,12 @@ bool listed(std::string_view list, std::string_view item) {
 }
 
 // ALLOWED_ORIGINS: comma-separated scheme://host[:port]; empty allows every origin.
-bool restricted(const Config& config) { return config.text("ALLOWED_ORIGINS").find_first_not_of(" ,") != std::string_view::npos; }
+bool restricted(const Config& config) { return config[kAllowedOrigins].find_first_not_of(" ,") != std::string_view::npos; }
 
 // Browsers always send Origin on cross-site requests and upgrades; clients that
 // send none are not browsers, and an Origin check cannot protect them.
 bool origin_allowed(std::string_view origin, const Config& config) {
-  return origin.empty() || !restricted(config) || listed(config.text("ALLOWED_ORIGINS"), origin);
+  return origin.empty() || !restricted(config) || listed(config[kAllowedOrigins], origin);
 }
 
 // With ALLOWED_ORIGINS, CORS names the request's origin when it is listed (and
@@ -36,8 +36,7 @@ Outcome with_cors(Outcome outcome, std::string_view origin, const Config& config
   auto* response = std::get_if<Response>(&outcome);
   if (response == nullptr) return outcome;
   if (!restricted(config)) {
-    std::string_view fixed = config.text("CORS_ORIGIN");
-    response->headers["access-control-allow-origin"] = fixed.empty() ? std::string_view("*") : fixed;
+    response->headers["access-control-allow-origin"] = config[kCorsOrigin];
   } else if (!origin.empty() && origin_allowed(origin, config)) {
     response->headers["access-control-allow-origin"] = origin;
     response->headers["vary"] = "Origin";
@@ -85,7 +84,7 @@ Outcome stats(const Request& request, const Config& config, std::span<const AppS
   std::size_t slash = rest.find('/');
   std::string_view app = rest.substr(0, slash);
   std::string_view instance = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
-  std::string_view token = config.text("ADMIN_TOKEN");
+  std::string_view token = config[kAdminToken];
   if (!token.empty() && !presents_secret(request, token)) return Response::error(401, "unauthorized");
   for (const AppSpec& spec : apps) {
     if (spec.name == app && spec.make != nullptr && enabled(spec, config) && is_instance_name(instance) && request.method == "GET") {
@@ -98,7 +97,7 @@ Outcome stats(const Request& request, const Config& config, std::span<const AppS
 }  // namespace
 
 bool enabled(const AppSpec& app, const Config& config) {
-  std::string_view list = config.text("APPS");
+  std::string_view list = config[kEnabledApps];
   return list.find_first_not_of(" ,") == std::string_view::npos || listed(list, app.name);
 }
 

@@ -119,11 +119,14 @@ EMSCRIPTEN_KEEPALIVE char* sb_input(std::uint32_t len) {
   return input.data();
 }
 
+// The names of every limit and setting: the shim hands sb_init these entries of the environment and no others.
+EMSCRIPTEN_KEEPALIVE void sb_declared(std::uint32_t) { respond(declared_names()); }
+
 // {"app": name or "" for the Worker, "instance", "vars": {...}} → {"autoResponse": {...}?} or {"error"}.
 EMSCRIPTEN_KEEPALIVE void sb_init(std::uint32_t len) {
   std::optional<Json> setup = parse_json(text(len));
   const Json* vars = setup ? field(*setup, "vars") : nullptr;
-  config = Config(vars && vars->is_object() ? *vars : Json::object());
+  config = configure(vars && vars->is_object() ? *vars : Json::object());
   std::string_view name = setup ? string_field(*setup, "app").value_or("") : "";
   Json answer = Json::object();
   if (!name.empty()) {
@@ -151,7 +154,7 @@ EMSCRIPTEN_KEEPALIVE void sb_fetch(std::uint32_t len) {
   // The router only lets GET /stats/… through when it may be read (ADMIN_TOKEN).
   if (pending->method == "GET" && pending->path.starts_with("/stats/")) {
     pending.reset();
-    return respond(to_json(Response::json(200, app->stats(app_spec->limits))));
+    return respond(to_json(Response::json(200, app->stats(app_spec->limits, app_spec->settings))));
   }
   Outcome outcome = app->request(*pending);
   if (!std::holds_alternative<Accept>(outcome)) pending.reset();

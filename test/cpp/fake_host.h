@@ -84,7 +84,7 @@ inline Request upgrade(std::string path, Json headers = Json::object()) {
 class Object {
  public:
   explicit Object(std::string_view app, Json vars = Json::object(), std::string instance = "")
-      : spec_(*find_app(app)), config_(std::move(vars)), instance_(std::move(instance)), app_(spec_.make(host, config_)) {
+      : spec_(*find_app(app)), config_(configure(vars)), instance_(std::move(instance)), app_(spec_.make(host, config_)) {
     identify();
   }
 
@@ -124,7 +124,7 @@ class Object {
     return outcome;
   }
   Outcome fetch(const Request& request) { return app_->request(request); }
-  Json stats() const { return app_->stats(spec_.limits); }
+  Json stats() const { return app_->stats(spec_.limits, spec_.settings); }
   // Eviction: a new core, rebuilt from the open sockets' attachments and storage.
   void hibernate() {
     app_ = spec_.make(host, config_);

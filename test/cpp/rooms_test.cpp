@@ -47,7 +47,7 @@ Request http(std::string method, std::string path, std::string body = "") {
 
 // The Worker's side: route, then each Effect answered by `answers` in turn.
 struct Worker {
-  explicit Worker(Json vars = kVars) : config(std::move(vars)) {}
+  explicit Worker(const Json& vars = kVars) : config(sb::configure(vars)) {}
 
   std::optional<sb::Outcome> route(const Request& r) { return spec.route(r, config, host); }
   sb::Outcome resume(const sb::Effect& effect, const Json& answer) { return spec.resume(effect.context, answer, config, host); }

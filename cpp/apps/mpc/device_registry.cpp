@@ -39,7 +39,7 @@ std::optional<Session> parseSession(std::string_view text) {
 }  // namespace
 
 DeviceRegistry::DeviceRegistry(Host& host, const Config& config)
-    : App(host, config), creatorBound_(config.text("MPC_SESSION_END") != "all-participants") {
+    : App(host, config), creatorBound_(config[kSessionEnd] != "all-participants") {
   if (auto stored = host_.kv_get(kDeviceList)) {
     if (auto list = parse_json(*stored)) deviceList_ = strings(&*list);
   }

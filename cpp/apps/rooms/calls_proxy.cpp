@@ -5,8 +5,6 @@
 namespace sb::rooms {
 namespace {
 
-constexpr std::string_view kDefaultBase = "https://rtc.live.cloudflare.com/v1";
-
 // Calls session ids are hex; never let one add path segments upstream.
 bool is_session_id(std::string_view id) {
   if (id.empty() || id.size() > 128) return false;
@@ -47,8 +45,8 @@ Outcome calls_route(const Request& request, const Config& config) {
     upstream = "/sessions/" + std::string(session) + std::string(action);
   }
 
-  std::string_view app_id = config.text("CLOUDFLARE_APP_ID");
-  std::string_view secret = config.text("CLOUDFLARE_APP_SECRET");
+  std::string_view app_id = config[kCloudflareAppId];
+  std::string_view secret = config[kCloudflareAppSecret];
   if (app_id.empty() || secret.empty()) {
     return Response::error(503, "Cloudflare Calls is not configured (CLOUDFLARE_APP_ID, CLOUDFLARE_APP_SECRET)");
   }
@@ -61,8 +59,7 @@ Outcome calls_route(const Request& request, const Config& config) {
     fetch["headers"]["content-type"] = "application/json";
     fetch["body"] = request.body;  // as the client sent it
   }
-  std::string base(config.text("CALLS_API_BASE"));
-  if (base.empty()) base = kDefaultBase;
+  std::string base(config[kCallsApiBase]);
   while (base.ends_with('/')) base.pop_back();
   fetch["url"] = base + "/apps/" + std::string(app_id) + upstream;
   return Effect{{{"fetch", std::move(fetch)}}, {{"step", "calls"}}};

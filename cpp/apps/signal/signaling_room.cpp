@@ -28,7 +28,7 @@ std::string with_clients(Json& message, std::string_view frame, std::size_t clie
 std::optional<Outcome> SignalingRoom::route(const Request& request, const Config& config, Host&) {
   std::optional<Outcome> routed = shard_route(request, "/", "/signal/", "SignalingRoom", "y-webrtc signaling");
   if (!routed || !std::holds_alternative<Forward>(*routed)) return routed;
-  std::string_view token = config.text("SIGNAL_TOKEN");
+  std::string_view token = config[kToken];
   if (!token.empty() && !presents_secret(request, token)) return Response::error(401, "unauthorized");
   return routed;
 }

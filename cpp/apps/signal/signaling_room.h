@@ -16,7 +16,9 @@ inline constexpr Limit kMaxTopicsPerConnection{"SIGNAL_MAX_TOPICS_PER_CONNECTION
 inline constexpr Limit kMessagesPerSecond{"SIGNAL_MESSAGES_PER_SECOND", 100, "frames per second one socket may send (bursts up to the same number); more closes it with 1008"};
 inline constexpr Limit kMaxConnections{"SIGNAL_MAX_CONNECTIONS", 10000, "sockets per shard; more are refused with 503"};
 inline constexpr Limit kIpConnectsPerMinute{"SIGNAL_IP_CONNECTS_PER_MINUTE", 0, "upgrades per client IP per minute and shard (CF-Connecting-IP); more get 429; 0 = off"};
-inline constexpr Limit kLimits[] = {kMaxMessageBytes, kMaxInvalidMessages, kMaxTopicsPerConnection, kMessagesPerSecond, kMaxConnections, kIpConnectsPerMinute};
+inline constexpr Setting kToken{"SIGNAL_TOKEN", "", "upgrades must present it as `Authorization: Bearer <token>` or `?token=<token>` (else 401); unset: open", true};
+inline constexpr const Setting* kSettings[] = {&kToken};
+inline constexpr const Limit* kLimits[] = {&kMaxMessageBytes, &kMaxInvalidMessages, &kMaxTopicsPerConnection, &kMessagesPerSecond, &kMaxConnections, &kIpConnectsPerMinute};
 
 class SignalingRoom final : public App {
  public:

@@ -9,7 +9,7 @@
 namespace sb::swarm {
 
 inline constexpr Limit kInviteTtlMs{"SWARM_INVITE_TTL_MS", 24 * 60 * 60 * 1000, "how long an invite code admits joiners (ms)"};
-inline constexpr Limit kRegistryLimits[] = {kInviteTtlMs};
+inline constexpr const Limit* kRegistryLimits[] = {&kInviteTtlMs};
 
 inline constexpr std::string_view kRegistryBinding = "InviteRegistry";
 inline constexpr std::string_view kRegistryInstance = "global";

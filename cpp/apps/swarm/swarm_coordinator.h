@@ -25,7 +25,7 @@ inline constexpr Limit kOfflineAfterMs{"SWARM_OFFLINE_AFTER_MS", 60'000, "a devi
 inline constexpr Limit kRemoveAfterMs{"SWARM_REMOVE_AFTER_MS", 300'000, "a disconnected device silent for this long is removed (ms)"};
 inline constexpr Limit kInvitesPerWindow{"SWARM_INVITES_PER_WINDOW", 5, "invite codes one swarm may make per rolling window"};
 inline constexpr Limit kInviteWindowMs{"SWARM_INVITE_WINDOW_MS", 60'000, "the invite rate limit's rolling window (ms)"};
-inline constexpr Limit kLimits[] = {kMaxMessageBytes, kMaxConnections, kMessagesPerSecond, kIpConnectsPerMinute, kMaxDevices, kTickMs, kOfflineAfterMs, kRemoveAfterMs, kInvitesPerWindow, kInviteWindowMs};
+inline constexpr const Limit* kLimits[] = {&kMaxMessageBytes, &kMaxConnections, &kMessagesPerSecond, &kIpConnectsPerMinute, &kMaxDevices, &kTickMs, &kOfflineAfterMs, &kRemoveAfterMs, &kInvitesPerWindow, &kInviteWindowMs};
 
 inline constexpr std::string_view kBinding = "SwarmCoordinator";
 
