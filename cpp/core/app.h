@@ -1,6 +1,6 @@
-// What an app is to the core: a route on the Worker, and an object that lives in
-// one Durable Object and reacts to its lifecycle events. The hooks keep the
-// platform's names; the base class keeps the bookkeeping every app needs.
+// An app's Durable Object: one instance per object, reacting to its lifecycle
+// events. The hooks keep the platform's names; the base class keeps the
+// bookkeeping every app needs. (What the app is to the Worker: manifest.h.)
 #pragma once
 #include <memory>
 #include <optional>
@@ -108,20 +108,6 @@ class App {
   std::int64_t frames_in_ = 0;
   std::int64_t frames_out_ = 0;
   std::int64_t errors_ = 0;
-};
-
-struct AppSpec {
-  std::string_view name;     // as in APPS and /stats/<name>
-  std::string_view binding;  // the Durable Object binding in wrangler.toml
-  // Worker side: nullopt when the request is not this app's; else what to do with it.
-  // `host` is the Worker's: time, random, HMAC (no sockets, no storage).
-  std::optional<Outcome> (*route)(const Request& request, const Config& config, Host& host);
-  // Worker side: the answer to an Effect that route returned; null if it never does.
-  Outcome (*resume)(const Json& context, const Json& answer, const Config& config, Host& host);
-  // The Durable Object's core; null for an app that has none (the demo page).
-  std::unique_ptr<App> (*make)(Host& host, const Config& config);
-  Limits limits;
-  Settings settings;
 };
 
 }  // namespace sb

@@ -90,7 +90,7 @@ Config config;
 std::unique_ptr<App> app;    // null in the Worker's instance, which only routes
 std::string input;           // the shim writes each event's text here
 std::optional<Request> pending;  // the request an Accept answered, until the socket opens
-const AppSpec* app_spec = nullptr;
+const Manifest* app_spec = nullptr;
 
 void respond(const Json& answer) {
   std::string text = to_text(answer);
@@ -129,8 +129,11 @@ EMSCRIPTEN_KEEPALIVE void sb_init(std::uint32_t len) {
   config = configure(vars && vars->is_object() ? *vars : Json::object());
   std::string_view name = setup ? string_field(*setup, "app").value_or("") : "";
   Json answer = Json::object();
-  if (!name.empty()) {
-    const AppSpec* spec = find_app(name);
+  if (name.empty()) {
+    // The Worker will not route with two apps claiming the same requests.
+    if (std::string overlap = overlaps(all_apps()); !overlap.empty()) return respond({{"error", overlap}});
+  } else {
+    const Manifest* spec = find_app(name);
     if (spec == nullptr || spec->make == nullptr) return respond({{"error", "unknown app"}});
     app = spec->make(host, config);
     app_spec = spec;

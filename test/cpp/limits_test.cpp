@@ -30,8 +30,8 @@ std::string setting_row(const sb::Setting& setting) {
 TEST_CASE("the README lists every limit with its default") {
   std::string text = readme();
   std::set<std::string_view> names;
-  for (const sb::AppSpec& app : sb::all_apps()) {
-    for (const sb::Limit* limit : app.limits) {
+  for (const sb::Manifest* app : sb::all_apps()) {
+    for (const sb::Limit* limit : app->limits) {
       CAPTURE(limit->name);
       CHECK(names.insert(limit->name).second);
       std::string row = "| `" + std::string(limit->name) + "` | " + std::to_string(limit->fallback) + " |";
@@ -50,8 +50,8 @@ TEST_CASE("the README lists every setting with its default, secrets marked") {
     CHECK(text.find(setting_row(setting)) != std::string::npos);
   };
   for (const sb::Setting* setting : sb::kRouterSettings) listed(*setting);
-  for (const sb::AppSpec& app : sb::all_apps()) {
-    for (const sb::Setting* setting : app.settings) listed(*setting);
+  for (const sb::Manifest* app : sb::all_apps()) {
+    for (const sb::Setting* setting : app->settings) listed(*setting);
   }
   CHECK(names.contains("JWT_SECRET"));
 }
@@ -61,7 +61,7 @@ TEST_CASE("settings are read once from the declared names only; empty means the 
                    {"SIGNAL_MAX_CONNECTIONS", "-1"}, {"UNDECLARED", "x"}};
   sb::Config config = sb::configure(vars);
   CHECK(config[*sb::find_app("signal")->limits[0]] == 42);
-  const sb::AppSpec& rooms = *sb::find_app("rooms");
+  const sb::Manifest& rooms = *sb::find_app("rooms");
   for (const sb::Setting* setting : rooms.settings) {
     if (setting->name == "TURN_API_BASE") CHECK(config[*setting] == "https://rtc.live.cloudflare.com/v1");
   }

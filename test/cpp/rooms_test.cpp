@@ -49,10 +49,10 @@ Request http(std::string method, std::string path, std::string body = "") {
 struct Worker {
   explicit Worker(const Json& vars = kVars) : config(sb::configure(vars)) {}
 
-  std::optional<sb::Outcome> route(const Request& r) { return spec.route(r, config, host); }
+  std::optional<sb::Outcome> route(const Request& r) { return sb::route_app(spec, r, config, host); }
   sb::Outcome resume(const sb::Effect& effect, const Json& answer) { return spec.resume(effect.context, answer, config, host); }
 
-  const sb::AppSpec& spec = *sb::find_app("rooms");
+  const sb::Manifest& spec = *sb::find_app("rooms");
   sb::Config config;
   FakeHost host;
 };

@@ -38,7 +38,7 @@ TEST_CASE("health names the service, version and enabled apps") {
   CHECK(body["version"] == std::string(sb::kVersion));
   CHECK(body["timestamp"] == 1'700'000'000'000);
   Json every = Json::array();
-  for (const sb::AppSpec& app : sb::all_apps()) every.push_back(app.name);
+  for (const sb::Manifest* app : sb::all_apps()) every.push_back(app->name);
   CHECK(body["apps"] == every);
   CHECK(response.headers["access-control-allow-origin"] == "*");
 }
@@ -71,16 +71,17 @@ TEST_CASE("APPS switches apps off: their routes answer 404") {
 namespace {
 
 // An app that looks a key up in KV before answering: the Effect round trip.
-std::optional<sb::Outcome> lookup_route(const sb::Request& r, const sb::Config&, sb::Host&) {
-  if (r.path != "/lookup") return std::nullopt;
+sb::Outcome lookup_route(const sb::Request&, const sb::Config&, sb::WorkerHost&) {
   return sb::Effect{{{"kv", {{"binding", "KV"}, {"get", "k"}}}}, {{"asked", "k"}}};
 }
 
-sb::Outcome lookup_resume(const Json& context, const Json& answer, const sb::Config&, sb::Host&) {
+sb::Outcome lookup_resume(const Json& context, const Json& answer, const sb::Config&, sb::WorkerHost&) {
   return sb::Response::json(200, {{"asked", context["asked"]}, {"value", answer["value"]}});
 }
 
-const sb::AppSpec kLookup[] = {{"lookup", "", &lookup_route, &lookup_resume, nullptr, {}, {}}};
+constexpr sb::Route kLookupRoutes[] = {{.path = "/lookup", .handle = &lookup_route}};
+const sb::Manifest kLookupApp{.name = "lookup", .routes = kLookupRoutes, .resume = &lookup_resume};
+const sb::Manifest* const kLookup[] = {&kLookupApp};
 
 }  // namespace
 

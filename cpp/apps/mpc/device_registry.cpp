@@ -45,10 +45,6 @@ DeviceRegistry::DeviceRegistry(Host& host, const Config& config)
   }
 }
 
-std::optional<Outcome> DeviceRegistry::route(const Request& request, const Config&, Host&) {
-  return shard_route(request, "/mpc", "/mpc/", "Devices", "MPC device signaling");
-}
-
 Outcome DeviceRegistry::fetch(const Request& request) {
   if (!request.upgrade) return Response::error(426, "expected a WebSocket upgrade (MPC device signaling)");
   if (static_cast<std::int64_t>(sockets_.size()) >= config_[kMaxConnections]) return Response::error(503, "too many connections");

@@ -14,7 +14,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "core/app.h"
+#include "core/manifest.h"
 
 namespace sb::mpc {
 
@@ -36,11 +36,11 @@ struct Session {
   std::string creator;              // the device that sent announce_session
 };
 
+extern const Manifest kManifest;
+
 class DeviceRegistry final : public App {
  public:
   DeviceRegistry(Host& host, const Config& config);
-
-  static std::optional<Outcome> route(const Request& request, const Config& config, Host&);
 
   Outcome fetch(const Request& request) override;
 

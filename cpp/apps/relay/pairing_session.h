@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "core/app.h"
+#include "core/manifest.h"
 #include "core/rate.h"
 
 namespace sb::relay {
@@ -28,11 +28,15 @@ struct Pairing {
   static std::optional<Pairing> from_path(std::string_view path);
 };
 
+extern const Manifest kManifest;
+
+// The answers a relay path gets before a socket opens.
+inline constexpr std::string_view kUpgradeRequired = "Expected WebSocket upgrade";
+inline constexpr std::string_view kInvalidPath = "Invalid path. Use /desktop/{sessionId} or /mobile/{sessionId}";
+
 class PairingSession final : public App {
  public:
   PairingSession(Host& host, const Config& config);
-
-  static std::optional<Outcome> route(const Request& request, const Config& config, Host&);
 
   Outcome fetch(const Request& request) override;
   void alarm() override;

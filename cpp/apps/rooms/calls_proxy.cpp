@@ -19,7 +19,7 @@ Response unknown_endpoint() { return Response::error(404, "Unknown Cloudflare en
 
 }  // namespace
 
-Outcome calls_route(const Request& request, const Config& config) {
+Outcome calls_route(const Request& request, const Config& config, WorkerHost&) {
   constexpr std::string_view kSession = "/cloudflare/session";
   std::string_view path = request.path;
   if (!path.starts_with(kSession)) return unknown_endpoint();

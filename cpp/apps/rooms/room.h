@@ -8,7 +8,7 @@
 #include <string>
 #include <unordered_map>
 
-#include "core/app.h"
+#include "core/manifest.h"
 
 namespace sb::rooms {
 
@@ -34,14 +34,13 @@ inline constexpr Setting kTurnApiBase{"TURN_API_BASE", kCloudflareApi, "the TURN
 inline constexpr const Setting* kSettings[] = {&kJwtSecret, &kCloudflareAppId, &kCloudflareAppSecret, &kCallsApiBase, &kTurnKeyId, &kTurnKeyApiToken, &kTurnApiBase};
 inline constexpr const Limit* kLimits[] = {&kMaxMessageBytes, &kMaxInvalidMessages, &kMaxBodyBytes, &kMaxNameBytes, &kDefaultMaxParticipants, &kMaxParticipants, &kMetadataTtlSeconds, &kTokenTtlSeconds, &kMessagesPerSecond, &kIpConnectsPerMinute, &kTurnTtlSeconds};
 
+inline constexpr std::string_view kBinding = "Rooms";
+extern const Manifest kManifest;
+
 // The Durable Object of one room (instance = the token's room_id).
 class Room final : public App {
  public:
   using App::App;
-
-  // Worker side (rooms_api.cpp, calls_proxy.cpp).
-  static std::optional<Outcome> route(const Request& request, const Config& config, Host& host);
-  static Outcome resumeRoute(const Json& context, const Json& answer, const Config& config, Host& host);
 
   Outcome fetch(const Request& request) override;
 

@@ -25,14 +25,6 @@ std::string with_clients(Json& message, std::string_view frame, std::size_t clie
 
 }  // namespace
 
-std::optional<Outcome> SignalingRoom::route(const Request& request, const Config& config, Host&) {
-  std::optional<Outcome> routed = shard_route(request, "/", "/signal/", "SignalingRoom", "y-webrtc signaling");
-  if (!routed || !std::holds_alternative<Forward>(*routed)) return routed;
-  std::string_view token = config[kToken];
-  if (!token.empty() && !presents_secret(request, token)) return Response::error(401, "unauthorized");
-  return routed;
-}
-
 Outcome SignalingRoom::fetch(const Request& request) {
   if (!request.upgrade) return Response::error(426, "expected a WebSocket upgrade (y-webrtc signaling)");
   if (static_cast<std::int64_t>(peers_.size()) >= config_[kMaxConnections]) {

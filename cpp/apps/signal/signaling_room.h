@@ -5,7 +5,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "core/app.h"
+#include "core/manifest.h"
 #include "core/rate.h"
 
 namespace sb::signal {
@@ -20,11 +20,11 @@ inline constexpr Setting kToken{"SIGNAL_TOKEN", "", "upgrades must present it as
 inline constexpr const Setting* kSettings[] = {&kToken};
 inline constexpr const Limit* kLimits[] = {&kMaxMessageBytes, &kMaxInvalidMessages, &kMaxTopicsPerConnection, &kMessagesPerSecond, &kMaxConnections, &kIpConnectsPerMinute};
 
+extern const Manifest kManifest;
+
 class SignalingRoom final : public App {
  public:
   using App::App;
-
-  static std::optional<Outcome> route(const Request& request, const Config& config, Host& host);
 
   Outcome fetch(const Request& request) override;
   std::optional<AutoResponse> autoResponse() const override;
