@@ -1,4 +1,4 @@
-// bench/core/core_bench natively: instructions per event under callgrind (one
+// The core benchmark (bench/core/core_bench.cpp) natively: instructions per event under callgrind (one
 // dump per phase, repeatable on a shared machine), ns per event without it,
 // and where a 4 KB publish's instructions go (callgrind_annotate, inclusive).
 import { execFileSync } from "node:child_process";

@@ -43,17 +43,37 @@ setInterval(() => {
   $("peers").textContent = String(provider.room ? provider.room.webrtcConns.size : 0);
 }, 500);
 
-// Stats: the apps come from /health; the chosen object's counts every second.
+// Stats: the apps this deployment serves (from /health) that have instances a
+// visitor can name. An instance default only where one exists: signaling and
+// MPC clients use the `global` shard unless they name one; a relay session, a
+// room and a swarm are named by their clients.
+const instances = {
+  signal: { value: "global", hint: "shard" },
+  mpc: { value: "global", hint: "shard" },
+  relay: { value: "", hint: "session id (from the QR code)" },
+  swarm: { value: "", hint: "host's persistentId" },
+  rooms: { value: "", hint: "room id" },
+};
 const select = $("stats-app");
+const instanceInput = $("stats-instance");
+function showInstance() {
+  const { value, hint } = instances[select.value] ?? { value: "", hint: "" };
+  instanceInput.value = value;
+  instanceInput.placeholder = hint;
+  $("stats").replaceChildren();
+  $("stats-status").textContent = value ? "" : `enter the ${hint}`;
+}
+select.addEventListener("change", showInstance);
 fetch("/health")
   .then((response) => response.json())
   .then(({ apps }) => {
-    for (const app of apps.filter((name) => name !== "demo")) select.add(new Option(app, app));
+    for (const app of apps.filter((name) => name in instances)) select.add(new Option(app, app));
+    showInstance();
   });
 
 async function refreshStats() {
   const app = select.value;
-  const instance = $("stats-instance").value.trim();
+  const instance = instanceInput.value.trim();
   if (!app || !instance) return;
   const token = $("stats-token").value;
   const response = await fetch(`/stats/${encodeURIComponent(app)}/${encodeURIComponent(instance)}`, {

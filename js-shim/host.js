@@ -87,7 +87,13 @@ export class Host {
 
   perform(effect, len) { this.effects(JSON.parse(this.#text(effect, len))); }
 
-  log(line, len) { console.log(this.#text(line, len)); }
+  // Workers Logs files a line under the console method's level: the one the line names.
+  log(line, len) { Host.write(this.#text(line, len)); }
+
+  static write(line) {
+    const { level } = JSON.parse(line);
+    (level === "error" ? console.error : level === "warn" ? console.warn : console.log)(line);
+  }
 
   respond(json, len) { this.#answer = this.#text(json, len); }
 

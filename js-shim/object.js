@@ -98,7 +98,7 @@ export class SwitchboardObject extends DurableObject {
 
   async #recover(ws, error, failed) {
     if (!(error instanceof WebAssembly.RuntimeError)) throw error;
-    console.log(JSON.stringify({ event: "trap", app: this.constructor.app, error: String(error.message) }));
+    Host.write(JSON.stringify({ event: "trap", level: "error", app: this.constructor.app, error: String(error.message) }));
     await this.ctx.blockConcurrencyWhile(() => this.#load());
     if (ws) {
       const id = this.#idOf(ws);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Local secrets for `wrangler dev`: gives .dev.vars (git-ignored) a random
 # JWT_SECRET when it has none, so room tokens work without a built-in secret.
-# Deployments set their own: `wrangler secret put JWT_SECRET`.
+# Deployments set their own: `wrangler secret put JWT_SECRET`. The other
+# secrets, with what each one does: .dev.vars.example.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Everything `npm test` runs, in order: doctest (plain, then ASan+UBSan), the
-# fuzz targets for a short fixed time, the
-# production WebAssembly build and its bundle, the type check of the suites'
-# messages against types/*.d.ts, then the Worker integration
-# suites in workerd against the test build (the same plus a frame that traps).
+# Everything `npm test` runs, in order: the repository's own checks (references,
+# the deploy workflow, set-up), doctest (plain, then ASan+UBSan), the fuzz
+# targets for a short fixed time, the production WebAssembly build and its
+# bundle (kept in build/bundle/, what CI deploys), the type check of the
+# suites' messages against types/*.d.ts, then the Worker integration suites in
+# workerd against the test build (the same plus a frame that traps).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+echo "== the repository: references, the deploy workflow, set-up"
+node --test test/repo/
 
 echo "== native unit tests"
 cmake -S . -B build/native >/dev/null

@@ -1,4 +1,4 @@
-// MPC device signaling (protocols.md §1.2–1.3, §D.2, §D.6b): `wss://HOST/mpc` or `wss://HOST/mpc/<shard>`.
+// MPC device signaling (docs/mpc.md): `wss://HOST/mpc` or `wss://HOST/mpc/<shard>`.
 // serde-style tagged JSON: `type` in snake_case, payload fields beside it.
 
 /** Opaque to the server except the keys below; clients add their own. */

@@ -1,4 +1,4 @@
-// Pairing relay (protocols.md §4.2–4.3, §D.3): `wss://HOST/desktop/<id>` and `wss://HOST/mobile/<id>`.
+// Pairing relay (docs/relay.md): `wss://HOST/desktop/<id>` and `wss://HOST/mobile/<id>`.
 // Any JSON text frame is forwarded to the other side (re-serialised; any JSON value,
 // though the clients only send objects with a `type`, as typed here); the server adds
 // its own system messages. `ping` is answered, not forwarded.

@@ -1,4 +1,4 @@
-// SFU rooms (protocols.md §5.1–5.3, §D.5, §D.6b): HTTP API under `HOST/api/rooms`,
+// SFU rooms (docs/rooms.md): HTTP API under `HOST/api/rooms`,
 // the room socket at `wss://HOST/ws?token=<jwt from join>`, Calls proxy under `HOST/cloudflare/…`.
 
 // ---- HTTP API bodies

@@ -1,4 +1,4 @@
-// y-webrtc signaling (protocols.md §2.2, §D.1): `wss://HOST` or `wss://HOST/signal/<shard>`.
+// y-webrtc signaling (docs/signal.md): `wss://HOST` or `wss://HOST/signal/<shard>`.
 // Every frame is JSON text. Invalid frames get no answer (y-webrtc clients cannot parse one).
 
 /** Join topics (a y-webrtc room name each). No reply. */

@@ -1,4 +1,4 @@
-// Swarm coordinator (protocols.md §3.2–3.6, §D.4, §D.6b): `wss://HOST/ws?persistentId=<id>&token=<invite>`
+// Swarm coordinator (docs/swarm.md): `wss://HOST/ws?persistentId=<id>&token=<invite>`
 // (or under `HOST/swarm/ws`). Every frame both ways is `{event, data}`; the client waits
 // for the server's `connect` before sending `device:register`.
 

@@ -31,13 +31,14 @@ const Manifest* find_app(std::string_view name) {
 
 Config configure(const Json& vars) {
   Config config;
-  config.declare(vars, {}, kRouterSettings);
+  config.declare(vars, kCoreLimits, kRouterSettings);
   for (const Manifest* app : kApps) config.declare(vars, app->limits, app->settings);
   return config;
 }
 
 Json declared_names() {
   Json names = Json::array();
+  for (const Limit* limit : kCoreLimits) names.push_back(limit->name);
   for (const Setting* setting : kRouterSettings) names.push_back(setting->name);
   for (const Manifest* app : kApps) {
     for (const Limit* limit : app->limits) names.push_back(limit->name);

@@ -14,10 +14,23 @@ std::string spill_key(ConnId conn) { return std::string(kSpillPrefix) + std::to_
 
 }  // namespace
 
+std::string_view level_name(Level level) {
+  switch (level) {
+    case Level::warn: return "warn";
+    case Level::error: return "error";
+    case Level::info: break;
+  }
+  return "info";
+}
+
 Outcome App::request(const Request& request) {
   Outcome outcome = fetch(request);
   if (const auto* response = std::get_if<Response>(&outcome)) {
-    if (auto reason = response->refusal()) refused(*reason);
+    // One line per refused request: there is no socket to summarise over.
+    if (auto reason = response->refusal()) {
+      ++errors_;
+      event("refused", {{"reason", *reason}, {"count", 1}}, Level::warn);
+    }
   }
   return outcome;
 }
@@ -36,14 +49,19 @@ void App::message(ConnId conn, std::string_view data, bool binary) {
 
 void App::closed(ConnId conn, int code, std::string_view reason) {
   if (open_.erase(conn) == 0) return;
-  event("close", {{"code", code}, {"reason", reason}, {"connections", open_.size()}});
+  Json fields = {{"code", code}, {"reason", reason}, {"connections", open_.size()}};
+  if (auto held = refusals_.find(conn); held != refusals_.end()) {
+    if (held->second.held > 0) fields["refused"] = held->second.held;
+    refusals_.erase(held);
+  }
+  event("close", std::move(fields));
   webSocketClose(conn, code, reason);
   if (spilled_.erase(conn) != 0) host_.kv_delete(spill_key(conn));
 }
 
 void App::close(ConnId conn, int code, std::string_view reason) {
   if (!open_.contains(conn)) return;
-  if (code != 1000) refused(reason);
+  if (code != 1000) refused(conn, reason);
   host_.close(conn, code, reason);
   closed(conn, code, reason);
 }
@@ -58,8 +76,8 @@ void App::identify(std::string_view app, std::string_view instance) {
   instance_ = instance;
 }
 
-void App::event(std::string_view name, Json fields) {
-  Json line = {{"event", name}, {"app", name_}, {"instance", instance_}};
+void App::event(std::string_view name, Json fields, Level level) {
+  Json line = {{"event", name}, {"level", level_name(level)}, {"app", name_}, {"instance", instance_}};
   for (auto& [key, value] : fields.items()) line[key] = std::move(value);
   host_.log(to_text(line));
 }
@@ -71,14 +89,20 @@ bool App::upgradeAllowed(const Request& request, std::int64_t per_minute) {
   return upgrades_[std::string(request.header("cf-connecting-ip"))].take(now, per_minute, 60'000);
 }
 
-void App::refused(std::string_view reason) {
+void App::refused(ConnId conn, std::string_view reason) {
   ++errors_;
-  event("refused", {{"reason", reason}});
+  RefusalLog& log = refusals_[conn];
+  ++log.held;
+  double now = host_.now();
+  if (log.logged_at >= 0 && now - log.logged_at < static_cast<double>(config_[kRefusalLogIntervalMs])) return;
+  event("refused", {{"reason", reason}, {"count", log.held}}, Level::warn);
+  log = {now, 0};
 }
 
 Json App::stats(Limits limits, Settings settings) const {
   Json in_force = Json::object();
   for (const Limit* limit : limits) in_force[std::string(limit->name)] = config_[*limit];
+  for (const Limit* limit : kCoreLimits) in_force[std::string(limit->name)] = config_[*limit];
   Json set = Json::object();
   for (const Setting* setting : settings) {
     std::string_view value = config_[*setting];

@@ -17,6 +17,16 @@
 
 namespace sb {
 
+// How often one socket's refusals reach the log; /stats counts every one.
+inline constexpr Limit kRefusalLogIntervalMs{"LOG_REFUSALS_INTERVAL_MS", 10'000,
+                                              "at most one `refused` log line per socket per this many ms, with the count it stands for"};
+// Limits of the core itself, in force for every app.
+inline constexpr const Limit* kCoreLimits[] = {&kRefusalLogIntervalMs};
+
+// A log line's severity: Workers Logs files it under the same level.
+enum class Level { info, warn, error };
+std::string_view level_name(Level level);
+
 // A frame the platform answers without waking the object (setWebSocketAutoResponse).
 struct AutoResponse {
   std::string request;
@@ -79,14 +89,17 @@ class App {
   // Frames out, counted for stats.
   void send(std::span<const ConnId> to, std::string_view text);
   void send(ConnId to, std::string_view text) { send(std::span<const ConnId>(&to, 1), text); }
-  // One structured log line (`wrangler tail` shows it): {"event", "app",
-  // "instance", …fields}. Never a payload, token or secret in `fields`.
-  void event(std::string_view name, Json fields = Json::object());
+  // One structured log line (`wrangler tail` shows it): {"event", "level",
+  // "app", "instance", …fields}. Never a payload, token or secret in `fields`.
+  void event(std::string_view name, Json fields = Json::object(), Level level = Level::info);
   // At most `per_minute` upgrades per client address (CF-Connecting-IP) per
   // minute to this object; 0 lets everyone in.
   bool upgradeAllowed(const Request& request, std::int64_t per_minute);
-  // Input the app turned down (an error frame or a policy close): counted and logged.
-  void refused(std::string_view reason);
+  // Input a socket sent that the app turned down (an error frame or a policy
+  // close): counted in stats every time, logged at most once per socket per
+  // LOG_REFUSALS_INTERVAL_MS with the number of refusals the line stands for
+  // (a flood must not flood the log); the rest are counted on the close line.
+  void refused(ConnId conn, std::string_view reason);
 
   // Per-socket state that must survive hibernation.
   void attach(ConnId conn, const Json& state);
@@ -103,6 +116,11 @@ class App {
   std::unordered_set<ConnId> open_;
   std::unordered_set<ConnId> spilled_;  // attachments too large for the platform, kept in storage
   std::unordered_map<std::string, TokenBucket> upgrades_;  // by client address
+  struct RefusalLog {
+    double logged_at = -1;  // when the socket's last `refused` line was written
+    std::int64_t held = 0;  // refusals since then, not in any line yet
+  };
+  std::unordered_map<ConnId, RefusalLog> refusals_;
   std::string name_;
   std::string instance_;
   std::int64_t frames_in_ = 0;

@@ -1,6 +1,6 @@
 // Limits and settings, each declared once: a name, a default and what it does.
 // A `[vars]` entry (or secret) of the same name overrides the default; the
-// README lists them all (test/cpp/limits_test.cpp checks it). Values are read
+// docs/operations.md lists them all (test/cpp/limits_test.cpp checks it). Values are read
 // from the environment once, when the core starts: a lookup is a hash of the
 // declaration's address, never a search of the environment or a parse.
 #pragma once

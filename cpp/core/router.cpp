@@ -149,7 +149,8 @@ Outcome with_cors(Outcome outcome, std::string_view origin, const Config& config
 void log_refusal(const Outcome& outcome, std::string_view app, WorkerHost& host) {
   const auto* response = std::get_if<Response>(&outcome);
   std::optional<std::string> reason = response ? response->refusal() : std::nullopt;
-  if (reason) host.log(to_text({{"event", "refused"}, {"app", app}, {"status", response->status}, {"reason", *reason}}));
+  if (!reason) return;
+  host.log(to_text({{"event", "refused"}, {"level", level_name(Level::warn)}, {"app", app}, {"status", response->status}, {"reason", *reason}, {"count", 1}}));
 }
 
 // A Forward with no binding goes to the app's own.

@@ -151,6 +151,7 @@ TEST_CASE("a plain GET of / is the demo page; an upgrade of / stays signaling; A
   CHECK(page.binding == "ASSETS");
   CHECK(page.instance.empty());
   CHECK(std::get<sb::Forward>(sb::route(get("/demo.js"), sb::Config(), sb::all_apps(), host)).binding == "ASSETS");
+  CHECK(std::get<sb::Forward>(sb::route(get("/favicon.svg"), sb::Config(), sb::all_apps(), host)).binding == "ASSETS");
   sb::Request upgrade = get("/");
   upgrade.upgrade = true;
   CHECK(std::get<sb::Forward>(sb::route(upgrade, sb::Config(), sb::all_apps(), host)).binding == "SignalingRoom");
@@ -171,6 +172,6 @@ TEST_CASE("refusals the Worker decides are logged: app, status and the reason th
   sb::route(get("/health"), config, sb::all_apps(), host);
   sb::route(get("/no/such/path"), config, sb::all_apps(), host);  // noise from scanners: not logged
   REQUIRE(host.logs.size() == 2);
-  CHECK(Json::parse(host.logs[0]) == Json{{"event", "refused"}, {"app", "mpc"}, {"status", 426}, {"reason", "expected a WebSocket upgrade (MPC device signaling)"}});
-  CHECK(Json::parse(host.logs[1]) == Json{{"event", "refused"}, {"app", "worker"}, {"status", 403}, {"reason", "origin not allowed"}});
+  CHECK(Json::parse(host.logs[0]) == Json{{"event", "refused"}, {"level", "warn"}, {"app", "mpc"}, {"status", 426}, {"reason", "expected a WebSocket upgrade (MPC device signaling)"}, {"count", 1}});
+  CHECK(Json::parse(host.logs[1]) == Json{{"event", "refused"}, {"level", "warn"}, {"app", "worker"}, {"status", 403}, {"reason", "origin not allowed"}, {"count", 1}});
 }

@@ -275,11 +275,43 @@ TEST_CASE("logs say what happened to whom, never what was said; stats count with
     CHECK(line.find("secret") == std::string::npos);
     events.push_back(Json::parse(line)["event"].get<std::string>());
   }
-  CHECK(events == std::vector<std::string>{"open", "open", "refused", "refused", "close", "close"});
-  REQUIRE(room.host.logs.size() == 6);
-  CHECK(Json::parse(room.host.logs[3])["reason"] == "too many invalid messages");
-  CHECK(Json::parse(room.host.logs[4])["code"] == 1008);
-  CHECK(Json::parse(room.host.logs[5]) == Json{{"event", "close"}, {"app", ""}, {"instance", ""}, {"code", 1001}, {"reason", ""}, {"connections", 0}});
+  // b's second refusal (the 1008 close) comes within the interval of its first:
+  // it is counted on b's close line instead of a line of its own.
+  CHECK(events == std::vector<std::string>{"open", "open", "refused", "close", "close"});
+  REQUIRE(room.host.logs.size() == 5);
+  CHECK(Json::parse(room.host.logs[2]) == Json{{"event", "refused"}, {"level", "warn"}, {"app", ""}, {"instance", ""}, {"reason", "invalid message"}, {"count", 1}});
+  CHECK(Json::parse(room.host.logs[3]) == Json{{"event", "close"}, {"level", "info"}, {"app", ""}, {"instance", ""}, {"code", 1008}, {"reason", "too many invalid messages"}, {"connections", 1}, {"refused", 1}});
+  CHECK(Json::parse(room.host.logs[4]) == Json{{"event", "close"}, {"level", "info"}, {"app", ""}, {"instance", ""}, {"code", 1001}, {"reason", ""}, {"connections", 0}});
+  CHECK(room.stats()["errors"] == 2);
+}
+
+TEST_CASE("a flood of refusals: one log line per socket per LOG_REFUSALS_INTERVAL_MS with its count, stats exact") {
+  Object room("signal", {{"SIGNAL_MAX_INVALID_MESSAGES", "1000"}, {"SIGNAL_MESSAGES_PER_SECOND", "100000"}, {"LOG_REFUSALS_INTERVAL_MS", "5000"}});
+  auto a = room.join(), b = room.join();
+  auto refusals = [&] {
+    std::vector<Json> lines;
+    for (const std::string& line : room.host.logs) {
+      if (Json parsed = Json::parse(line); parsed["event"] == "refused") lines.push_back(parsed);
+    }
+    return lines;
+  };
+  for (int i = 0; i < 500; ++i) room.message(a, "junk");
+  room.message(b, "junk");
+  REQUIRE(refusals().size() == 2);  // a's first and b's first, at once
+  CHECK(refusals()[0]["count"] == 1);
+  room.host.clock += 4999;
+  room.message(a, "junk");
+  CHECK(refusals().size() == 2);
+  room.host.clock += 1;
+  room.message(a, "junk");  // the interval is over: one line for everything held back
+  REQUIRE(refusals().size() == 3);
+  CHECK(refusals()[2]["count"] == 501);
+  CHECK(refusals()[2]["level"] == "warn");
+  room.message(a, "junk");
+  room.disconnect(a, 1000);
+  CHECK(Json::parse(room.host.logs.back())["refused"] == 1);
+  CHECK(room.stats()["errors"] == 504);
+  CHECK(room.stats()["limits"]["LOG_REFUSALS_INTERVAL_MS"] == 5000);
 }
 
 TEST_CASE("stats: connections, topics, frames in and out, errors and the limits in force") {

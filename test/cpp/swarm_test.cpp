@@ -177,7 +177,7 @@ TEST_CASE("device types follow the name and the hardware") {
   }
 }
 
-TEST_CASE("scheduling arithmetic, hand-computed (§3.7)") {
+TEST_CASE("scheduling arithmetic, hand-computed (docs/swarm.md, Scheduling)") {
   using namespace sb::swarm;
   CHECK(device_weight(8, false, 0) == 80);
   CHECK(device_weight(8, true, 250'000) == 230);   // 80 + 50 + min(250, 100)

@@ -1,6 +1,7 @@
 // The demo page in real headless Chromium (Debian's): two browser contexts
 // type into one shared pad over real WebRTC, introduced by this server's
-// signaling, and the stats panel counts their two signaling sockets.
+// signaling, and the stats panel counts their two signaling sockets. The
+// screenshot goes to build/demo.png; UPDATE_DEMO_PNG=1 refreshes docs/demo.png.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { chromium } from "playwright-core";
@@ -24,8 +25,10 @@ after(async () => {
 test("two windows share the pad over WebRTC; the stats panel shows two connections", { timeout: 90_000 }, async () => {
   const room = `demo-${Date.now()}`;
   const pages = [];
+  const failed = [];
   for (let i = 0; i < 2; i++) {
     const page = await (await browser.newContext()).newPage();
+    page.on("response", (response) => response.status() >= 400 && failed.push(`${response.status()} ${response.url()}`));
     await page.goto(`${worker.http}/#${room}`);
     pages.push(page);
   }
@@ -43,7 +46,28 @@ test("two windows share the pad over WebRTC; the stats panel shows two connectio
   await alice.selectOption("#stats-app", "signal");
   await alice.waitForFunction(() => document.getElementById("stat-connections")?.textContent === "2", null, { timeout: 10_000 });
   assert.equal(await alice.textContent("#stat-topics"), "1");
-  await alice.screenshot({ path: new URL("../../docs/demo.png", import.meta.url).pathname, fullPage: true });
+  assert.deepEqual(failed, []);
+  const screenshot = process.env.UPDATE_DEMO_PNG ? "../../docs/demo.png" : "../../build/demo.png";
+  await alice.screenshot({ path: new URL(screenshot, import.meta.url).pathname, fullPage: true });
+});
+
+test("the stats panel offers the apps a visitor can name, with an instance default only where one exists", async () => {
+  const page = await (await browser.newContext()).newPage();
+  await page.goto(`${worker.http}/#stats-${Date.now()}`);
+  await page.waitForFunction(() => document.getElementById("stats-app").options.length > 0);
+  const offered = await page.$$eval("#stats-app option", (options) => options.map((option) => option.value));
+  assert.deepEqual(offered, ["signal", "mpc", "relay", "swarm", "rooms"]);  // no demo, no internal swarm-invites
+  assert.equal(await page.inputValue("#stats-instance"), "global");
+  await page.waitForFunction(() => document.getElementById("stat-connections") !== null);
+  for (const [app, placeholder] of [["relay", "session id (from the QR code)"], ["swarm", "host's persistentId"], ["rooms", "room id"]]) {
+    await page.selectOption("#stats-app", app);
+    assert.equal(await page.inputValue("#stats-instance"), "", app);
+    assert.equal(await page.getAttribute("#stats-instance", "placeholder"), placeholder);
+  }
+  await page.selectOption("#stats-app", "mpc");
+  assert.equal(await page.inputValue("#stats-instance"), "global");
+  await page.waitForFunction(() => document.getElementById("stat-devices")?.textContent === "0");
+  await page.context().close();
 });
 
 test("the page is served for a plain GET of /; its assets too", async () => {
@@ -54,4 +78,8 @@ test("the page is served for a plain GET of /; its assets too", async () => {
   const script = await fetch(`${worker.http}/demo.js`);
   assert.equal(script.status, 200);
   assert.match(script.headers.get("content-type"), /javascript/);
+  const icon = await fetch(`${worker.http}/favicon.svg`);
+  assert.equal(icon.status, 200);
+  assert.match(icon.headers.get("content-type"), /image\/svg\+xml/);
+  assert.match(await icon.text(), /<svg/);
 });

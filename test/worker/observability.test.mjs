@@ -23,12 +23,7 @@ async function settled(client) {
 
 // The JSON lines the Worker logged for one object.
 function events(instance) {
-  return worker
-    .output()
-    .split("\n")
-    .filter((line) => line.startsWith("{"))
-    .map((line) => JSON.parse(line))
-    .filter((event) => event.instance === instance);
+  return worker.logged().filter((event) => event.instance === instance);
 }
 
 test("stats: counts only, the limits in force, and only with ADMIN_TOKEN", async () => {
@@ -55,7 +50,7 @@ test("stats: counts only, the limits in force, and only with ADMIN_TOKEN", async
   await Promise.all([a.close(), b.close()]);
 });
 
-test("event log: opens, refusals and closes of one object, without payloads", async () => {
+test("event log: opens, refusals and closes of one object, each with a level, without payloads", async () => {
   const client = await openClient(`${worker.ws}/signal/logged`);
   client.send({ type: "subscribe", topics: ["private-topic-name"] });
   client.send("junk");
@@ -63,8 +58,37 @@ test("event log: opens, refusals and closes of one object, without payloads", as
   assert.equal((await client.closed).code, 1008);
   await new Promise((resolve) => setTimeout(resolve, 300));
   const seen = events("logged");
-  assert.deepEqual(seen.map((e) => e.event), ["open", "refused", "refused", "close"]);
+  // The second refusal (the 1008 close) comes within LOG_REFUSALS_INTERVAL_MS of
+  // the first: the close line counts it.
+  assert.deepEqual(seen.map((e) => e.event), ["open", "refused", "close"]);
   assert.ok(seen.every((e) => e.app === "signal"));
-  assert.deepEqual(seen.at(-1), { event: "close", app: "signal", instance: "logged", code: 1008, reason: "too many invalid messages", connections: 0 });
+  assert.deepEqual(seen[1], { event: "refused", level: "warn", app: "signal", instance: "logged", reason: "invalid message", count: 1 });
+  assert.deepEqual(seen.at(-1), { event: "close", level: "info", app: "signal", instance: "logged", code: 1008, reason: "too many invalid messages", connections: 0, refused: 1 });
   assert.ok(!worker.output().includes("private-topic-name"));
+});
+
+test("a flood of 500 garbage frames: one refused line for the socket, the rest counted on its close line; stats exact", async () => {
+  /** @type {import("./server.mjs").Client<import("../../types/mpc.js").ClientMessage, import("../../types/mpc.js").ServerMessage>} */
+  const flooder = await Client.open(`${worker.ws}/mpc/flooded`);
+  for (let i = 0; i < 500; i++) flooder.send("garbage");
+  for (let i = 0; i < 500; i++) assert.equal((await flooder.next()).type, "error");
+  const stats = await (await fetch(`${worker.http}/stats/mpc/flooded`, admin)).json();
+  assert.equal(stats.errors, 500);
+  assert.equal(stats.limits.LOG_REFUSALS_INTERVAL_MS, 10000);
+  await flooder.close();
+  for (let i = 0; i < 50 && !events("flooded").some((e) => e.event === "close"); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+  const seen = events("flooded");
+  assert.deepEqual(seen.map((e) => e.event), ["open", "refused", "close"]);
+  assert.equal(seen[1].count, 1);
+  assert.equal(seen[2].refused, 499);
+  assert.equal(seen[1].count + seen[2].refused, stats.errors);
+});
+
+test("every line the Worker and its objects log has a level, and warnings are printed as warnings", () => {
+  const lines = worker.logged();
+  assert.ok(lines.length > 5);
+  for (const line of lines) assert.ok(["info", "warn", "error"].includes(line.level), JSON.stringify(line));
+  // console.warn: `wrangler dev` marks the line, Workers Logs files it under "warn".
+  assert.match(worker.output().replace(/\x1b\[[0-9;]*m/g, ""), /WARNING\] \{"event":"refused","level":"warn"/);
+  assert.doesNotMatch(worker.output().replace(/\x1b\[[0-9;]*m/g, ""), /WARNING\] \{"event":"open"/);
 });

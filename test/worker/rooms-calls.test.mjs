@@ -1,6 +1,6 @@
 // @ts-check
 // The Cloudflare Calls proxy against a local fake Calls API that checks every
-// request the proxy sends, and the podcast recorder's whole flow (§5.4)
+// request the proxy sends, and the podcast recorder's whole flow (its desktop client's)
 // through the real Worker: rooms API, Calls proxy and the room's socket.
 import assert from "node:assert/strict";
 import { once } from "node:events";

@@ -72,7 +72,7 @@ const signWithJose = (claims, { secret = key, exp = "1h" } = {}) => {
 };
 
 describe("rooms API", () => {
-  test("create, get and join as §5.1 with CORS on every answer", async () => {
+  test("create, get and join as the original API, with CORS on every answer", async () => {
     const created = await api("POST", "/api/rooms", { name: "Episode 7", created_by: "host@example.com", max_participants: 4 });
     assert.equal(created.status, 200);
     assert.equal(created.headers.get("access-control-allow-origin"), "https://recorder.example");
@@ -221,7 +221,7 @@ describe("room tokens, cross-checked with jose", () => {
 });
 
 describe("room Durable Object", () => {
-  test("§5.3: sessions to the newcomer before join to the others; frames relayed; leave on close", async () => {
+  test("the room: sessions to the newcomer before join to the others; frames relayed; leave on close", async () => {
     const roomId = await createRoom();
     const [a, b, c] = [await join(roomId, "Alice"), await join(roomId, "Bob"), await join(roomId, "Carol")];
     const alice = await connect(a.token);

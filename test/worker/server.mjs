@@ -85,6 +85,14 @@ async function launch(vars, persistTo, config) {
     persistTo,
     pid: child.pid,  // also the process group of wrangler and its workerd processes
     output: () => output,
+    // The Worker's log lines, parsed: `wrangler dev` prints warnings and errors
+    // with a coloured prefix before the JSON.
+    logged: () =>
+      output
+        .replace(/\x1b\[[0-9;]*m/g, "")
+        .split("\n")
+        .filter((line) => line.includes('{"event":'))
+        .map((line) => JSON.parse(line.slice(line.indexOf('{"event":')))),
     async stop() {
       if (child.exitCode !== null) return;
       const exited = once(child, "exit");

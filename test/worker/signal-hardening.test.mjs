@@ -1,5 +1,5 @@
 // @ts-check
-// Opt-in hardening: §D.1's shared token and per-IP rate, and the Origin
+// Opt-in hardening: the shared SIGNAL_TOKEN and the per-IP rate, and the Origin
 // allowlist; off by default (the other suites run without them), on here.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";

@@ -2,7 +2,7 @@
 // Point 7 of the swarm issue, end to end through the real Worker: a host and
 // three guests (one with a GPU) join by invite, benchmark, the host starts the
 // run and sets a throttle, workers request and complete batches, one drops,
-// and every snapshot anyone receives obeys the §3.5 rules.
+// and every snapshot anyone receives obeys the snapshot rules (swarm-helpers.mjs).
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { startWorker } from "./server.mjs";

@@ -1,7 +1,7 @@
 // @ts-check
 // What the Ostrich-Legs browser client does on the wire (client/src/core/
 // WebSocketManager.ts, hooks/useSocket.ts), and the snapshot rules of
-// protocols.md §3.5 as a client can check them. Frames sent and expected here are
+// docs/swarm.md as a client can check them. Frames sent and expected here are
 // type-checked against types/swarm.d.ts (tsc -p types).
 import assert from "node:assert/strict";
 import { Client } from "./server.mjs";
@@ -129,7 +129,7 @@ export class Member {
 
 const DEVICE_KEYS = ["id", "name", "type", "status", "capabilities", "opsScore", "totalJobsCompleted", "lastHeartbeat", "lastUserInteraction", "swarmId"];
 
-// The §3.5 rules every snapshot obeys.
+// The rules every snapshot obeys.
 /** @param {Snapshot} snapshot */
 export function checkSnapshot(snapshot) {
   assert.deepEqual(Object.keys(snapshot), ["runState", "devices", "stats", "resources"]);
@@ -155,6 +155,6 @@ export function checkSnapshot(snapshot) {
   });
 }
 
-// §3.7: a device's share weight and batch size.
+// Scheduling (docs/swarm.md): a device's share weight and batch size.
 export const weight = (cores, gpu, score) => Math.max(1, cores * 10 + (gpu ? 50 : 0) + Math.min(score / 1000, 100));
 export const share = (w, total) => Math.max(1, Math.floor((w / Math.max(1, total)) * 30));

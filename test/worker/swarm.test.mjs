@@ -36,7 +36,7 @@ describe("routes", () => {
     assert.notEqual(other.status, 426);
   });
 
-  test("a plain request is 426; a bad persistentId is 400; preflight carries CORS (§3.1)", async () => {
+  test("a plain request is 426; a bad persistentId is 400; preflight carries CORS, as the original", async () => {
     const plain = await fetch(`${worker.http}/ws?persistentId=node-abc`);
     assert.equal(plain.status, 426);
     assert.equal((await plain.json()).error, "expected a WebSocket upgrade (swarm coordinator)");

@@ -15,7 +15,7 @@ before(async () => (worker = await startWorker({ config: configWithoutAssets() }
 after(() => worker.stop());
 
 test("GET / and the page's files answer 404 JSON", async () => {
-  for (const path of ["/", "/demo.js"]) {
+  for (const path of ["/", "/demo.js", "/favicon.svg"]) {
     const response = await fetch(worker.http + path);
     assert.equal(response.status, 404, path);
     assert.deepEqual(await response.json(), { error: "not found" });

@@ -11,7 +11,8 @@ constexpr std::string_view kGet = "GET HEAD";
 constexpr Route kRoutes[] = {{.path = "/", .methods = kGet, .plain = true, .handle = &page},
                              {.path = "/index.html", .methods = kGet, .plain = true, .handle = &page},
                              {.path = "/demo.js", .methods = kGet, .plain = true, .handle = &page},
-                             {.path = "/demo.css", .methods = kGet, .plain = true, .handle = &page}};
+                             {.path = "/demo.css", .methods = kGet, .plain = true, .handle = &page},
+                             {.path = "/favicon.svg", .methods = kGet, .plain = true, .handle = &page}};
 
 }  // namespace
 

@@ -403,7 +403,7 @@ Json DeviceRegistry::counts() const { return {{"devices", conns_.size()}, {"sess
 void DeviceRegistry::reply(ConnId conn, const Json& message) { send(conn, to_text(message)); }
 
 void DeviceRegistry::error(ConnId conn, std::string_view text) {
-  refused(text);
+  refused(conn, text);
   reply(conn, {{"type", "error"}, {"error", text}});
 }
 

@@ -1,4 +1,4 @@
-// MPC wallet device signaling (protocols.md §1 as amended by §D.2): a registry
+// MPC wallet device signaling (docs/mpc.md): a registry
 // of connected devices, a relay between them, and DKG/signing sessions that
 // are bound to the device that announced them. Wire format: serde's
 // internally tagged enums, `tag = "type"`, snake_case.

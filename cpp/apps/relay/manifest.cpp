@@ -3,7 +3,7 @@
 namespace sb::relay {
 namespace {
 
-// §4.1's order: (/health, answered by the router) → 426 without an upgrade → 400 for a bad path.
+// The original's order (docs/relay.md): (/health, answered by the router) → 426 without an upgrade → 400 for a bad path.
 Outcome connect(const Request& request, const Config&, WorkerHost&) {
   if (!request.upgrade) return Response::error(426, kUpgradeRequired);
   std::optional<Pairing> pairing = Pairing::from_path(request.path);

@@ -177,7 +177,7 @@ void PairingSession::notify(Side to, std::string_view type) {
 }
 
 void PairingSession::error(ConnId conn, std::string_view message) {
-  refused(message);
+  refused(conn, message);
   send(conn, to_text(Json{{"type", "error"}, {"error", message}, {"timestamp", timestamp(host_)}}));
 }
 

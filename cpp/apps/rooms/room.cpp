@@ -110,7 +110,7 @@ void Room::webSocketMessage(ConnId conn, std::string_view data, bool binary) {
     return;
   }
   if (!sender.rate.take(host_.now(), config_[kMessagesPerSecond], 1000)) {
-    refused("rate limit exceeded");
+    refused(conn, "rate limit exceeded");
     send(conn, error_frame("rate limit exceeded"));
     return;
   }
@@ -147,7 +147,7 @@ void Room::webSocketMessage(ConnId conn, std::string_view data, bool binary) {
   } else if (auto target = sockets_.find(std::string(*to)); target != sockets_.end()) {
     send(target->second, to_text(*message));
   } else {
-    refused("unknown participant");
+    refused(conn, "unknown participant");
     send(conn, error_frame("unknown participant: " + std::string(*to)));
   }
 }
@@ -196,7 +196,7 @@ void Room::reject(ConnId conn, std::string_view error) {
     return;
   }
   save(conn, participant);
-  refused(error);
+  refused(conn, error);
   send(conn, error_frame(error));
 }
 

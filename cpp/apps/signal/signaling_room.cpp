@@ -120,7 +120,7 @@ void SignalingRoom::reject(ConnId conn) {
   if (++peer.invalid > config_[kMaxInvalidMessages]) {
     close(conn, 1008, "too many invalid messages");
   } else {
-    refused("invalid message");
+    refused(conn, "invalid message");
     save(conn, peer);
   }
 }

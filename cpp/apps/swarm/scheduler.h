@@ -1,4 +1,4 @@
-// The swarm's scheduling arithmetic (protocols.md §3.7), free of storage and
+// The swarm's scheduling arithmetic (docs/swarm.md, Scheduling), free of storage and
 // sockets so that unit tests can pin every number.
 #pragma once
 #include <cstdint>

@@ -72,7 +72,7 @@ std::optional<Json> stored(Host& host, std::string_view key) {
 
 std::string envelope(std::string_view event, const Json& data) { return to_text({{"event", event}, {"data", data}}); }
 
-// The schema of each client event (protocols.md §3.4, §D.6b): the reason a
+// The schema of each client event (docs/swarm.md, Errors): the reason a
 // payload is refused, or nothing.
 std::optional<std::string> check(std::string_view event, const Json* data) {
   if (event == "connect") return std::nullopt;  // the client's own on-open emit, ignored
@@ -241,21 +241,21 @@ void SwarmCoordinator::webSocketMessage(ConnId conn, std::string_view data, bool
   if (socket == sockets_.end()) return;
   if (binary) return close(conn, 1003, "binary frames are not supported");
   if (static_cast<std::int64_t>(data.size()) > config_[kMaxMessageBytes]) {
-    refused("frame too large");
+    refused(conn, "frame too large");
     return warn(conn, "Rejected frame: larger than " + std::to_string(config_[kMaxMessageBytes]) + " bytes");
   }
   if (!rates_[conn].take(host_.now(), config_[kMessagesPerSecond], 1000)) {
-    refused("rate limit exceeded");
+    refused(conn, "rate limit exceeded");
     return warn(conn, "Rejected frame: more than " + std::to_string(config_[kMessagesPerSecond]) + " per second");
   }
   std::optional<Json> message = parse_json(data);
   if (!message) {
-    refused("not JSON");
+    refused(conn, "not JSON");
     return warn(conn, "Rejected frame: not JSON");
   }
   std::optional<std::string_view> event = string_field(*message, "event");
   if (!event) {
-    refused("not an event");
+    refused(conn, "not an event");
     return warn(conn, "Rejected frame: expected {\"event\": <name>, \"data\": <payload>}");
   }
   const Json* payload = field(*message, "data");
@@ -263,7 +263,7 @@ void SwarmCoordinator::webSocketMessage(ConnId conn, std::string_view data, bool
   Rejection rejected = check(*event, payload);
   if (!rejected) rejected = dispatch(conn, device, *event, payload);
   if (rejected) {
-    refused("invalid event");
+    refused(conn, "invalid event");
     warn(conn, "Rejected " + std::string(clip(*event, 64)) + ": " + *rejected);
   }
   if (snapshot_due_) broadcast("swarm:snapshot", snapshot());
@@ -482,7 +482,7 @@ SwarmCoordinator::Rejection SwarmCoordinator::generate_invite(ConnId conn, const
   if (static_cast<std::int64_t>(invites_.size()) >= limit) {
     std::string rate = window == 60'000 ? std::to_string(limit) + "/min" : std::to_string(limit) + " per " + locale_string(window / 1000) + " s";
     log("WARN", "Invite code generation rate limited (" + rate + ")", "AUTH");
-    refused("invite rate limited");
+    refused(conn, "invite rate limited");
     emit(conn, "auth:token", "");
     return std::nullopt;
   }

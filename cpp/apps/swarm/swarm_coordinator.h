@@ -1,4 +1,4 @@
-// The Ostrich-Legs compute-swarm coordinator (protocols.md §3, §D.4): one
+// The Ostrich-Legs compute-swarm coordinator (docs/swarm.md): one
 // Durable Object per Swarm. Devices register, benchmark, request batches of
 // generated Jobs and report them done; whoever holds the dashboard steers the
 // run state and throttle; every change is broadcast as a `swarm:snapshot`.
@@ -58,7 +58,7 @@ class SwarmCoordinator final : public App {
   void alarm() override;
   Outcome resume(const Json& context, const Json& answer) override;
 
-  // The snapshot every member sees (§3.5).
+  // The snapshot every member sees (docs/swarm.md, The wire).
   Json snapshot() const;
 
  protected:
