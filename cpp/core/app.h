@@ -104,7 +104,7 @@ class App {
   // Per-socket state that must survive hibernation.
   void attach(ConnId conn, const Json& state);
   // An Effect that does not hold up an HTTP answer (e.g. started by a message).
-  void perform(const Effect& effect) { host_.perform(to_text(to_json(Outcome(effect))["effect"])); }
+  void perform(const Effect& effect) { host_.perform(to_text({{"request", effect.request}, {"context", effect.context}})); }
   // Close from the server side; the app sees its own webSocketClose at once.
   // Any code but 1000 counts as refused input.
   void close(ConnId conn, int code, std::string_view reason);

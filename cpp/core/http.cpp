@@ -30,10 +30,15 @@ Response Response::json(int status, const Json& body) {
   return Response{status, {{"content-type", "application/json"}}, to_text(body)};
 }
 
-std::optional<std::string> Response::refusal() const {
+Response Response::error(int status, std::string_view message) {
+  Response response = json(status, {{"error", message}});
+  response.reason = message;
+  return response;
+}
+
+std::optional<std::string_view> Response::refusal() const {
   if (status < 400) return std::nullopt;
-  std::optional<Json> parsed = parse_json(body);
-  return std::string(parsed ? string_field(*parsed, "error").value_or("") : "");
+  return reason;
 }
 
 Json to_json(const Outcome& outcome) {

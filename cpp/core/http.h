@@ -29,11 +29,14 @@ struct Response {
   int status = 200;
   Json headers = Json::object();
   std::string body;
+  // Why it was refused: error()'s message, for the logs (never sent on its own).
+  std::string reason;
 
   static Response json(int status, const Json& body);
-  static Response error(int status, std::string_view message) { return json(status, {{"error", message}}); }
-  // A refusal (4xx, 5xx): the message error() gave it, "" for another body; nothing for a success.
-  std::optional<std::string> refusal() const;
+  // {"error": message}, with the message as its reason.
+  static Response error(int status, std::string_view message);
+  // A refusal (4xx, 5xx): its reason ("" when none was given); nothing for a success.
+  std::optional<std::string_view> refusal() const;
 };
 
 // The core accepts the WebSocket; the shim calls on_open right after.

@@ -148,7 +148,7 @@ Outcome with_cors(Outcome outcome, std::string_view origin, const Config& config
 // with the reason the client is told and never the request itself.
 void log_refusal(const Outcome& outcome, std::string_view app, WorkerHost& host) {
   const auto* response = std::get_if<Response>(&outcome);
-  std::optional<std::string> reason = response ? response->refusal() : std::nullopt;
+  std::optional<std::string_view> reason = response ? response->refusal() : std::nullopt;
   if (!reason) return;
   host.log(to_text({{"event", "refused"}, {"level", level_name(Level::warn)}, {"app", app}, {"status", response->status}, {"reason", *reason}, {"count", 1}}));
 }
