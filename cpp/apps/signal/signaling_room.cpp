@@ -43,12 +43,12 @@ void SignalingRoom::webSocketOpen(ConnId conn, const Request&) { peers_[conn]; }
 
 void SignalingRoom::webSocketMessage(ConnId conn, std::string_view data, bool) {
   // Binary frames are read as UTF-8 text, as bin/server.js does.
-  if (static_cast<std::int64_t>(data.size()) > config_[kMaxMessageBytes]) {
+  if (static_cast<std::int64_t>(data.size()) > max_message_bytes_) {
     close(conn, 1009, "message too big");
     return;
   }
   // y-webrtc clients cannot read an error frame: a flood is a policy close.
-  if (!peers_[conn].rate.take(host_.now(), config_[kMessagesPerSecond], 1000)) {
+  if (!peers_[conn].rate.take(host_.now(), messages_per_second_, 1000)) {
     close(conn, 1008, "rate limit exceeded");
     return;
   }

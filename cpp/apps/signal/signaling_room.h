@@ -50,6 +50,9 @@ class SignalingRoom final : public App {
   void leave(ConnId conn, const std::string& topic);
   void save(ConnId conn, const Peer& peer);
 
+  // Read on every frame: resolved once.
+  const std::int64_t max_message_bytes_ = config_[kMaxMessageBytes];
+  const std::int64_t messages_per_second_ = config_[kMessagesPerSecond];
   std::unordered_map<ConnId, Peer> peers_;
   std::unordered_map<std::string, std::vector<ConnId>> topics_;
 };
