@@ -10,7 +10,7 @@ const kEncodeFirst = 64 * 1024;
 let declared;
 
 export class Core {
-  // `app` is an AppSpec name, or "" for the Worker's router; `instance` the object's name.
+  // `app` is a manifest's name, or "" for the Worker's router; `instance` the object's name.
   static async load(app, env, host, instance = "") {
     const module = await createCore({
       host,

@@ -1,8 +1,9 @@
 // Limits and settings, each declared once: a name, a default and what it does.
-// A `[vars]` entry (or secret) of the same name overrides the default; the
-// docs/operations.md lists them all (test/cpp/limits_test.cpp checks it). Values are read
-// from the environment once, when the core starts: a lookup is a hash of the
-// declaration's address, never a search of the environment or a parse.
+// A `[vars]` entry (or secret) of the same name overrides the default;
+// docs/operations.md lists them all (test/cpp/limits_test.cpp checks it).
+// Values are read from the environment once, when the core starts: a lookup
+// is a hash of the declaration's address, never a search of the environment
+// or a parse.
 #pragma once
 #include <cstdint>
 #include <span>
@@ -32,6 +33,10 @@ struct Setting {
 
 using Limits = std::span<const Limit* const>;
 using Settings = std::span<const Setting* const>;
+
+// A limit of the core itself (kCoreLimits, app.h).
+inline constexpr Limit kMaxJsonDepth{"MAX_JSON_DEPTH", kDefaultJsonDepth,
+                                     "arrays and objects a JSON frame may nest; deeper is the app's invalid JSON"};
 
 class Config {
  public:

@@ -53,6 +53,7 @@ class SignalingRoom final : public App {
   // Read on every frame: resolved once.
   const std::int64_t max_message_bytes_ = config_[kMaxMessageBytes];
   const std::int64_t messages_per_second_ = config_[kMessagesPerSecond];
+  const std::int64_t max_json_depth_ = config_[kMaxJsonDepth];
   std::unordered_map<ConnId, Peer> peers_;
   std::unordered_map<std::string, std::vector<ConnId>> topics_;
 };
