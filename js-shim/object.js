@@ -7,7 +7,7 @@ import { describe, toResponse } from "./http.js";
 import { Core } from "./wasm.js";
 
 export class SwitchboardObject extends DurableObject {
-  // Subclasses name their app (an AppSpec name in cpp/apps/apps.cpp).
+  // Subclasses name their app (its manifest's name; test/cpp/wiring_test.cpp checks them).
   static app = "";
 
   #sockets = new Map();

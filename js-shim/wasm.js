@@ -6,9 +6,11 @@ import wasm from "./core.wasm";
 
 const encoder = new TextEncoder();
 const kEncodeFirst = 64 * 1024;
+// The limits and settings the core declares: the only entries of env it is given.
+let declared;
 
 export class Core {
-  // `app` is an AppSpec name, or "" for the Worker's router; `instance` the object's name.
+  // `app` is a manifest's name, or "" for the Worker's router; `instance` the object's name.
   static async load(app, env, host, instance = "") {
     const module = await createCore({
       host,
@@ -19,7 +21,8 @@ export class Core {
     });
     host.bind(module);
     const core = new Core(module, host);
-    const vars = Object.fromEntries(Object.entries(env).filter(([, value]) => typeof value === "string"));
+    declared ??= new Set(core.#call(module._sb_declared, ""));
+    const vars = Object.fromEntries(Object.entries(env).filter(([name, value]) => declared.has(name) && typeof value === "string"));
     const setup = core.#call(module._sb_init, JSON.stringify({ app, instance, vars }));
     if (setup.error) throw new Error(`switchboard core: ${setup.error} (${app})`);
     core.autoResponse = setup.autoResponse;

@@ -3,11 +3,17 @@
 #include <span>
 #include <string_view>
 
-#include "core/app.h"
+#include "core/manifest.h"
 
 namespace sb {
 
-std::span<const AppSpec> all_apps();
-const AppSpec* find_app(std::string_view name);
+Manifests all_apps();
+const Manifest* find_app(std::string_view name);
+
+// The environment as the core reads it: every limit and setting declared by
+// the router and the apps, resolved from `vars` once.
+Config configure(const Json& vars);
+// The names of those declarations: the only entries of the environment the core is given.
+Json declared_names();
 
 }  // namespace sb

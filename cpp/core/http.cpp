@@ -19,14 +19,26 @@ std::optional<Request> Request::from_json(const Json& j) {
   return r;
 }
 
+std::optional<std::string_view> Request::bearer() const {
+  constexpr std::string_view kBearer = "Bearer ";
+  std::string_view auth = header("authorization");
+  if (!auth.starts_with(kBearer)) return std::nullopt;
+  return auth.substr(kBearer.size());
+}
+
 Response Response::json(int status, const Json& body) {
   return Response{status, {{"content-type", "application/json"}}, to_text(body)};
 }
 
-std::optional<std::string> Response::refusal() const {
+Response Response::error(int status, std::string_view message) {
+  Response response = json(status, {{"error", message}});
+  response.reason = message;
+  return response;
+}
+
+std::optional<std::string_view> Response::refusal() const {
   if (status < 400) return std::nullopt;
-  std::optional<Json> parsed = parse_json(body);
-  return std::string(parsed ? string_field(*parsed, "error").value_or("") : "");
+  return reason;
 }
 
 Json to_json(const Outcome& outcome) {
@@ -42,9 +54,6 @@ Json to_json(const Outcome& outcome) {
   return {{"accept", true}};
 }
 
-}  // namespace sb
-
-namespace sb {
 
 bool is_instance_name(std::string_view name) {
   if (name.empty() || name.size() > 64) return false;
@@ -62,23 +71,18 @@ bool same_secret(std::string_view presented, std::string_view secret) {
 }
 }  // namespace
 
-std::optional<Outcome> shard_route(const Request& request, std::string_view root, std::string_view prefix, std::string_view binding,
-                                   std::string_view what) {
+Outcome shard_route(const Request& request, std::string_view prefix, std::string_view what) {
   std::string instance = "global";
   if (request.path.starts_with(prefix)) {
     instance = request.path.substr(prefix.size());
     if (!is_instance_name(instance)) return Response::error(400, "invalid shard name");
-  } else if (request.path != root) {
-    return std::nullopt;
   }
   if (!request.upgrade) return Response::error(426, "expected a WebSocket upgrade (" + std::string(what) + ")");
-  return Forward{std::string(binding), instance};
+  return Forward{"", instance};
 }
 
 bool presents_secret(const Request& request, std::string_view secret) {
-  constexpr std::string_view kBearer = "Bearer ";
-  std::string_view auth = request.header("authorization");
-  if (auth.starts_with(kBearer) && same_secret(auth.substr(kBearer.size()), secret)) return true;
+  if (auto bearer = request.bearer(); bearer && same_secret(*bearer, secret)) return true;
   auto token = request.param("token");
   return token && same_secret(*token, secret);
 }

@@ -21,17 +21,22 @@ struct Request {
   static std::optional<Request> from_json(const Json& j);
   std::string_view header(std::string_view name) const { return string_field(headers, name).value_or(""); }
   std::optional<std::string_view> param(std::string_view name) const { return string_field(query, name); }
+  // The credential of `Authorization: Bearer <credential>`, if that is how the header reads.
+  std::optional<std::string_view> bearer() const;
 };
 
 struct Response {
   int status = 200;
   Json headers = Json::object();
   std::string body;
+  // Why it was refused: error()'s message, for the logs (never sent on its own).
+  std::string reason;
 
   static Response json(int status, const Json& body);
-  static Response error(int status, std::string_view message) { return json(status, {{"error", message}}); }
-  // A refusal (4xx, 5xx): the message error() gave it, "" for another body; nothing for a success.
-  std::optional<std::string> refusal() const;
+  // {"error": message}, with the message as its reason.
+  static Response error(int status, std::string_view message);
+  // A refusal (4xx, 5xx): its reason ("" when none was given); nothing for a success.
+  std::optional<std::string_view> refusal() const;
 };
 
 // The core accepts the WebSocket; the shim calls on_open right after.
@@ -60,18 +65,13 @@ using Outcome = std::variant<Response, Accept, Forward, Effect>;
 
 Json to_json(const Outcome& outcome);
 
-}  // namespace sb
-
-namespace sb {
-
 // A path segment that names a Durable Object instance (shard): 1–64 of [A-Za-z0-9_.-].
 bool is_instance_name(std::string_view name);
 
-// `root` is the shard "global", `prefix<shard>` that shard, both handed to
-// `binding`: nullopt for other paths, 400 for a bad shard name, 426 (naming
-// `what`) without an upgrade.
-std::optional<Outcome> shard_route(const Request& request, std::string_view root, std::string_view prefix, std::string_view binding,
-                                   std::string_view what);
+// A route's path is the shard "global", or `prefix<shard>` that shard: a
+// Forward to the app's binding, 400 for a bad shard name, 426 (naming `what`)
+// without an upgrade.
+Outcome shard_route(const Request& request, std::string_view prefix, std::string_view what);
 
 // `Authorization: Bearer <secret>` or `?token=<secret>`, compared in constant time.
 bool presents_secret(const Request& request, std::string_view secret);

@@ -77,7 +77,7 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
   return diff == 0;
 }
 
-std::string random_uuid(Host& host) {
+std::string random_uuid(WorkerHost& host) {
   std::array<std::uint8_t, 16> bytes{};
   host.random(bytes);
   bytes[6] = (bytes[6] & 0x0f) | 0x40;  // version 4
@@ -92,13 +92,13 @@ std::string random_uuid(Host& host) {
   return out;
 }
 
-std::string sign_jwt(Host& host, std::string_view key, const Json& claims) {
+std::string sign_jwt(WorkerHost& host, std::string_view key, const Json& claims) {
   std::string input = base64url_encode(R"({"alg":"HS256","typ":"JWT"})") + "." + base64url_encode(to_text(claims));
   std::string signature = base64url_encode(digest_bytes(host.hmac_sha256(key, input)));
   return input + "." + signature;
 }
 
-std::optional<Json> verify_jwt(Host& host, std::string_view key, std::string_view token, double now_ms) {
+std::optional<Json> verify_jwt(WorkerHost& host, std::string_view key, std::string_view token, double now_ms) {
   std::size_t first = token.find('.');
   std::size_t last = token.rfind('.');
   if (first == std::string_view::npos || first == last || token.find('.', first + 1) != last) return std::nullopt;

@@ -19,15 +19,15 @@ std::optional<std::string> base64url_decode(std::string_view text);
 bool constant_time_equal(std::string_view a, std::string_view b);
 
 // A random (version 4) UUID in its lower-case text form.
-std::string random_uuid(Host& host);
+std::string random_uuid(WorkerHost& host);
 
 // `{"alg":"HS256","typ":"JWT"}.claims.signature`, keyed by the bytes of `key`.
-std::string sign_jwt(Host& host, std::string_view key, const Json& claims);
+std::string sign_jwt(WorkerHost& host, std::string_view key, const Json& claims);
 
 // The claims of a token signed with `key`, nullopt unless: three base64url
 // parts, a header whose `alg` is HS256 (no `crit`), a matching signature, an
 // object payload with a numeric `exp` still ahead of `now_ms` (and `nbf`, if
 // present, reached).
-std::optional<Json> verify_jwt(Host& host, std::string_view key, std::string_view token, double now_ms);
+std::optional<Json> verify_jwt(WorkerHost& host, std::string_view key, std::string_view token, double now_ms);
 
 }  // namespace sb

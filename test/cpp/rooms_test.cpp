@@ -47,12 +47,12 @@ Request http(std::string method, std::string path, std::string body = "") {
 
 // The Worker's side: route, then each Effect answered by `answers` in turn.
 struct Worker {
-  explicit Worker(Json vars = kVars) : config(std::move(vars)) {}
+  explicit Worker(const Json& vars = kVars) : config(sb::configure(vars)) {}
 
-  std::optional<sb::Outcome> route(const Request& r) { return spec.route(r, config, host); }
+  std::optional<sb::Outcome> route(const Request& r) { return sb::route_app(spec, r, config, host); }
   sb::Outcome resume(const sb::Effect& effect, const Json& answer) { return spec.resume(effect.context, answer, config, host); }
 
-  const sb::AppSpec& spec = *sb::find_app("rooms");
+  const sb::Manifest& spec = *sb::find_app("rooms");
   sb::Config config;
   FakeHost host;
 };

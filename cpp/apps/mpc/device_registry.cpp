@@ -39,14 +39,10 @@ std::optional<Session> parseSession(std::string_view text, std::int64_t max_dept
 }  // namespace
 
 DeviceRegistry::DeviceRegistry(Host& host, const Config& config)
-    : App(host, config), creatorBound_(config.text("MPC_SESSION_END") != "all-participants") {
+    : App(host, config), creatorBound_(config[kSessionEnd] != "all-participants") {
   if (auto stored = host_.kv_get(kDeviceList)) {
     if (auto list = parse_json(*stored)) deviceList_ = strings(&*list);
   }
-}
-
-std::optional<Outcome> DeviceRegistry::route(const Request& request, const Config&, Host&) {
-  return shard_route(request, "/mpc", "/mpc/", "Devices", "MPC device signaling");
 }
 
 Outcome DeviceRegistry::fetch(const Request& request) {

@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "core/app.h"
+#include "core/manifest.h"
 #include "core/rate.h"
 
 namespace sb::relay {
@@ -15,7 +15,7 @@ inline constexpr Limit kVacantTtlMs{"RELAY_VACANT_TTL_MS", 5 * 60 * 1000, "how l
 inline constexpr Limit kMaxMessagesPerSecond{"RELAY_MAX_MESSAGES_PER_SECOND", 100, "inbound frames per session per second; more get the error \"Rate limit exceeded (max <n> messages/sec)\" and are not forwarded"};
 inline constexpr Limit kMaxMessageBytes{"RELAY_MAX_MESSAGE_BYTES", 10 * 1024 * 1024, "largest text frame (UTF-8 bytes); larger get the error \"Message too large (<n> bytes, max <max>)\" and are not forwarded"};
 inline constexpr Limit kIpConnectsPerMinute{"RELAY_IP_CONNECTS_PER_MINUTE", 0, "upgrades per client IP per minute and session (`CF-Connecting-IP`); more get 429; 0 = off"};
-inline constexpr Limit kLimits[] = {kIdleTimeoutMs, kVacantTtlMs, kMaxMessagesPerSecond, kMaxMessageBytes, kIpConnectsPerMinute};
+inline constexpr const Limit* kLimits[] = {&kIdleTimeoutMs, &kVacantTtlMs, &kMaxMessagesPerSecond, &kMaxMessageBytes, &kIpConnectsPerMinute};
 
 enum class Side { Desktop, Mobile };
 
@@ -28,11 +28,15 @@ struct Pairing {
   static std::optional<Pairing> from_path(std::string_view path);
 };
 
+extern const Manifest kManifest;
+
+// The answers a relay path gets before a socket opens.
+inline constexpr std::string_view kUpgradeRequired = "Expected WebSocket upgrade";
+inline constexpr std::string_view kInvalidPath = "Invalid path. Use /desktop/{sessionId} or /mobile/{sessionId}";
+
 class PairingSession final : public App {
  public:
   PairingSession(Host& host, const Config& config);
-
-  static std::optional<Outcome> route(const Request& request, const Config& config, Host&);
 
   Outcome fetch(const Request& request) override;
   void alarm() override;

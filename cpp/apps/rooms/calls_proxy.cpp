@@ -5,8 +5,6 @@
 namespace sb::rooms {
 namespace {
 
-constexpr std::string_view kDefaultBase = "https://rtc.live.cloudflare.com/v1";
-
 // Calls session ids are hex; never let one add path segments upstream.
 bool is_session_id(std::string_view id) {
   if (id.empty() || id.size() > 128) return false;
@@ -21,7 +19,7 @@ Response unknown_endpoint() { return Response::error(404, "Unknown Cloudflare en
 
 }  // namespace
 
-Outcome calls_route(const Request& request, const Config& config) {
+Outcome calls_route(const Request& request, const Config& config, WorkerHost&) {
   constexpr std::string_view kSession = "/cloudflare/session";
   std::string_view path = request.path;
   if (!path.starts_with(kSession)) return unknown_endpoint();
@@ -47,8 +45,8 @@ Outcome calls_route(const Request& request, const Config& config) {
     upstream = "/sessions/" + std::string(session) + std::string(action);
   }
 
-  std::string_view app_id = config.text("CLOUDFLARE_APP_ID");
-  std::string_view secret = config.text("CLOUDFLARE_APP_SECRET");
+  std::string_view app_id = config[kCloudflareAppId];
+  std::string_view secret = config[kCloudflareAppSecret];
   if (app_id.empty() || secret.empty()) {
     return Response::error(503, "Cloudflare Calls is not configured (CLOUDFLARE_APP_ID, CLOUDFLARE_APP_SECRET)");
   }
@@ -61,8 +59,7 @@ Outcome calls_route(const Request& request, const Config& config) {
     fetch["headers"]["content-type"] = "application/json";
     fetch["body"] = request.body;  // as the client sent it
   }
-  std::string base(config.text("CALLS_API_BASE"));
-  if (base.empty()) base = kDefaultBase;
+  std::string base(config[kCallsApiBase]);
   while (base.ends_with('/')) base.pop_back();
   fetch["url"] = base + "/apps/" + std::string(app_id) + upstream;
   return Effect{{{"fetch", std::move(fetch)}}, {{"step", "calls"}}};
@@ -73,8 +70,14 @@ Outcome calls_answer(const Json& answer) {
   if (status == nullptr || !status->is_number_integer()) return Response::error(502, "Calls API unreachable");
   int code = status->get<int>();
   if (code < 200 || code > 599) return Response::error(502, "Calls API unreachable");
-  // Status and body pass through untouched; the client reads Calls' own JSON.
-  return Response{code, {{"content-type", "application/json"}}, std::string(string_field(answer, "body").value_or(""))};
+  // Status and body pass through untouched; the client reads Calls' own JSON,
+  // and a refusal is logged with the error Calls gave.
+  Response response{code, {{"content-type", "application/json"}}, std::string(string_field(answer, "body").value_or(""))};
+  if (code >= 400) {
+    std::optional<Json> upstream = parse_json(response.body);
+    response.reason = upstream ? string_field(*upstream, "error").value_or("") : "";
+  }
+  return response;
 }
 
 }  // namespace sb::rooms

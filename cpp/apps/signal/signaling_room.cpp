@@ -25,14 +25,6 @@ std::string with_clients(Json& message, std::string_view frame, std::size_t clie
 
 }  // namespace
 
-std::optional<Outcome> SignalingRoom::route(const Request& request, const Config& config, Host&) {
-  std::optional<Outcome> routed = shard_route(request, "/", "/signal/", "SignalingRoom", "y-webrtc signaling");
-  if (!routed || !std::holds_alternative<Forward>(*routed)) return routed;
-  std::string_view token = config.text("SIGNAL_TOKEN");
-  if (!token.empty() && !presents_secret(request, token)) return Response::error(401, "unauthorized");
-  return routed;
-}
-
 Outcome SignalingRoom::fetch(const Request& request) {
   if (!request.upgrade) return Response::error(426, "expected a WebSocket upgrade (y-webrtc signaling)");
   if (static_cast<std::int64_t>(peers_.size()) >= config_[kMaxConnections]) {
@@ -51,16 +43,16 @@ void SignalingRoom::webSocketOpen(ConnId conn, const Request&) { peers_[conn]; }
 
 void SignalingRoom::webSocketMessage(ConnId conn, std::string_view data, bool) {
   // Binary frames are read as UTF-8 text, as bin/server.js does.
-  if (static_cast<std::int64_t>(data.size()) > config_[kMaxMessageBytes]) {
+  if (static_cast<std::int64_t>(data.size()) > max_message_bytes_) {
     close(conn, 1009, "message too big");
     return;
   }
   // y-webrtc clients cannot read an error frame: a flood is a policy close.
-  if (!peers_[conn].rate.take(host_.now(), config_[kMessagesPerSecond], 1000)) {
+  if (!peers_[conn].rate.take(host_.now(), messages_per_second_, 1000)) {
     close(conn, 1008, "rate limit exceeded");
     return;
   }
-  std::optional<Json> message = parse_json(data, config_[kMaxJsonDepth]);
+  std::optional<Json> message = parse_json(data, max_json_depth_);
   std::optional<std::string_view> type = message ? string_field(*message, "type") : std::nullopt;
   if (!type) return reject(conn);
   const Json* topics = field(*message, "topics");

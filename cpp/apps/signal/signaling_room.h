@@ -5,7 +5,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "core/app.h"
+#include "core/manifest.h"
 #include "core/rate.h"
 
 namespace sb::signal {
@@ -16,13 +16,15 @@ inline constexpr Limit kMaxTopicsPerConnection{"SIGNAL_MAX_TOPICS_PER_CONNECTION
 inline constexpr Limit kMessagesPerSecond{"SIGNAL_MESSAGES_PER_SECOND", 100, "frames per second one socket may send (bursts up to the same number); more closes it with 1008"};
 inline constexpr Limit kMaxConnections{"SIGNAL_MAX_CONNECTIONS", 10000, "sockets per shard; more are refused with 503"};
 inline constexpr Limit kIpConnectsPerMinute{"SIGNAL_IP_CONNECTS_PER_MINUTE", 0, "upgrades per client IP per minute and shard (CF-Connecting-IP); more get 429; 0 = off"};
-inline constexpr Limit kLimits[] = {kMaxMessageBytes, kMaxInvalidMessages, kMaxTopicsPerConnection, kMessagesPerSecond, kMaxConnections, kIpConnectsPerMinute};
+inline constexpr Setting kToken{"SIGNAL_TOKEN", "", "upgrades must present it as `Authorization: Bearer <token>` or `?token=<token>` (else 401); unset: open", true};
+inline constexpr const Setting* kSettings[] = {&kToken};
+inline constexpr const Limit* kLimits[] = {&kMaxMessageBytes, &kMaxInvalidMessages, &kMaxTopicsPerConnection, &kMessagesPerSecond, &kMaxConnections, &kIpConnectsPerMinute};
+
+extern const Manifest kManifest;
 
 class SignalingRoom final : public App {
  public:
   using App::App;
-
-  static std::optional<Outcome> route(const Request& request, const Config& config, Host& host);
 
   Outcome fetch(const Request& request) override;
   std::optional<AutoResponse> autoResponse() const override;
@@ -48,6 +50,10 @@ class SignalingRoom final : public App {
   void leave(ConnId conn, const std::string& topic);
   void save(ConnId conn, const Peer& peer);
 
+  // Read on every frame: resolved once.
+  const std::int64_t max_message_bytes_ = config_[kMaxMessageBytes];
+  const std::int64_t messages_per_second_ = config_[kMessagesPerSecond];
+  const std::int64_t max_json_depth_ = config_[kMaxJsonDepth];
   std::unordered_map<ConnId, Peer> peers_;
   std::unordered_map<std::string, std::vector<ConnId>> topics_;
 };

@@ -136,17 +136,6 @@ std::optional<std::string> check(std::string_view event, const Json* data) {
   return "unknown event";
 }
 
-// `token` as the original read it: empty, "null" or "undefined" mean host mode.
-std::optional<std::string> invite_code(const Request& request) {
-  std::string_view token = request.param("token").value_or("");
-  if (token.empty() || token == "null" || token == "undefined") return std::nullopt;
-  std::string code(token);
-  for (char& c : code) {
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');  // manual entry is upper-cased by the client too
-  }
-  return code;
-}
-
 }  // namespace
 
 // --- Device ---------------------------------------------------------------
@@ -188,33 +177,6 @@ std::optional<Device> Device::from_json(const Json& j) {
   if (const Json* v = field(j, "lastHeartbeat"); integral(v)) d.lastHeartbeat = static_cast<std::int64_t>(v->get<double>());
   if (const Json* v = field(j, "lastUserInteraction"); finite_number(v)) d.lastUserInteraction = v->get<double>();
   return d;
-}
-
-// --- Routing (the Worker) -------------------------------------------------
-
-std::optional<Outcome> SwarmCoordinator::route(const Request& request, const Config&, Host&) {
-  // `/ws` without persistentId is the SFU rooms app's.
-  if (request.path != "/swarm/ws" && !(request.path == "/ws" && request.param("persistentId"))) return std::nullopt;
-  std::string_view device = request.param("persistentId").value_or("");
-  if (device.empty()) return Response::error(400, "Missing persistentId");
-  if (!request.upgrade) return Response::error(426, "expected a WebSocket upgrade (swarm coordinator)");
-  if (!is_instance_name(device)) return Response::error(400, "invalid persistentId");
-  std::optional<std::string> code = invite_code(request);
-  if (!code) return Forward{std::string(kBinding), std::string(device)};
-  if (!is_invite_code(*code)) return Response::error(403, "invalid invite code");
-  Json lookup = {{"object", {{"binding", kRegistryBinding}, {"instance", kRegistryInstance}, {"method", "GET"}, {"path", "/invites/" + *code}}}};
-  return Effect{lookup, {{"code", *code}}};
-}
-
-Outcome SwarmCoordinator::resume_route(const Json&, const Json& answer, const Config&, Host&) {
-  const Json* status = field(answer, "status");
-  if (status && status->is_number_integer() && status->get<int>() == 404) return Response::error(403, "invalid invite code");
-  std::optional<Json> body = parse_json(string_field(answer, "body").value_or(""));
-  std::optional<std::string_view> swarm = body ? string_field(*body, "swarm") : std::nullopt;
-  if (!status || !status->is_number_integer() || status->get<int>() != 200 || !swarm || !is_instance_name(*swarm)) {
-    return Response::error(503, "invite registry unavailable");
-  }
-  return Forward{std::string(kBinding), std::string(*swarm)};
 }
 
 // --- The object ------------------------------------------------------------

@@ -1,0 +1,21 @@
+#include "apps/mpc/device_registry.h"
+
+namespace sb::mpc {
+namespace {
+
+// WS /mpc and /mpc/<shard>.
+Outcome connect(const Request& request, const Config&, WorkerHost&) { return shard_route(request, "/mpc/", "MPC device signaling"); }
+
+constexpr Route kRoutes[] = {{.path = "/mpc", .handle = &connect}, {.path = "/mpc/*", .handle = &connect}};
+
+}  // namespace
+
+const Manifest kManifest{.name = "mpc",
+                         .binding = "Devices",
+                         .object_class = "Devices",
+                         .routes = kRoutes,
+                         .make = &make_object<DeviceRegistry>,
+                         .limits = kLimits,
+                         .settings = kSettings};
+
+}  // namespace sb::mpc
