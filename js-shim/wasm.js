@@ -6,6 +6,8 @@ import wasm from "./core.wasm";
 
 const encoder = new TextEncoder();
 const kEncodeFirst = 64 * 1024;
+// The names of the secrets the core uses by name (sb_secrets).
+let secrets;
 
 export class Core {
   // `app` is an AppSpec name, or "" for the Worker's router; `instance` the object's name.
@@ -19,7 +21,13 @@ export class Core {
     });
     host.bind(module);
     const core = new Core(module, host);
-    const vars = Object.fromEntries(Object.entries(env).filter(([, value]) => typeof value === "string"));
+    secrets ??= new Set(core.#call(module._sb_secrets, ""));
+    // A secret reaches the core only as whether it is set; its value stays here (Host.hmac_secret).
+    const vars = Object.fromEntries(
+      Object.entries(env)
+        .filter(([, value]) => typeof value === "string")
+        .map(([name, value]) => [name, secrets.has(name) ? value !== "" : value]),
+    );
     const setup = core.#call(module._sb_init, JSON.stringify({ app, instance, vars }));
     if (setup.error) throw new Error(`switchboard core: ${setup.error} (${app})`);
     core.autoResponse = setup.autoResponse;

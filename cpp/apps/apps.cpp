@@ -4,9 +4,12 @@
 #include "apps/mpc/device_registry.h"
 #include "apps/relay/pairing_session.h"
 #include "apps/rooms/room.h"
+#include "apps/rooms/room_token.h"
 #include "apps/signal/signaling_room.h"
 #include "apps/swarm/invite_registry.h"
 #include "apps/swarm/swarm_coordinator.h"
+#include "core/access.h"
+#include "core/router.h"
 
 namespace sb {
 namespace {
@@ -37,6 +40,10 @@ const AppSpec* find_app(std::string_view name) {
     if (app.name == name) return &app;
   }
   return nullptr;
+}
+
+Json secret_names() {
+  return {kAdminToken, kAccessSecret, signal::kSignalToken, rooms::kJwtSecret, rooms::kCallsSecret, rooms::kTurnSecret};
 }
 
 }  // namespace sb

@@ -37,6 +37,13 @@ class Config {
     return string_field(vars_, name).value_or(fallback);
   }
 
+  // Whether the secret `name` is set. The shim hands the core `true` for a set
+  // secret, never its value: a secret is used by name (Host::hmac_secret).
+  bool has_secret(std::string_view name) const {
+    const Json* value = field(vars_, name);
+    return value != nullptr && ((value->is_boolean() && value->get<bool>()) || (value->is_string() && !value->get_ref<const std::string&>().empty()));
+  }
+
  private:
   Json vars_ = Json::object();
 };

@@ -34,7 +34,7 @@ Json to_json(const Outcome& outcome) {
     return {{"status", r->status}, {"headers", r->headers}, {"body", r->body}};
   }
   if (const auto* f = std::get_if<Forward>(&outcome)) {
-    return {{"forward", {{"binding", f->binding}, {"instance", f->instance}}}};
+    return {{"forward", {{"binding", f->binding}, {"instance", f->instance}, {"headers", f->headers}}}};
   }
   if (const auto* e = std::get_if<Effect>(&outcome)) {
     return {{"effect", {{"request", e->request}, {"context", e->context}}}};
@@ -55,13 +55,6 @@ bool is_instance_name(std::string_view name) {
   return true;
 }
 
-namespace {
-// Constant time in the secret's content (its length is not hidden).
-bool same_secret(std::string_view presented, std::string_view secret) {
-  return !secret.empty() && constant_time_equal(presented, secret);
-}
-}  // namespace
-
 std::optional<Outcome> shard_route(const Request& request, std::string_view root, std::string_view prefix, std::string_view binding,
                                    std::string_view what) {
   std::string instance = "global";
@@ -75,12 +68,17 @@ std::optional<Outcome> shard_route(const Request& request, std::string_view root
   return Forward{std::string(binding), instance};
 }
 
-bool presents_secret(const Request& request, std::string_view secret) {
+std::string_view bearer(const Request& request, std::string_view param) {
   constexpr std::string_view kBearer = "Bearer ";
   std::string_view auth = request.header("authorization");
-  if (auth.starts_with(kBearer) && same_secret(auth.substr(kBearer.size()), secret)) return true;
+  if (auth.starts_with(kBearer)) return auth.substr(kBearer.size());
+  return request.param(param).value_or("");
+}
+
+bool presents_secret(const Request& request, Host& host, std::string_view secret) {
+  if (is_secret(host, secret, bearer(request, ""))) return true;
   auto token = request.param("token");
-  return token && same_secret(*token, secret);
+  return token && is_secret(host, secret, *token);
 }
 
 }  // namespace sb

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <variant>
 
+#include "host.h"
 #include "json.h"
 
 namespace sb {
@@ -42,11 +43,16 @@ struct Accept {};
 struct Forward {
   std::string binding;
   std::string instance;
+  // Headers the Worker sets on the request it hands over, replacing any the
+  // client sent (null removes one): what the Worker verified, for the object.
+  Json headers = Json::object();
 };
 
 // Work only the shim can do without blocking: an outbound fetch, a request to
 // another Durable Object, a Workers KV read or write. `request` is one of
-//   {"fetch":  {"url", "method", "headers", "body"}}
+//   {"fetch":  {"url", "method", "headers", "body", "secret_headers"}}
+// (secret_headers: {name: {"prefix", "secret"}}, a header whose value is
+// prefix + the secret named `secret`, which the shim reads itself)
 //   {"object": {"binding", "instance", "method", "path", "headers", "body"}}
 //   {"kv":     {"binding", "get": key}} | {"kv": {"binding", "put": key, "value", "ttl"}}
 // The answer ({"status","headers","body"}, {"value": text|null}, or
@@ -57,6 +63,9 @@ struct Effect {
 };
 
 using Outcome = std::variant<Response, Accept, Forward, Effect>;
+
+// An Effect's secret_headers: `Authorization: Bearer <the secret named secret>`.
+inline Json bearer_secret(std::string_view secret) { return {{"authorization", {{"prefix", "Bearer "}, {"secret", secret}}}}; }
 
 Json to_json(const Outcome& outcome);
 
@@ -73,7 +82,12 @@ bool is_instance_name(std::string_view name);
 std::optional<Outcome> shard_route(const Request& request, std::string_view root, std::string_view prefix, std::string_view binding,
                                    std::string_view what);
 
-// `Authorization: Bearer <secret>` or `?token=<secret>`, compared in constant time.
-bool presents_secret(const Request& request, std::string_view secret);
+// The credential a request presents as `Authorization: Bearer <credential>`,
+// else as the query parameter `param`; "" when neither.
+std::string_view bearer(const Request& request, std::string_view param);
+
+// `Authorization: Bearer <secret>` or `?token=<secret>`: the value of the
+// secret named `secret` (Host::hmac_secret), compared in constant time.
+bool presents_secret(const Request& request, Host& host, std::string_view secret);
 
 }  // namespace sb

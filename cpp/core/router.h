@@ -6,6 +6,9 @@
 
 namespace sb {
 
+// Guards /stats (a secret: used by name, its value never enters the core).
+inline constexpr std::string_view kAdminToken = "ADMIN_TOKEN";
+
 // `host` is the Worker's own (time, random, HMAC); apps' routes get it too.
 Outcome route(const Request& request, const Config& config, std::span<const AppSpec> apps, Host& host);
 

@@ -25,6 +25,8 @@ inline constexpr Limit kMaxSessions{"MPC_MAX_SESSIONS", 1000, "sessions per shar
 inline constexpr Limit kMaxConnections{"MPC_MAX_CONNECTIONS", 10000, "sockets per shard; more are refused with 503"};
 inline constexpr Limit kMessagesPerSecond{"MPC_MESSAGES_PER_SECOND", 100, "frames per second one socket may send (bursts up to the same number); more get `error \"rate limit exceeded\"` and do nothing"};
 inline constexpr Limit kIpConnectsPerMinute{"MPC_IP_CONNECTS_PER_MINUTE", 0, "upgrades per client IP per minute and shard (`CF-Connecting-IP`); more get 429; 0 = off"};
+// "token": every socket needs an access token (scope: the shard) and may only register as its `sub`.
+inline constexpr std::string_view kAccess = "MPC_ACCESS";
 inline constexpr Limit kLimits[] = {kMaxMessageBytes, kMaxSessionInfoBytes, kMaxIdBytes, kMaxSessions, kMaxConnections, kMessagesPerSecond, kIpConnectsPerMinute};
 
 // The stored record `session:<id>`.
@@ -84,6 +86,8 @@ class DeviceRegistry final : public App {
   void error(ConnId conn, std::string_view text);
 
   bool creatorBound_;  // MPC_SESSION_END: "creator" (default) or "all-participants"
+  bool tokenMode_;     // MPC_ACCESS
+  std::unordered_map<ConnId, std::string> subs_;  // token mode: socket → the only device_id it may register
   std::unordered_set<ConnId> sockets_;
   std::unordered_map<ConnId, TokenBucket> rates_;  // per socket; not kept across hibernation (an idle bucket is full)
   std::unordered_map<std::string, ConnId> conns_;    // registered device → its socket

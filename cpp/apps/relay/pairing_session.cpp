@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "core/access.h"
+
 namespace sb::relay {
 namespace {
 
@@ -63,17 +65,21 @@ PairingSession::PairingSession(Host& host, const Config& config)
     : App(host, config), activity_(stored_time(host, kActivityKey)), vacant_since_(stored_time(host, kVacantKey)) {}
 
 // The original's order (docs/relay.md): (/health, answered by the router) → 426 without an upgrade → 400 for a bad path.
-std::optional<Outcome> PairingSession::route(const Request& request, const Config&, Host&) {
+std::optional<Outcome> PairingSession::route(const Request& request, const Config& config, Host& host) {
   if (!is_relay_path(request.path)) return std::nullopt;
   if (!request.upgrade) return Response::error(426, kUpgradeRequired);
   std::optional<Pairing> pairing = Pairing::from_path(request.path);
   if (!pairing) return Response::error(400, kInvalidPath);
-  return Forward{"RelaySession", pairing->session_id};
+  return admit(Forward{"RelaySession", pairing->session_id}, request, config, host, "relay", kAccess, name(pairing->side));
 }
 
 Outcome PairingSession::fetch(const Request& request) {
   if (!request.upgrade) return Response::error(426, kUpgradeRequired);
-  if (!Pairing::from_path(request.path)) return Response::error(400, kInvalidPath);
+  std::optional<Pairing> pairing = Pairing::from_path(request.path);
+  if (!pairing) return Response::error(400, kInvalidPath);
+  if (token_mode(config_, kAccess) && string_field(access_of(request).value_or(Json()), "sub") != name(pairing->side)) {
+    return Response::error(401, "invalid access token");
+  }
   if (!upgradeAllowed(request, config_[kIpConnectsPerMinute])) return Response::error(429, "too many connections from this address");
   return Accept{};
 }

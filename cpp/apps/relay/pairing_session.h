@@ -15,6 +15,8 @@ inline constexpr Limit kVacantTtlMs{"RELAY_VACANT_TTL_MS", 5 * 60 * 1000, "how l
 inline constexpr Limit kMaxMessagesPerSecond{"RELAY_MAX_MESSAGES_PER_SECOND", 100, "inbound frames per session per second; more get the error \"Rate limit exceeded (max <n> messages/sec)\" and are not forwarded"};
 inline constexpr Limit kMaxMessageBytes{"RELAY_MAX_MESSAGE_BYTES", 10 * 1024 * 1024, "largest text frame (UTF-8 bytes); larger get the error \"Message too large (<n> bytes, max <max>)\" and are not forwarded"};
 inline constexpr Limit kIpConnectsPerMinute{"RELAY_IP_CONNECTS_PER_MINUTE", 0, "upgrades per client IP per minute and session (`CF-Connecting-IP`); more get 429; 0 = off"};
+// "token": each side needs an access token with the session id as `scope` and its side (`desktop` or `mobile`) as `sub`.
+inline constexpr std::string_view kAccess = "RELAY_ACCESS";
 inline constexpr Limit kLimits[] = {kIdleTimeoutMs, kVacantTtlMs, kMaxMessagesPerSecond, kMaxMessageBytes, kIpConnectsPerMinute};
 
 enum class Side { Desktop, Mobile };
@@ -32,7 +34,7 @@ class PairingSession final : public App {
  public:
   PairingSession(Host& host, const Config& config);
 
-  static std::optional<Outcome> route(const Request& request, const Config& config, Host&);
+  static std::optional<Outcome> route(const Request& request, const Config& config, Host& host);
 
   Outcome fetch(const Request& request) override;
   void alarm() override;

@@ -26,6 +26,9 @@ inline constexpr Limit kTurnTtlSeconds{"ROOMS_TURN_TTL_SECONDS", 86400, "lifetim
 inline constexpr Limit kLimits[] = {kMaxMessageBytes, kMaxInvalidMessages, kMaxBodyBytes, kMaxNameBytes, kDefaultMaxParticipants,
                                     kMaxParticipants, kMetadataTtlSeconds, kTokenTtlSeconds, kMessagesPerSecond, kIpConnectsPerMinute,
                                     kTurnTtlSeconds};
+// Bearer secrets sent only upstream, by name: the shim adds their values (an Effect's secret_headers).
+inline constexpr std::string_view kCallsSecret = "CLOUDFLARE_APP_SECRET";
+inline constexpr std::string_view kTurnSecret = "TURN_KEY_API_TOKEN";
 
 // The Durable Object of one room (instance = the token's room_id).
 class Room final : public App {

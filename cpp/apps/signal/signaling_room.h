@@ -1,6 +1,7 @@
 // y-webrtc signaling, wire-identical to y-webrtc's bin/server.js: topics are
 // rooms; a publish goes to every subscriber (the sender too) with `clients`.
 #pragma once
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -16,6 +17,11 @@ inline constexpr Limit kMaxTopicsPerConnection{"SIGNAL_MAX_TOPICS_PER_CONNECTION
 inline constexpr Limit kMessagesPerSecond{"SIGNAL_MESSAGES_PER_SECOND", 100, "frames per second one socket may send (bursts up to the same number); more closes it with 1008"};
 inline constexpr Limit kMaxConnections{"SIGNAL_MAX_CONNECTIONS", 10000, "sockets per shard; more are refused with 503"};
 inline constexpr Limit kIpConnectsPerMinute{"SIGNAL_IP_CONNECTS_PER_MINUTE", 0, "upgrades per client IP per minute and shard (CF-Connecting-IP); more get 429; 0 = off"};
+// "token": every socket needs an access token whose `scope` is the shard; its
+// optional `topics` claim limits what the socket may subscribe to and publish on.
+inline constexpr std::string_view kAccess = "SIGNAL_ACCESS";
+// The shared password of the opt-in SIGNAL_TOKEN check (a secret, used by name).
+inline constexpr std::string_view kSignalToken = "SIGNAL_TOKEN";
 inline constexpr Limit kLimits[] = {kMaxMessageBytes, kMaxInvalidMessages, kMaxTopicsPerConnection, kMessagesPerSecond, kMaxConnections, kIpConnectsPerMinute};
 
 class SignalingRoom final : public App {
@@ -37,6 +43,8 @@ class SignalingRoom final : public App {
  private:
   struct Peer {
     std::vector<std::string> topics;
+    // The token's `topics` claim (an entry ending in `*` is a prefix); none: every topic.
+    std::optional<std::vector<std::string>> allowed;
     std::int64_t invalid = 0;
     TokenBucket rate;  // not kept across hibernation: an idle socket's bucket is full anyway
   };
@@ -45,6 +53,7 @@ class SignalingRoom final : public App {
   void unsubscribe(ConnId conn, const Json& topics);
   void publish(ConnId conn, Json& message, std::string_view frame);
   void reject(ConnId conn);
+  static bool allows(const Peer& peer, std::string_view topic);
   void leave(ConnId conn, const std::string& topic);
   void save(ConnId conn, const Peer& peer);
 

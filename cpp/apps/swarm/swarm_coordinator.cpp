@@ -5,6 +5,7 @@
 
 #include "apps/swarm/invite_registry.h"
 #include "apps/swarm/js_number.h"
+#include "core/access.h"
 
 namespace sb::swarm {
 namespace {
@@ -192,21 +193,32 @@ std::optional<Device> Device::from_json(const Json& j) {
 
 // --- Routing (the Worker) -------------------------------------------------
 
-std::optional<Outcome> SwarmCoordinator::route(const Request& request, const Config&, Host&) {
+std::optional<Outcome> SwarmCoordinator::route(const Request& request, const Config& config, Host& host) {
   // `/ws` without persistentId is the SFU rooms app's.
   if (request.path != "/swarm/ws" && !(request.path == "/ws" && request.param("persistentId"))) return std::nullopt;
   std::string_view device = request.param("persistentId").value_or("");
   if (device.empty()) return Response::error(400, "Missing persistentId");
   if (!request.upgrade) return Response::error(426, "expected a WebSocket upgrade (swarm coordinator)");
   if (!is_instance_name(device)) return Response::error(400, "invalid persistentId");
+  std::optional<Json> claims;
+  std::string swarm(device);  // open mode, no invite code: the device hosts its own swarm
+  if (token_mode(config, kAccess)) {
+    auto checked = check_access(request, config, host, "swarm");
+    if (auto* refused = std::get_if<Response>(&checked)) return *refused;
+    claims = std::move(std::get<Json>(checked));
+    std::string_view scope = string_field(*claims, "scope").value_or("");
+    if (string_field(*claims, "sub") != device || !is_instance_name(scope)) return not_valid_here();
+    swarm = scope;
+  }
   std::optional<std::string> code = invite_code(request);
-  if (!code) return Forward{std::string(kBinding), std::string(device)};
+  if (!code) return with_access(Forward{std::string(kBinding), swarm}, claims);
   if (!is_invite_code(*code)) return Response::error(403, "invalid invite code");
   Json lookup = {{"object", {{"binding", kRegistryBinding}, {"instance", kRegistryInstance}, {"method", "GET"}, {"path", "/invites/" + *code}}}};
-  return Effect{lookup, {{"code", *code}}};
+  return Effect{lookup, {{"code", *code}, {"access", claims ? *claims : Json()}}};
 }
 
-Outcome SwarmCoordinator::resume_route(const Json&, const Json& answer, const Config&, Host&) {
+// An invite code's swarm; in token mode the token's `sub` already matched the persistentId.
+Outcome SwarmCoordinator::resume_route(const Json& context, const Json& answer, const Config&, Host&) {
   const Json* status = field(answer, "status");
   if (status && status->is_number_integer() && status->get<int>() == 404) return Response::error(403, "invalid invite code");
   std::optional<Json> body = parse_json(string_field(answer, "body").value_or(""));
@@ -214,7 +226,8 @@ Outcome SwarmCoordinator::resume_route(const Json&, const Json& answer, const Co
   if (!status || !status->is_number_integer() || status->get<int>() != 200 || !swarm || !is_instance_name(*swarm)) {
     return Response::error(503, "invite registry unavailable");
   }
-  return Forward{std::string(kBinding), std::string(*swarm)};
+  const Json* access = field(context, "access");
+  return with_access(Forward{std::string(kBinding), std::string(*swarm)}, access && access->is_object() ? std::optional<Json>(*access) : std::nullopt);
 }
 
 // --- The object ------------------------------------------------------------
@@ -246,6 +259,9 @@ Outcome SwarmCoordinator::fetch(const Request& request) {
   if (device.empty()) return Response::error(400, "Missing persistentId");
   if (!request.upgrade) return Response::error(426, "expected a WebSocket upgrade (swarm coordinator)");
   if (!is_instance_name(device)) return Response::error(400, "invalid persistentId");
+  if (token_mode(config_, kAccess) && string_field(access_of(request).value_or(Json()), "sub") != device) {
+    return Response::error(401, "invalid access token");
+  }
   if (static_cast<std::int64_t>(sockets_.size()) >= config_[kMaxConnections]) return Response::error(503, "too many connections");
   if (!upgradeAllowed(request, config_[kIpConnectsPerMinute])) return Response::error(429, "too many connections from this address");
   return Accept{};

@@ -28,6 +28,9 @@ inline constexpr Limit kInviteWindowMs{"SWARM_INVITE_WINDOW_MS", 60'000, "the in
 inline constexpr Limit kLimits[] = {kMaxMessageBytes, kMaxConnections, kMessagesPerSecond, kIpConnectsPerMinute, kMaxDevices, kTickMs, kOfflineAfterMs, kRemoveAfterMs, kInvitesPerWindow, kInviteWindowMs};
 
 inline constexpr std::string_view kBinding = "SwarmCoordinator";
+// "token": every device needs an access token whose `sub` is its persistentId;
+// it joins the swarm named by `scope`, or, with an invite code, the code's swarm.
+inline constexpr std::string_view kAccess = "SWARM_ACCESS";
 
 // A member of the swarm, as the snapshot shows it (DeviceInfo).
 struct Device {
