@@ -6,6 +6,8 @@ import wasm from "./core.wasm";
 
 const encoder = new TextEncoder();
 const kEncodeFirst = 64 * 1024;
+// The limits and settings the core declares: the only entries of env it is given.
+let declared;
 // The names of the secrets the core uses by name (sb_secrets).
 let secrets;
 
@@ -21,11 +23,13 @@ export class Core {
     });
     host.bind(module);
     const core = new Core(module, host);
+    declared ??= new Set(core.#call(module._sb_declared, ""));
     secrets ??= new Set(core.#call(module._sb_secrets, ""));
-    // A secret reaches the core only as whether it is set; its value stays here (Host.hmac_secret).
+    // Only declared entries reach the core, and a secret only as whether it is
+    // set: its value stays here (Host.hmac_secret, Effects' secret_headers).
     const vars = Object.fromEntries(
       Object.entries(env)
-        .filter(([, value]) => typeof value === "string")
+        .filter(([name, value]) => declared.has(name) && typeof value === "string")
         .map(([name, value]) => [name, secrets.has(name) ? value !== "" : value]),
     );
     const setup = core.#call(module._sb_init, JSON.stringify({ app, instance, vars }));

@@ -8,42 +8,56 @@
 #include "apps/signal/signaling_room.h"
 #include "apps/swarm/invite_registry.h"
 #include "apps/swarm/swarm_coordinator.h"
-#include "core/access.h"
 #include "core/router.h"
 
 namespace sb {
 namespace {
 
-template <class T>
-std::unique_ptr<App> make(Host& host, const Config& config) {
-  return std::make_unique<T>(host, config);
-}
-
-// The demo comes first: it claims a plain GET of /, which is signaling's otherwise.
-const AppSpec kApps[] = {
-    {"demo", "ASSETS", &demo::route, nullptr, nullptr, {}},
-    {"signal", "SignalingRoom", &signal::SignalingRoom::route, nullptr, &make<signal::SignalingRoom>, signal::kLimits},
-    {"mpc", "Devices", &mpc::DeviceRegistry::route, nullptr, &make<mpc::DeviceRegistry>, mpc::kLimits},
-    {"relay", "RelaySession", &relay::PairingSession::route, nullptr, &make<relay::PairingSession>, relay::kLimits},
-    // Before the SFU rooms app: a `/ws` with persistentId is the swarm's.
-    {"swarm", "SwarmCoordinator", &swarm::SwarmCoordinator::route, &swarm::SwarmCoordinator::resume_route, &make<swarm::SwarmCoordinator>, swarm::kLimits},
-    {"swarm-invites", "InviteRegistry", &swarm::InviteRegistry::route, nullptr, &make<swarm::InviteRegistry>, swarm::kRegistryLimits},
-    {"rooms", "Rooms", &rooms::Room::route, &rooms::Room::resumeRoute, &make<rooms::Room>, rooms::kLimits},
+// Every app, by its manifest. The order is the one /health lists them in; the
+// router matches routes by their paths and conditions, never by this order.
+const Manifest* const kApps[] = {
+    &demo::kManifest, &signal::kManifest, &mpc::kManifest, &relay::kManifest, &swarm::kManifest, &swarm::kRegistryManifest, &rooms::kManifest,
 };
 
 }  // namespace
 
-std::span<const AppSpec> all_apps() { return kApps; }
+Manifests all_apps() { return kApps; }
 
-const AppSpec* find_app(std::string_view name) {
-  for (const AppSpec& app : kApps) {
-    if (app.name == name) return &app;
+const Manifest* find_app(std::string_view name) {
+  for (const Manifest* app : kApps) {
+    if (app->name == name) return app;
   }
   return nullptr;
 }
 
+Config configure(const Json& vars) {
+  Config config;
+  config.declare(vars, kCoreLimits, kRouterSettings);
+  for (const Manifest* app : kApps) config.declare(vars, app->limits, app->settings);
+  return config;
+}
+
+Json declared_names() {
+  Json names = Json::array();
+  for (const Limit* limit : kCoreLimits) names.push_back(limit->name);
+  for (const Setting* setting : kRouterSettings) names.push_back(setting->name);
+  for (const Manifest* app : kApps) {
+    for (const Limit* limit : app->limits) names.push_back(limit->name);
+    for (const Setting* setting : app->settings) names.push_back(setting->name);
+  }
+  return names;
+}
+
 Json secret_names() {
-  return {kAdminToken, kAccessSecret, signal::kSignalToken, rooms::kJwtSecret, rooms::kCallsSecret, rooms::kTurnSecret};
+  Json names = Json::array();
+  auto add = [&](Settings settings) {
+    for (const Setting* setting : settings) {
+      if (setting->secret && !names.contains(Json(setting->name))) names.push_back(setting->name);
+    }
+  };
+  add(kRouterSettings);
+  for (const Manifest* app : kApps) add(app->settings);
+  return names;
 }
 
 }  // namespace sb

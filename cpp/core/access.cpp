@@ -12,7 +12,7 @@ bool claim_text(const Json& claims, std::string_view name) {
 
 }  // namespace
 
-std::optional<Json> read_access_token(Host& host, std::string_view token, double now_ms) {
+std::optional<Json> read_access_token(WorkerHost& host, std::string_view token, double now_ms) {
   std::optional<Json> claims = verify_jwt(host, kAccessSecret, token, now_ms);
   if (!claims || !claim_text(*claims, "app") || !claim_text(*claims, "sub") || !claim_text(*claims, "scope")) return std::nullopt;
   if (const Json* topics = field(*claims, "topics")) {
@@ -24,28 +24,25 @@ std::optional<Json> read_access_token(Host& host, std::string_view token, double
   return claims;
 }
 
-bool token_mode(const Config& config, std::string_view setting) {
-  std::string_view mode = config.text(setting, "open");
-  return !mode.empty() && mode != "open";
-}
+bool token_mode(const Config& config, const Setting& access) { return config[access] != "open"; }
 
 Response not_valid_here() { return Response::error(403, "access token not valid here"); }
 
-std::variant<Json, Response> check_access(const Request& request, const Config& config, Host& host, std::string_view app) {
-  if (!config.has_secret(kAccessSecret)) {
+std::variant<Json, Response> check_access(const Request& request, const Config& config, WorkerHost& host, std::string_view app) {
+  if (!config.has(kAccessSecret)) {
     return Response::error(503, "ACCESS_TOKEN_SECRET is not configured (wrangler secret put ACCESS_TOKEN_SECRET)");
   }
-  std::optional<Json> claims = read_access_token(host, bearer(request, "access_token"), host.now());
+  std::optional<Json> claims = read_access_token(host, request.credential("access_token"), host.now());
   if (!claims) return Response::error(401, "invalid access token");
   if (string_field(*claims, "app") != app) return not_valid_here();
   return std::move(*claims);
 }
 
-std::optional<Outcome> admit(std::optional<Outcome> routed, const Request& request, const Config& config, Host& host, std::string_view app,
-                             std::string_view setting, std::optional<std::string_view> sub) {
-  auto* forward = routed ? std::get_if<Forward>(&*routed) : nullptr;
+Outcome admit(Outcome routed, const Request& request, const Config& config, WorkerHost& host, std::string_view app, const Setting& access,
+              std::optional<std::string_view> sub) {
+  auto* forward = std::get_if<Forward>(&routed);
   if (forward == nullptr) return routed;
-  if (!token_mode(config, setting)) return with_access(std::move(*forward), std::nullopt);
+  if (!token_mode(config, access)) return with_access(std::move(*forward), std::nullopt);
   auto checked = check_access(request, config, host, app);
   if (auto* refused = std::get_if<Response>(&checked)) return *refused;
   const Json& claims = std::get<Json>(checked);

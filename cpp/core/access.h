@@ -15,8 +15,11 @@
 
 namespace sb {
 
-// The secret access tokens are signed with, used by name (Host::hmac_secret).
-inline constexpr std::string_view kAccessSecret = "ACCESS_TOKEN_SECRET";
+// The secret access tokens are signed with, used by name (WorkerHost::hmac_secret);
+// declared with the router's settings, as the Worker checks tokens.
+inline constexpr Setting kAccessSecret{"ACCESS_TOKEN_SECRET", "",
+                                       "signs and verifies access tokens (HS256); with an app's `*_ACCESS` on `token` and this unset, its upgrades answer 503",
+                                       true};
 // Set by the Worker on every upgrade it hands to an object of an app with an
 // access switch: the verified claims (JSON) in token mode, removed otherwise,
 // so a client's own copy never reaches the object.
@@ -27,27 +30,27 @@ inline constexpr std::size_t kMaxAccessClaimBytes = 256;
 // The claims of a well-formed access token: verify_jwt's checks, then `app`,
 // `sub` and `scope` non-empty strings (at most kMaxAccessClaimBytes) and
 // `topics`, when present, an array of strings.
-std::optional<Json> read_access_token(Host& host, std::string_view token, double now_ms);
+std::optional<Json> read_access_token(WorkerHost& host, std::string_view token, double now_ms);
 
-// An app's switch (e.g. MPC_ACCESS): "open" (or unset) lets anyone connect as
-// anyone; any other value requires a token.
-bool token_mode(const Config& config, std::string_view setting);
+// An app's switch (e.g. MPC_ACCESS, default "open"): "open" lets anyone
+// connect as anyone; any other value requires a token (a typo never opens).
+bool token_mode(const Config& config, const Setting& access);
 
 // The Worker's check of an upgrade for `app`, in token mode: the verified
 // claims of a token for `app`, or the refusal (401 no or bad token, 403 a
 // token for another app, 503 without ACCESS_TOKEN_SECRET). The token comes as
 // `Authorization: Bearer` or `?access_token=`. The caller checks `scope` and
 // `sub` against the request (not_valid_here() when they differ).
-std::variant<Json, Response> check_access(const Request& request, const Config& config, Host& host, std::string_view app);
+std::variant<Json, Response> check_access(const Request& request, const Config& config, WorkerHost& host, std::string_view app);
 // 403: a valid token, for another app, instance or identity.
 Response not_valid_here();
 
-// A route's answer for `app` under its switch `setting` (e.g. MPC_ACCESS): a
+// A route's answer for `app` under its switch `access` (e.g. MPC_ACCESS): a
 // Forward carries the verified claims of a token whose scope is the instance
 // and, when the route knows who the request says it is, whose `sub` is `sub`
 // (token mode), or none (open mode); a refusal replaces it. Other answers pass.
-std::optional<Outcome> admit(std::optional<Outcome> routed, const Request& request, const Config& config, Host& host, std::string_view app,
-                             std::string_view setting, std::optional<std::string_view> sub = std::nullopt);
+Outcome admit(Outcome routed, const Request& request, const Config& config, WorkerHost& host, std::string_view app, const Setting& access,
+              std::optional<std::string_view> sub = std::nullopt);
 
 // `forward` carrying what the Worker verified: `claims`, or nothing (open mode).
 Forward with_access(Forward forward, const std::optional<Json>& claims);

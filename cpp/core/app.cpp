@@ -99,10 +99,14 @@ void App::refused(ConnId conn, std::string_view reason) {
   log = {now, 0};
 }
 
-Json App::stats(std::span<const Limit> limits) const {
+Json App::stats(Limits limits, Settings settings) const {
   Json in_force = Json::object();
-  for (const Limit& limit : limits) in_force[std::string(limit.name)] = config_[limit];
-  for (const Limit& limit : kCoreLimits) in_force[std::string(limit.name)] = config_[limit];
+  for (const Limit* limit : limits) in_force[std::string(limit->name)] = config_[*limit];
+  for (const Limit* limit : kCoreLimits) in_force[std::string(limit->name)] = config_[*limit];
+  Json set = Json::object();
+  for (const Setting* setting : settings) {
+    set[std::string(setting->name)] = setting->secret ? Json(config_.has(*setting)) : Json(config_[*setting]);
+  }
   Json report = {{"app", name_}, {"connections", open_.size()}};
   Json own = counts();
   for (auto& [key, value] : own.items()) report[key] = std::move(value);
@@ -110,6 +114,7 @@ Json App::stats(std::span<const Limit> limits) const {
   report["messagesOut"] = frames_out_;
   report["errors"] = errors_;
   report["limits"] = in_force;
+  report["settings"] = set;
   return report;
 }
 

@@ -1,9 +1,15 @@
-// Limits and settings. Every limit is a named constant with a default that a
-// `[vars]` entry of the same name overrides; all of them are listed in docs/operations.md.
+// Limits and settings, each declared once: a name, a default and what it does.
+// A `[vars]` entry (or secret) of the same name overrides the default; the
+// docs/operations.md lists them all (test/cpp/limits_test.cpp checks it). Values are read
+// from the environment once, when the core starts: a lookup is a hash of the
+// declaration's address, never a search of the environment or a parse.
 #pragma once
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "json.h"
 
@@ -15,37 +21,44 @@ struct Limit {
   std::string_view meaning;
 };
 
+// A text setting. A secret's value never enters the core: the shim tells it
+// only whether the secret is set (Config::has), and whoever uses one names the
+// declaration (an HMAC keyed by its name, a header the shim fills in).
+struct Setting {
+  std::string_view name;
+  std::string_view fallback;
+  std::string_view meaning;
+  bool secret = false;
+};
+
+using Limits = std::span<const Limit* const>;
+using Settings = std::span<const Setting* const>;
+
 class Config {
  public:
+  // Every default.
   Config() = default;
-  // `vars`: the Worker's string-valued environment entries (vars and secrets).
-  explicit Config(Json vars) : vars_(std::move(vars)) {}
+  // `vars`: the environment's string entries (a set secret as `true`). A
+  // limit's override counts when it is a whole number >= 0; a setting's when
+  // it is not empty.
+  void declare(const Json& vars, Limits limits, Settings settings);
 
-  // The override when it is a whole number >= 0, else the default.
   std::int64_t operator[](const Limit& limit) const {
-    auto text = string_field(vars_, limit.name);
-    if (!text || text->empty() || text->size() > 18) return limit.fallback;
-    std::int64_t value = 0;
-    for (char c : *text) {
-      if (c < '0' || c > '9') return limit.fallback;
-      value = value * 10 + (c - '0');
-    }
-    return value;
+    auto it = limits_.find(&limit);
+    return it == limits_.end() ? limit.fallback : it->second;
   }
-
-  std::string_view text(std::string_view name, std::string_view fallback = {}) const {
-    return string_field(vars_, name).value_or(fallback);
+  // A secret's value is not known here: always its fallback.
+  std::string_view operator[](const Setting& setting) const {
+    auto it = settings_.find(&setting);
+    return it == settings_.end() ? setting.fallback : std::string_view(it->second);
   }
-
-  // Whether the secret `name` is set. The shim hands the core `true` for a set
-  // secret, never its value: a secret is used by name (Host::hmac_secret).
-  bool has_secret(std::string_view name) const {
-    const Json* value = field(vars_, name);
-    return value != nullptr && ((value->is_boolean() && value->get<bool>()) || (value->is_string() && !value->get_ref<const std::string&>().empty()));
-  }
+  // Whether a secret is set (or a setting overridden).
+  bool has(const Setting& setting) const { return set_.contains(&setting); }
 
  private:
-  Json vars_ = Json::object();
+  std::unordered_map<const Limit*, std::int64_t> limits_;
+  std::unordered_map<const Setting*, std::string> settings_;
+  std::unordered_set<const Setting*> set_;
 };
 
 }  // namespace sb

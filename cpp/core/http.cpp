@@ -19,6 +19,13 @@ std::optional<Request> Request::from_json(const Json& j) {
   return r;
 }
 
+std::optional<std::string_view> Request::bearer() const {
+  constexpr std::string_view kBearer = "Bearer ";
+  std::string_view auth = header("authorization");
+  if (!auth.starts_with(kBearer)) return std::nullopt;
+  return auth.substr(kBearer.size());
+}
+
 Response Response::json(int status, const Json& body) {
   return Response{status, {{"content-type", "application/json"}}, to_text(body)};
 }
@@ -42,9 +49,6 @@ Json to_json(const Outcome& outcome) {
   return {{"accept", true}};
 }
 
-}  // namespace sb
-
-namespace sb {
 
 bool is_instance_name(std::string_view name) {
   if (name.empty() || name.size() > 64) return false;
@@ -55,28 +59,18 @@ bool is_instance_name(std::string_view name) {
   return true;
 }
 
-std::optional<Outcome> shard_route(const Request& request, std::string_view root, std::string_view prefix, std::string_view binding,
-                                   std::string_view what) {
+Outcome shard_route(const Request& request, std::string_view prefix, std::string_view what) {
   std::string instance = "global";
   if (request.path.starts_with(prefix)) {
     instance = request.path.substr(prefix.size());
     if (!is_instance_name(instance)) return Response::error(400, "invalid shard name");
-  } else if (request.path != root) {
-    return std::nullopt;
   }
   if (!request.upgrade) return Response::error(426, "expected a WebSocket upgrade (" + std::string(what) + ")");
-  return Forward{std::string(binding), instance};
+  return Forward{"", instance};
 }
 
-std::string_view bearer(const Request& request, std::string_view param) {
-  constexpr std::string_view kBearer = "Bearer ";
-  std::string_view auth = request.header("authorization");
-  if (auth.starts_with(kBearer)) return auth.substr(kBearer.size());
-  return request.param(param).value_or("");
-}
-
-bool presents_secret(const Request& request, Host& host, std::string_view secret) {
-  if (is_secret(host, secret, bearer(request, ""))) return true;
+bool presents_secret(const Request& request, WorkerHost& host, const Setting& secret) {
+  if (auto bearer = request.bearer(); bearer && is_secret(host, secret, *bearer)) return true;
   auto token = request.param("token");
   return token && is_secret(host, secret, *token);
 }

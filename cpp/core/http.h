@@ -6,6 +6,7 @@
 #include <string_view>
 #include <variant>
 
+#include "config.h"
 #include "host.h"
 #include "json.h"
 
@@ -22,6 +23,10 @@ struct Request {
   static std::optional<Request> from_json(const Json& j);
   std::string_view header(std::string_view name) const { return string_field(headers, name).value_or(""); }
   std::optional<std::string_view> param(std::string_view name) const { return string_field(query, name); }
+  // The credential of `Authorization: Bearer <credential>`, if that is how the header reads.
+  std::optional<std::string_view> bearer() const;
+  // The credential as `Authorization: Bearer`, else as the query parameter `param`; "" when neither.
+  std::string_view credential(std::string_view param) const { return bearer().value_or(this->param(param).value_or("")); }
 };
 
 struct Response {
@@ -64,30 +69,21 @@ struct Effect {
 
 using Outcome = std::variant<Response, Accept, Forward, Effect>;
 
-// An Effect's secret_headers: `Authorization: Bearer <the secret named secret>`.
-inline Json bearer_secret(std::string_view secret) { return {{"authorization", {{"prefix", "Bearer "}, {"secret", secret}}}}; }
+// An Effect's secret_headers: `Authorization: Bearer <the value of secret>`.
+inline Json bearer_secret(const Setting& secret) { return {{"authorization", {{"prefix", "Bearer "}, {"secret", secret.name}}}}; }
 
 Json to_json(const Outcome& outcome);
-
-}  // namespace sb
-
-namespace sb {
 
 // A path segment that names a Durable Object instance (shard): 1–64 of [A-Za-z0-9_.-].
 bool is_instance_name(std::string_view name);
 
-// `root` is the shard "global", `prefix<shard>` that shard, both handed to
-// `binding`: nullopt for other paths, 400 for a bad shard name, 426 (naming
-// `what`) without an upgrade.
-std::optional<Outcome> shard_route(const Request& request, std::string_view root, std::string_view prefix, std::string_view binding,
-                                   std::string_view what);
-
-// The credential a request presents as `Authorization: Bearer <credential>`,
-// else as the query parameter `param`; "" when neither.
-std::string_view bearer(const Request& request, std::string_view param);
+// A route's path is the shard "global", or `prefix<shard>` that shard: a
+// Forward to the app's binding, 400 for a bad shard name, 426 (naming `what`)
+// without an upgrade.
+Outcome shard_route(const Request& request, std::string_view prefix, std::string_view what);
 
 // `Authorization: Bearer <secret>` or `?token=<secret>`: the value of the
-// secret named `secret` (Host::hmac_secret), compared in constant time.
-bool presents_secret(const Request& request, Host& host, std::string_view secret);
+// secret `secret`, compared by the host's HMAC keyed by its name, in constant time.
+bool presents_secret(const Request& request, WorkerHost& host, const Setting& secret);
 
 }  // namespace sb

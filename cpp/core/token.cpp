@@ -77,7 +77,7 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
   return diff == 0;
 }
 
-std::string random_uuid(Host& host) {
+std::string random_uuid(WorkerHost& host) {
   std::array<std::uint8_t, 16> bytes{};
   host.random(bytes);
   bytes[6] = (bytes[6] & 0x0f) | 0x40;  // version 4
@@ -92,13 +92,13 @@ std::string random_uuid(Host& host) {
   return out;
 }
 
-std::string sign_jwt(Host& host, std::string_view secret, const Json& claims) {
+std::string sign_jwt(WorkerHost& host, const Setting& secret, const Json& claims) {
   std::string input = base64url_encode(R"({"alg":"HS256","typ":"JWT"})") + "." + base64url_encode(to_text(claims));
-  std::string signature = base64url_encode(digest_bytes(host.hmac_secret(secret, input)));
+  std::string signature = base64url_encode(digest_bytes(host.hmac_secret(secret.name, input)));
   return input + "." + signature;
 }
 
-std::optional<Json> verify_jwt(Host& host, std::string_view secret, std::string_view token, double now_ms) {
+std::optional<Json> verify_jwt(WorkerHost& host, const Setting& secret, std::string_view token, double now_ms) {
   std::size_t first = token.find('.');
   std::size_t last = token.rfind('.');
   if (first == std::string_view::npos || first == last || token.find('.', first + 1) != last) return std::nullopt;
@@ -111,7 +111,7 @@ std::optional<Json> verify_jwt(Host& host, std::string_view secret, std::string_
   std::optional<Json> header = parse_json(*header_text);
   if (!header || string_field(*header, "alg") != "HS256" || field(*header, "crit") != nullptr) return std::nullopt;
 
-  std::string expected = base64url_encode(digest_bytes(host.hmac_secret(secret, signing_input)));
+  std::string expected = base64url_encode(digest_bytes(host.hmac_secret(secret.name, signing_input)));
   if (!constant_time_equal(expected, token.substr(last + 1))) return std::nullopt;
 
   std::optional<Json> claims = parse_json(*payload_text);
@@ -126,10 +126,10 @@ std::optional<Json> verify_jwt(Host& host, std::string_view secret, std::string_
   return claims;
 }
 
-bool is_secret(Host& host, std::string_view secret, std::string_view presented) {
+bool is_secret(WorkerHost& host, const Setting& secret, std::string_view presented) {
   constexpr std::string_view kProbe = "switchboard secret check";
   if (presented.empty()) return false;
-  return constant_time_equal(digest_bytes(host.hmac_secret(secret, kProbe)), digest_bytes(host.hmac_sha256(presented, kProbe)));
+  return constant_time_equal(digest_bytes(host.hmac_secret(secret.name, kProbe)), digest_bytes(host.hmac_sha256(presented, kProbe)));
 }
 
 }  // namespace sb

@@ -97,7 +97,7 @@ Config config;
 std::unique_ptr<App> app;    // null in the Worker's instance, which only routes
 std::string input;           // the shim writes each event's text here
 std::optional<Request> pending;  // the request an Accept answered, until the socket opens
-const AppSpec* app_spec = nullptr;
+const Manifest* app_spec = nullptr;
 
 void respond(const Json& answer) {
   std::string text = to_text(answer);
@@ -126,6 +126,8 @@ EMSCRIPTEN_KEEPALIVE char* sb_input(std::uint32_t len) {
   return input.data();
 }
 
+// The names of every limit and setting: the shim hands sb_init these entries of the environment and no others.
+EMSCRIPTEN_KEEPALIVE void sb_declared(std::uint32_t) { respond(declared_names()); }
 // The names of the secrets: the shim hands sb_init `true` for each one that is set, never its value.
 EMSCRIPTEN_KEEPALIVE void sb_secrets(std::uint32_t) { respond(secret_names()); }
 
@@ -133,11 +135,14 @@ EMSCRIPTEN_KEEPALIVE void sb_secrets(std::uint32_t) { respond(secret_names()); }
 EMSCRIPTEN_KEEPALIVE void sb_init(std::uint32_t len) {
   std::optional<Json> setup = parse_json(text(len));
   const Json* vars = setup ? field(*setup, "vars") : nullptr;
-  config = Config(vars && vars->is_object() ? *vars : Json::object());
+  config = configure(vars && vars->is_object() ? *vars : Json::object());
   std::string_view name = setup ? string_field(*setup, "app").value_or("") : "";
   Json answer = Json::object();
-  if (!name.empty()) {
-    const AppSpec* spec = find_app(name);
+  if (name.empty()) {
+    // The Worker will not route with two apps claiming the same requests.
+    if (std::string overlap = overlaps(all_apps()); !overlap.empty()) return respond({{"error", overlap}});
+  } else {
+    const Manifest* spec = find_app(name);
     if (spec == nullptr || spec->make == nullptr) return respond({{"error", "unknown app"}});
     app = spec->make(host, config);
     app_spec = spec;
@@ -161,7 +166,7 @@ EMSCRIPTEN_KEEPALIVE void sb_fetch(std::uint32_t len) {
   // The router only lets GET /stats/… through when it may be read (ADMIN_TOKEN).
   if (pending->method == "GET" && pending->path.starts_with("/stats/")) {
     pending.reset();
-    return respond(to_json(Response::json(200, app->stats(app_spec->limits))));
+    return respond(to_json(Response::json(200, app->stats(app_spec->limits, app_spec->settings))));
   }
   Outcome outcome = app->request(*pending);
   if (!std::holds_alternative<Accept>(outcome)) pending.reset();

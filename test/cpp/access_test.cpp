@@ -70,11 +70,12 @@ TEST_CASE("access tokens: app, sub and scope required as strings; topics an arra
   Json early = good;
   early["nbf"] = in(host, 10);
   CHECK_FALSE(sb::read_access_token(host, token(host, early), host.now()));
-  // The room tokens' secret does not sign access tokens.
-  host.secrets["JWT_SECRET"] = "room-secret";
+  // Another secret's token (say, the rooms app's) is not an access token.
+  constexpr sb::Setting kOther{"OTHER_SECRET", "", "", true};
+  host.secrets["OTHER_SECRET"] = "other-secret";
   Json claims = good;
   claims["exp"] = in(host, 60);
-  CHECK_FALSE(sb::read_access_token(host, sb::sign_jwt(host, "JWT_SECRET", claims), host.now()));
+  CHECK_FALSE(sb::read_access_token(host, sb::sign_jwt(host, kOther, claims), host.now()));
 }
 
 TEST_CASE("the Worker refuses upgrades without a valid token (401) or with one for elsewhere (403); open mode ignores tokens") {
@@ -142,7 +143,7 @@ TEST_CASE("relay in token mode: sub is the side; swarm: sub is the persistentId 
   auto lookup = std::get<sb::Effect>(swarm.route(with_token("/ws", guest, {{"persistentId", "node-g"}, {"token", "ABCDEF"}})));
   auto spec = sb::find_app("swarm");
   Json answer = {{"status", 200}, {"body", R"({"swarm":"node-x"})"}};
-  auto invited = std::get<sb::Forward>(spec->resume(lookup.context, answer, sb::Config(kTokenMode), swarm.host));
+  auto invited = std::get<sb::Forward>(spec->resume(lookup.context, answer, sb::configure(kTokenMode), swarm.host));
   CHECK(invited.instance == "node-x");
   CHECK(Json::parse(invited.headers[std::string(sb::kAccessHeader)].get<std::string>())["sub"] == "node-g");
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "apps/apps.h"
+#include "core/router.h"
 #include "core/host.h"
 
 namespace sb::test {
@@ -99,12 +100,14 @@ inline Request upgrade(std::string path, Json headers = Json::object()) {
 class Object {
  public:
   explicit Object(std::string_view app, Json vars = Json::object(), std::string instance = "")
-      : host(with_secrets(vars)), spec_(*find_app(app)), config_(std::move(vars)), instance_(std::move(instance)), app_(spec_.make(host, config_)) {
+      : Object(*find_app(app), std::move(vars), std::move(instance)) {}
+  Object(const Manifest& app, const Json& vars, std::string instance = "")
+      : host(with_secrets(vars)), spec_(app), config_(configure(vars)), instance_(std::move(instance)), app_(spec_.make(host, config_)) {
     identify();
   }
 
-  // The route the Worker would take for `request`.
-  Outcome route(const Request& request) { return *spec_.route(request, config_, host); }
+  // The route the Worker would take for `request` (one of this app's).
+  Outcome route(const Request& request) { return *route_app(spec_, request, config_, host); }
 
   // An upgrade that reached the object: the socket's id, or the refusal.
   std::variant<ConnId, Response> connect(Request request = upgrade("/")) {
@@ -139,7 +142,7 @@ class Object {
     return outcome;
   }
   Outcome fetch(const Request& request) { return app_->request(request); }
-  Json stats() const { return app_->stats(spec_.limits); }
+  Json stats() const { return app_->stats(spec_.limits, spec_.settings); }
   // Eviction: a new core, rebuilt from the open sockets' attachments and storage.
   void hibernate() {
     app_ = spec_.make(host, config_);
@@ -172,7 +175,7 @@ class Object {
     }
   }
 
-  const AppSpec& spec_;
+  const Manifest& spec_;
   Config config_;
   std::string instance_;
   std::unique_ptr<App> app_;

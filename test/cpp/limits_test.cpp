@@ -5,24 +5,76 @@
 #include <sstream>
 
 #include "apps/apps.h"
+#include "core/router.h"
 
-// The limits table of docs/operations.md is the operator's reference: it must
-// list every limit of the core and of every app with the default the core really uses.
-TEST_CASE("docs/operations.md lists every limit with its default") {
+namespace {
+
+std::string operations_page() {
   std::ifstream file(SB_SOURCE_DIR "/docs/operations.md");
   REQUIRE(file.good());
   std::stringstream page;
   page << file.rdbuf();
+  return page.str();
+}
+
+}  // namespace
+
+// The limits table of docs/operations.md is the operator's reference: it must
+// list every limit of the core and of every app with the default the core really uses.
+TEST_CASE("docs/operations.md lists every limit with its default") {
+  std::string page = operations_page();
   std::set<std::string_view> names;
   auto listed = [&](const sb::Limit& limit) {
     CAPTURE(limit.name);
     CHECK(names.insert(limit.name).second);
     std::string row = "| `" + std::string(limit.name) + "` | " + std::to_string(limit.fallback) + " |";
-    CHECK(page.str().find(row) != std::string::npos);
+    CHECK(page.find(row) != std::string::npos);
   };
-  for (const sb::Limit& limit : sb::kCoreLimits) listed(limit);
-  for (const sb::AppSpec& app : sb::all_apps()) {
-    for (const sb::Limit& limit : app.limits) listed(limit);
+  for (const sb::Limit* limit : sb::kCoreLimits) listed(*limit);
+  for (const sb::Manifest* app : sb::all_apps()) {
+    for (const sb::Limit* limit : app->limits) listed(*limit);
   }
   CHECK(names.size() > std::size(sb::kCoreLimits));
+}
+
+// Its settings table likewise: every setting, as a var or a secret, with its default.
+TEST_CASE("docs/operations.md lists every setting, secrets as secrets, with its default") {
+  std::string page = operations_page();
+  std::set<std::string_view> names;
+  auto listed = [&](const sb::Setting& setting) {
+    CAPTURE(setting.name);
+    CHECK(names.insert(setting.name).second);
+    std::string head = "| `" + std::string(setting.name) + "` | " + (setting.secret ? "secret" : "var") + " | ";
+    std::size_t row = page.find(head);
+    REQUIRE(row != std::string::npos);
+    std::string_view text = std::string_view(page).substr(row, page.find('\n', row) - row);
+    if (!setting.fallback.empty()) CHECK(text.find("`" + std::string(setting.fallback) + "`") != std::string_view::npos);
+  };
+  for (const sb::Setting* setting : sb::kRouterSettings) listed(*setting);
+  for (const sb::Manifest* app : sb::all_apps()) {
+    for (const sb::Setting* setting : app->settings) listed(*setting);
+  }
+  CHECK(names.contains("JWT_SECRET"));
+}
+
+TEST_CASE("settings are read once from the declared names only; empty means the default") {
+  sb::Json vars = {{"SIGNAL_MAX_MESSAGE_BYTES", "42"}, {"MPC_SESSION_END", "all-participants"}, {"TURN_API_BASE", ""},
+                   {"SIGNAL_MAX_CONNECTIONS", "-1"}, {"UNDECLARED", "x"}};
+  sb::Config config = sb::configure(vars);
+  CHECK(config[*sb::find_app("signal")->limits[0]] == 42);
+  const sb::Manifest& rooms = *sb::find_app("rooms");
+  for (const sb::Setting* setting : rooms.settings) {
+    if (setting->name == "TURN_API_BASE") CHECK(config[*setting] == "https://rtc.live.cloudflare.com/v1");
+  }
+  for (const sb::Setting* setting : sb::find_app("mpc")->settings) {
+    if (setting->name == "MPC_SESSION_END") CHECK(config[*setting] == "all-participants");
+  }
+  for (const sb::Limit* limit : sb::find_app("signal")->limits) {
+    if (limit->name == "SIGNAL_MAX_CONNECTIONS") CHECK(config[*limit] == 10000);
+  }
+  sb::Json names = sb::declared_names();
+  CHECK(std::find(names.begin(), names.end(), "UNDECLARED") == names.end());
+  CHECK(std::find(names.begin(), names.end(), "JWT_SECRET") != names.end());
+  CHECK(std::find(names.begin(), names.end(), "LOG_REFUSALS_INTERVAL_MS") != names.end());
+  CHECK(std::find(names.begin(), names.end(), "SWARM_INVITE_TTL_MS") != names.end());
 }

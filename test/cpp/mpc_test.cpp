@@ -349,7 +349,7 @@ TEST_CASE("mpc: routes, upgrades and the connection cap") {
   CHECK(forward(mpc.route(upgrade("/mpc/wallet-eu"))).instance == "wallet-eu");
   CHECK(std::get<sb::Response>(mpc.route(upgrade("/mpc/"))).status == 400);
   CHECK(std::get<sb::Response>(mpc.route(upgrade("/mpc/a b"))).status == 400);
-  CHECK_FALSE(sb::find_app("mpc")->route(upgrade("/mpcx"), sb::Config(), mpc.host));
+  CHECK_FALSE(sb::route_app(*sb::find_app("mpc"), upgrade("/mpcx"), sb::Config(), mpc.host));
   sb::Request plain = upgrade("/mpc");
   plain.upgrade = false;
   CHECK(std::get<sb::Response>(mpc.route(plain)).status == 426);

@@ -70,9 +70,9 @@ TEST_CASE("relay: routes: /health first, then 426 without an upgrade, then 400 f
   CHECK(forward.binding == "RelaySession");
   CHECK(forward.instance == "AbC09z");
   for (const char* other : {"/desktops/abc", "/mobilex", "/Desktop/abc", "/cli/abc"}) {
-    CHECK(!sb::relay::PairingSession::route(upgrade(other), sb::Config(), host));
+    CHECK(!sb::route_app(*sb::find_app("relay"), upgrade(other), sb::Config(), host));
   }
-  auto off = std::get<sb::Response>(sb::route(upgrade("/desktop/abc"), sb::Config(Json{{"APPS", "signal"}}), sb::all_apps(), host));
+  auto off = std::get<sb::Response>(sb::route(upgrade("/desktop/abc"), sb::configure(Json{{"APPS", "signal"}}), sb::all_apps(), host));
   CHECK(off.status == 404);
 }
 

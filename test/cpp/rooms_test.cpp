@@ -47,12 +47,12 @@ Request http(std::string method, std::string path, std::string body = "") {
 
 // The Worker's side: route, then each Effect answered by `answers` in turn.
 struct Worker {
-  explicit Worker(Json vars = kVars) : config(vars), host(sb::test::with_secrets(vars)) {}
+  explicit Worker(const Json& vars = kVars) : config(sb::configure(vars)), host(sb::test::with_secrets(vars)) {}
 
-  std::optional<sb::Outcome> route(const Request& r) { return spec.route(r, config, host); }
+  std::optional<sb::Outcome> route(const Request& r) { return sb::route_app(spec, r, config, host); }
   sb::Outcome resume(const sb::Effect& effect, const Json& answer) { return spec.resume(effect.context, answer, config, host); }
 
-  const sb::AppSpec& spec = *sb::find_app("rooms");
+  const sb::Manifest& spec = *sb::find_app("rooms");
   sb::Config config;
   FakeHost host;
 };
@@ -94,8 +94,9 @@ TEST_CASE("base64url: RFC 4648 vectors, unpadded, strict alphabet") {
 
 TEST_CASE("JWT HS256: the well-known jwt.io token, byte for byte") {
   FakeHost host;
+  constexpr sb::Setting kJwtIo{"JWT_IO_SECRET", "", "", true};
   host.secrets["JWT_IO_SECRET"] = "your-256-bit-secret";
-  std::string token = sb::sign_jwt(host, "JWT_IO_SECRET", {{"sub", "1234567890"}, {"name", "John Doe"}, {"iat", 1516239022}});
+  std::string token = sb::sign_jwt(host, kJwtIo, {{"sub", "1234567890"}, {"name", "John Doe"}, {"iat", 1516239022}});
   CHECK(token ==
         "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ."
         "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c");
@@ -106,8 +107,8 @@ TEST_CASE("JWT verification refuses alg none, other algs, wrong keys, tampering,
   const double now = host.now();
   const auto seconds = static_cast<std::int64_t>(now / 1000);
   Json claims = {{"room_id", "r"}, {"exp", seconds + 60}};
-  std::string good = sb::sign_jwt(host, "JWT_SECRET", claims);
-  REQUIRE(sb::verify_jwt(host, "JWT_SECRET", good, now) == claims);
+  std::string good = sb::sign_jwt(host, sb::rooms::kJwtSecret, claims);
+  REQUIRE(sb::verify_jwt(host, sb::rooms::kJwtSecret, good, now) == claims);
 
   auto part = [](const std::string& token, int i) {
     std::size_t a = 0;
@@ -120,33 +121,34 @@ TEST_CASE("JWT verification refuses alg none, other algs, wrong keys, tampering,
     auto digest = host.hmac_sha256(kSecret, input);
     return input + "." + sb::base64url_encode(std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
   };
-  CHECK(sb::verify_jwt(host, "JWT_SECRET", with_header(R"({"typ":"JWT","alg":"HS256"})"), now));
-  CHECK_FALSE(sb::verify_jwt(host, "JWT_SECRET", with_header(R"({"alg":"none","typ":"JWT"})"), now));
-  CHECK_FALSE(sb::verify_jwt(host, "JWT_SECRET", sb::base64url_encode(R"({"alg":"none"})") + "." + part(good, 1) + ".", now));
-  CHECK_FALSE(sb::verify_jwt(host, "JWT_SECRET", with_header(R"({"alg":"HS512","typ":"JWT"})"), now));
-  CHECK_FALSE(sb::verify_jwt(host, "JWT_SECRET", with_header(R"({"typ":"JWT"})"), now));
-  CHECK_FALSE(sb::verify_jwt(host, "JWT_SECRET", with_header(R"({"alg":"HS256","crit":["b64"],"b64":false})"), now));
-  CHECK_FALSE(sb::verify_jwt(host, "JWT_SECRET", with_header("not json"), now));
+  CHECK(sb::verify_jwt(host, sb::rooms::kJwtSecret, with_header(R"({"typ":"JWT","alg":"HS256"})"), now));
+  CHECK_FALSE(sb::verify_jwt(host, sb::rooms::kJwtSecret, with_header(R"({"alg":"none","typ":"JWT"})"), now));
+  CHECK_FALSE(sb::verify_jwt(host, sb::rooms::kJwtSecret, sb::base64url_encode(R"({"alg":"none"})") + "." + part(good, 1) + ".", now));
+  CHECK_FALSE(sb::verify_jwt(host, sb::rooms::kJwtSecret, with_header(R"({"alg":"HS512","typ":"JWT"})"), now));
+  CHECK_FALSE(sb::verify_jwt(host, sb::rooms::kJwtSecret, with_header(R"({"typ":"JWT"})"), now));
+  CHECK_FALSE(sb::verify_jwt(host, sb::rooms::kJwtSecret, with_header(R"({"alg":"HS256","crit":["b64"],"b64":false})"), now));
+  CHECK_FALSE(sb::verify_jwt(host, sb::rooms::kJwtSecret, with_header("not json"), now));
 
+  constexpr sb::Setting kOther{"OTHER_SECRET", "", "", true};
   host.secrets["OTHER_SECRET"] = "another-secret";
-  CHECK_FALSE(sb::verify_jwt(host, "OTHER_SECRET", good, now));
+  CHECK_FALSE(sb::verify_jwt(host, kOther, good, now));
   std::string tampered = part(good, 0) + "." + sb::base64url_encode(sb::to_text(Json{{"room_id", "other"}, {"exp", seconds + 60}})) + "." + part(good, 2);
-  CHECK_FALSE(sb::verify_jwt(host, "JWT_SECRET", tampered, now));
+  CHECK_FALSE(sb::verify_jwt(host, sb::rooms::kJwtSecret, tampered, now));
   std::string bad_signature = good;
   bad_signature.back() = bad_signature.back() == 'A' ? 'B' : 'A';
-  CHECK_FALSE(sb::verify_jwt(host, "JWT_SECRET", bad_signature, now));
+  CHECK_FALSE(sb::verify_jwt(host, sb::rooms::kJwtSecret, bad_signature, now));
 
-  CHECK_FALSE(sb::verify_jwt(host, "JWT_SECRET", good, now + 60'000));  // exp reached
-  CHECK(sb::verify_jwt(host, "JWT_SECRET", good, now + 59'999));
-  CHECK_FALSE(sb::verify_jwt(host, "JWT_SECRET", sb::sign_jwt(host, "JWT_SECRET", {{"room_id", "r"}}), now));  // no exp
-  CHECK_FALSE(sb::verify_jwt(host, "JWT_SECRET", sb::sign_jwt(host, "JWT_SECRET", {{"exp", std::to_string(seconds + 60)}}), now));
-  CHECK_FALSE(sb::verify_jwt(host, "JWT_SECRET", sb::sign_jwt(host, "JWT_SECRET", {{"exp", seconds + 60}, {"nbf", seconds + 10}}), now));
-  CHECK(sb::verify_jwt(host, "JWT_SECRET", sb::sign_jwt(host, "JWT_SECRET", {{"exp", seconds + 60}, {"nbf", seconds}}), now));
-  CHECK_FALSE(sb::verify_jwt(host, "JWT_SECRET", sb::sign_jwt(host, "JWT_SECRET", Json::array({1, 2})), now));
+  CHECK_FALSE(sb::verify_jwt(host, sb::rooms::kJwtSecret, good, now + 60'000));  // exp reached
+  CHECK(sb::verify_jwt(host, sb::rooms::kJwtSecret, good, now + 59'999));
+  CHECK_FALSE(sb::verify_jwt(host, sb::rooms::kJwtSecret, sb::sign_jwt(host, sb::rooms::kJwtSecret, {{"room_id", "r"}}), now));  // no exp
+  CHECK_FALSE(sb::verify_jwt(host, sb::rooms::kJwtSecret, sb::sign_jwt(host, sb::rooms::kJwtSecret, {{"exp", std::to_string(seconds + 60)}}), now));
+  CHECK_FALSE(sb::verify_jwt(host, sb::rooms::kJwtSecret, sb::sign_jwt(host, sb::rooms::kJwtSecret, {{"exp", seconds + 60}, {"nbf", seconds + 10}}), now));
+  CHECK(sb::verify_jwt(host, sb::rooms::kJwtSecret, sb::sign_jwt(host, sb::rooms::kJwtSecret, {{"exp", seconds + 60}, {"nbf", seconds}}), now));
+  CHECK_FALSE(sb::verify_jwt(host, sb::rooms::kJwtSecret, sb::sign_jwt(host, sb::rooms::kJwtSecret, Json::array({1, 2})), now));
 
   for (std::string malformed : {std::string(""), std::string("a.b"), std::string("a.b.c.d"), good + ".", "." + good, part(good, 0) + ".!!." + part(good, 2)}) {
     CAPTURE(malformed);
-    CHECK_FALSE(sb::verify_jwt(host, "JWT_SECRET", malformed, now));
+    CHECK_FALSE(sb::verify_jwt(host, sb::rooms::kJwtSecret, malformed, now));
   }
 }
 
@@ -162,11 +164,11 @@ TEST_CASE("room tokens carry the original's claims and exp = iat + ttl") {
   CHECK(read->participant_name == "Alice");
   // Claims that cannot name a room or a participant are refused.
   auto exp = iat + 60;
-  CHECK_FALSE(RoomToken::read(host, sb::sign_jwt(host, "JWT_SECRET", {{"participant_id", "p"}, {"exp", exp}}), host.now()));
-  CHECK_FALSE(RoomToken::read(host, sb::sign_jwt(host, "JWT_SECRET", {{"room_id", "a/b"}, {"participant_id", "p"}, {"exp", exp}}), host.now()));
-  CHECK_FALSE(RoomToken::read(host, sb::sign_jwt(host, "JWT_SECRET", {{"room_id", "r"}, {"participant_id", ""}, {"exp", exp}}), host.now()));
-  CHECK_FALSE(RoomToken::read(host, sb::sign_jwt(host, "JWT_SECRET", {{"room_id", "r"}, {"participant_id", "p"}, {"participant_name", 5}, {"exp", exp}}), host.now()));
-  auto guest = RoomToken::read(host, sb::sign_jwt(host, "JWT_SECRET", {{"room_id", "r"}, {"participant_id", "p"}, {"exp", exp}}), host.now());
+  CHECK_FALSE(RoomToken::read(host, sb::sign_jwt(host, sb::rooms::kJwtSecret, {{"participant_id", "p"}, {"exp", exp}}), host.now()));
+  CHECK_FALSE(RoomToken::read(host, sb::sign_jwt(host, sb::rooms::kJwtSecret, {{"room_id", "a/b"}, {"participant_id", "p"}, {"exp", exp}}), host.now()));
+  CHECK_FALSE(RoomToken::read(host, sb::sign_jwt(host, sb::rooms::kJwtSecret, {{"room_id", "r"}, {"participant_id", ""}, {"exp", exp}}), host.now()));
+  CHECK_FALSE(RoomToken::read(host, sb::sign_jwt(host, sb::rooms::kJwtSecret, {{"room_id", "r"}, {"participant_id", "p"}, {"participant_name", 5}, {"exp", exp}}), host.now()));
+  auto guest = RoomToken::read(host, sb::sign_jwt(host, sb::rooms::kJwtSecret, {{"room_id", "r"}, {"participant_id", "p"}, {"exp", exp}}), host.now());
   REQUIRE(guest);
   CHECK(guest->participant_name == "Guest");
 }
@@ -304,7 +306,7 @@ TEST_CASE("Calls proxy: the three endpoints become authorised fetches to CALLS_A
   CHECK(push.request["fetch"]["url"] == "https://rtc.live.cloudflare.com/v1/apps/app-1/sessions/abc123/tracks/new");
   CHECK(push.request["fetch"]["method"] == "POST");
   CHECK(push.request["fetch"]["headers"] == Json{{"content-type", "application/json"}});
-  CHECK(push.request["fetch"]["secret_headers"] == sb::bearer_secret("CLOUDFLARE_APP_SECRET"));
+  CHECK(push.request["fetch"]["secret_headers"] == sb::bearer_secret(sb::rooms::kCloudflareAppSecret));
   CHECK(push.request["fetch"]["body"] == tracks);
 
   Json vars = kVars;

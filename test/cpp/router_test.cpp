@@ -24,7 +24,7 @@ sb::test::FakeHost worker_host(const Json& vars = Json::object()) {
 
 sb::Response respond(const sb::Request& r, sb::Json vars = Json::object()) {
   auto host = worker_host(vars);
-  return std::get<sb::Response>(sb::route(r, sb::Config(std::move(vars)), sb::all_apps(), host));
+  return std::get<sb::Response>(sb::route(r, sb::configure(vars), sb::all_apps(), host));
 }
 
 }  // namespace
@@ -38,7 +38,7 @@ TEST_CASE("health names the service, version and enabled apps") {
   CHECK(body["version"] == std::string(sb::kVersion));
   CHECK(body["timestamp"] == 1'700'000'000'000);
   Json every = Json::array();
-  for (const sb::AppSpec& app : sb::all_apps()) every.push_back(app.name);
+  for (const sb::Manifest* app : sb::all_apps()) every.push_back(app->name);
   CHECK(body["apps"] == every);
   CHECK(response.headers["access-control-allow-origin"] == "*");
 }
@@ -65,22 +65,23 @@ TEST_CASE("APPS switches apps off: their routes answer 404") {
   CHECK(std::holds_alternative<sb::Forward>(sb::route(upgrade, sb::Config(), sb::all_apps(), host)));
   CHECK(respond(upgrade, {{"APPS", "mpc, relay"}}).status == 404);
   CHECK(Json::parse(respond(get("/health"), {{"APPS", "mpc"}}).body)["apps"] == Json{"mpc"});
-  CHECK(std::holds_alternative<sb::Forward>(sb::route(upgrade, sb::Config(Json{{"APPS", " relay , signal"}}), sb::all_apps(), host)));
+  CHECK(std::holds_alternative<sb::Forward>(sb::route(upgrade, sb::configure(Json{{"APPS", " relay , signal"}}), sb::all_apps(), host)));
 }
 
 namespace {
 
 // An app that looks a key up in KV before answering: the Effect round trip.
-std::optional<sb::Outcome> lookup_route(const sb::Request& r, const sb::Config&, sb::Host&) {
-  if (r.path != "/lookup") return std::nullopt;
+sb::Outcome lookup_route(const sb::Request&, const sb::Config&, sb::WorkerHost&) {
   return sb::Effect{{{"kv", {{"binding", "KV"}, {"get", "k"}}}}, {{"asked", "k"}}};
 }
 
-sb::Outcome lookup_resume(const Json& context, const Json& answer, const sb::Config&, sb::Host&) {
+sb::Outcome lookup_resume(const Json& context, const Json& answer, const sb::Config&, sb::WorkerHost&) {
   return sb::Response::json(200, {{"asked", context["asked"]}, {"value", answer["value"]}});
 }
 
-const sb::AppSpec kLookup[] = {{"lookup", "", &lookup_route, &lookup_resume, nullptr, {}}};
+constexpr sb::Route kLookupRoutes[] = {{.path = "/lookup", .handle = &lookup_route}};
+const sb::Manifest kLookupApp{.name = "lookup", .routes = kLookupRoutes, .resume = &lookup_resume};
+const sb::Manifest* const kLookup[] = {&kLookupApp};
 
 }  // namespace
 
@@ -95,7 +96,7 @@ TEST_CASE("an app's Effect goes out addressed to it and its answer comes back to
   CHECK(Json::parse(answer.body) == Json{{"asked", "k"}, {"value", "v"}});
   CHECK(answer.headers["access-control-allow-origin"] == "*");
   CHECK(std::get<sb::Response>(sb::resume({{"app", "nobody"}, {"state", {}}}, {}, sb::Config(), kLookup, host)).status == 500);
-  CHECK(std::get<sb::Response>(sb::resume(effect.context, {}, sb::Config(Json{{"APPS", "other"}}), kLookup, host)).status == 500);
+  CHECK(std::get<sb::Response>(sb::resume(effect.context, {}, sb::configure(Json{{"APPS", "other"}}), kLookup, host)).status == 500);
 }
 
 TEST_CASE("ALLOWED_ORIGINS: exact matches may upgrade and get CORS; others get 403 and no CORS") {
@@ -107,7 +108,7 @@ TEST_CASE("ALLOWED_ORIGINS: exact matches may upgrade and get CORS; others get 4
     if (!origin.empty()) r.headers["origin"] = origin;
     return r;
   };
-  sb::Config config(vars);
+  sb::Config config = sb::configure(vars);
   CHECK(std::holds_alternative<sb::Forward>(sb::route(upgrade_from("https://app.example"), config, sb::all_apps(), host)));
   CHECK(std::holds_alternative<sb::Forward>(sb::route(upgrade_from("http://localhost:5173"), config, sb::all_apps(), host)));
   CHECK(std::holds_alternative<sb::Forward>(sb::route(upgrade_from(""), config, sb::all_apps(), host)));
@@ -142,9 +143,9 @@ TEST_CASE("/stats/<app>/<instance> goes to that object; ADMIN_TOKEN guards it wh
   sb::Request with_token = get("/stats/signal/global");
   with_token.headers["authorization"] = "Bearer admin-secret";
   auto guarded_host = worker_host(guarded);
-  CHECK(std::holds_alternative<sb::Forward>(sb::route(with_token, sb::Config(guarded), sb::all_apps(), guarded_host)));
+  CHECK(std::holds_alternative<sb::Forward>(sb::route(with_token, sb::configure(guarded), sb::all_apps(), guarded_host)));
   with_token.headers["authorization"] = "Bearer admin-secreT";
-  CHECK(std::get<sb::Response>(sb::route(with_token, sb::Config(guarded), sb::all_apps(), guarded_host)).status == 401);
+  CHECK(std::get<sb::Response>(sb::route(with_token, sb::configure(guarded), sb::all_apps(), guarded_host)).status == 401);
 }
 
 TEST_CASE("a plain GET of / is the demo page; an upgrade of / stays signaling; APPS can drop the demo") {
@@ -164,7 +165,7 @@ TEST_CASE("a plain GET of / is the demo page; an upgrade of / stays signaling; A
 
 TEST_CASE("refusals the Worker decides are logged: app, status and the reason the client is told") {
   auto host = worker_host();
-  sb::Config config(Json{{"ALLOWED_ORIGINS", "https://app.example"}});
+  sb::Config config = sb::configure(Json{{"ALLOWED_ORIGINS", "https://app.example"}});
   sb::Request plain = get("/mpc");
   sb::Request hijack = get("/");
   hijack.upgrade = true;

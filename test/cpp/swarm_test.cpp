@@ -68,38 +68,38 @@ struct Swarm {
 }  // namespace
 
 TEST_CASE("swarm routes: /ws with persistentId and /swarm/ws; /ws without it is not the swarm's") {
-  const sb::AppSpec& app = *sb::find_app("swarm");
+  const sb::Manifest& app = *sb::find_app("swarm");
   sb::Config config;
   sb::test::FakeHost host;
-  CHECK_FALSE(app.route(member(""), config, host));
-  CHECK_FALSE(app.route(sb::test::upgrade("/ws"), config, host));
-  auto forward = std::get<sb::Forward>(*app.route(member("node-abc123xyz"), config, host));
+  CHECK_FALSE(sb::route_app(app, member(""), config, host));
+  CHECK_FALSE(sb::route_app(app, sb::test::upgrade("/ws"), config, host));
+  auto forward = std::get<sb::Forward>(*sb::route_app(app, member("node-abc123xyz"), config, host));
   CHECK(forward.binding == "SwarmCoordinator");
   CHECK(forward.instance == "node-abc123xyz");
-  CHECK(std::get<sb::Forward>(*app.route(member("node-1", "", "/swarm/ws"), config, host)).instance == "node-1");
+  CHECK(std::get<sb::Forward>(*sb::route_app(app, member("node-1", "", "/swarm/ws"), config, host)).instance == "node-1");
   for (const char* host_mode : {"null", "undefined"}) {
-    CHECK(std::get<sb::Forward>(*app.route(member("node-1", host_mode), config, host)).instance == "node-1");
+    CHECK(std::get<sb::Forward>(*sb::route_app(app, member("node-1", host_mode), config, host)).instance == "node-1");
   }
   sb::Request empty_token = member("node-1");
   empty_token.query["token"] = "";
-  CHECK(std::get<sb::Forward>(*app.route(empty_token, config, host)).instance == "node-1");
+  CHECK(std::get<sb::Forward>(*sb::route_app(app, empty_token, config, host)).instance == "node-1");
 
-  auto missing = std::get<sb::Response>(*app.route(member("", "", "/swarm/ws"), config, host));
+  auto missing = std::get<sb::Response>(*sb::route_app(app, member("", "", "/swarm/ws"), config, host));
   CHECK(missing.status == 400);
   CHECK(Json::parse(missing.body) == Json{{"error", "Missing persistentId"}});
   sb::Request blank = member("");
   blank.query["persistentId"] = "";
-  CHECK(std::get<sb::Response>(*app.route(blank, config, host)).status == 400);
-  CHECK(std::get<sb::Response>(*app.route(member("node/../x"), config, host)).status == 400);
+  CHECK(std::get<sb::Response>(*sb::route_app(app, blank, config, host)).status == 400);
+  CHECK(std::get<sb::Response>(*sb::route_app(app, member("node/../x"), config, host)).status == 400);
   sb::Request plain = member("node-1");
   plain.upgrade = false;
-  CHECK(std::get<sb::Response>(*app.route(plain, config, host)).status == 426);
+  CHECK(std::get<sb::Response>(*sb::route_app(app, plain, config, host)).status == 426);
 
   // A code is looked up in the registry before the upgrade.
-  auto effect = std::get<sb::Effect>(*app.route(member("node-guest", "k3j9qz"), config, host));
+  auto effect = std::get<sb::Effect>(*sb::route_app(app, member("node-guest", "k3j9qz"), config, host));
   CHECK(effect.request == Json{{"object", {{"binding", "InviteRegistry"}, {"instance", "global"}, {"method", "GET"}, {"path", "/invites/K3J9QZ"}}}});
   for (const char* malformed : {"AB", "K3J9-QZ", "ABCDEFGHIJKLMNOPQ"}) {
-    auto refused = std::get<sb::Response>(*app.route(member("node-guest", malformed), config, host));
+    auto refused = std::get<sb::Response>(*sb::route_app(app, member("node-guest", malformed), config, host));
     CHECK(refused.status == 403);
     CHECK(Json::parse(refused.body) == Json{{"error", "invalid invite code"}});
   }
@@ -111,11 +111,11 @@ TEST_CASE("swarm routes: /ws with persistentId and /swarm/ws; /ws without it is 
   CHECK(std::get<sb::Response>(app.resume(effect.context, {{"error", "unreachable"}}, config, host)).status == 503);
   CHECK(std::get<sb::Response>(app.resume(effect.context, {{"status", 200}, {"body", "{}"}}, config, host)).status == 503);
 
-  // Through the router: the swarm app is asked before anything that serves /ws.
+  // Through the router: /ws with persistentId is the swarm's (without it, the rooms app's).
   auto routed = sb::route(member("node-1"), config, sb::all_apps(), host);
   CHECK(std::get<sb::Forward>(routed).binding == "SwarmCoordinator");
   CHECK(std::get<sb::Response>(sb::route(member("", "", "/swarm/ws"), config, sb::all_apps(), host)).status == 400);
-  CHECK(sb::find_app("swarm-invites")->route(member("node-1", "", "/invites"), config, host) == std::nullopt);
+  CHECK(sb::route_app(*sb::find_app("swarm-invites"), member("node-1", "", "/invites"), config, host) == std::nullopt);
 }
 
 TEST_CASE("connect comes first; register answers with the log line and a snapshot of the exact shape") {

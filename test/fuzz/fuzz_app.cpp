@@ -72,7 +72,7 @@ Request http(std::string_view line, const Json& headers) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view script(reinterpret_cast<const char*>(data), size);
   test::Object object(SB_FUZZ_APP, fuzz::vars());
-  const Config config(fuzz::vars());
+  const Config config = configure(fuzz::vars());
   fuzz::Model model;
   std::vector<ConnId> conns;
   Json headers = Json::object();

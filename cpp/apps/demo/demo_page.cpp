@@ -1,16 +1,21 @@
 #include "apps/demo/demo_page.h"
 
-#include <array>
-
 namespace sb::demo {
+namespace {
 
-std::optional<Outcome> route(const Request& request, const Config&, Host&) {
-  constexpr std::array<std::string_view, 5> kFiles = {"/", "/index.html", "/demo.js", "/demo.css", "/favicon.svg"};
-  if (request.upgrade || (request.method != "GET" && request.method != "HEAD")) return std::nullopt;
-  for (std::string_view file : kFiles) {
-    if (request.path == file) return Forward{"ASSETS", ""};
-  }
-  return std::nullopt;
-}
+// To the assets binding itself (no instance).
+Outcome page(const Request&, const Config&, WorkerHost&) { return Forward{}; }
+
+// Narrower than signaling's WS /: a plain GET or HEAD of / is the page.
+constexpr std::string_view kGet = "GET HEAD";
+constexpr Route kRoutes[] = {{.path = "/", .methods = kGet, .plain = true, .handle = &page},
+                             {.path = "/index.html", .methods = kGet, .plain = true, .handle = &page},
+                             {.path = "/demo.js", .methods = kGet, .plain = true, .handle = &page},
+                             {.path = "/demo.css", .methods = kGet, .plain = true, .handle = &page},
+                             {.path = "/favicon.svg", .methods = kGet, .plain = true, .handle = &page}};
+
+}  // namespace
+
+const Manifest kManifest{.name = "demo", .binding = "ASSETS", .routes = kRoutes};
 
 }  // namespace sb::demo

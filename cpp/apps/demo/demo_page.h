@@ -1,10 +1,10 @@
 // The demo page: static assets (public/, built from demo/) served for a plain
 // browser GET; a WebSocket upgrade on / stays y-webrtc signaling.
 #pragma once
-#include "core/app.h"
+#include "core/manifest.h"
 
 namespace sb::demo {
 
-std::optional<Outcome> route(const Request& request, const Config& config, Host&);
+extern const Manifest kManifest;
 
 }  // namespace sb::demo

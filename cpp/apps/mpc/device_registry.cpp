@@ -41,15 +41,10 @@ std::optional<Session> parseSession(std::string_view text) {
 }  // namespace
 
 DeviceRegistry::DeviceRegistry(Host& host, const Config& config)
-    : App(host, config), creatorBound_(config.text("MPC_SESSION_END") != "all-participants"),
-      tokenMode_(token_mode(config, kAccess)) {
+    : App(host, config), creatorBound_(config[kSessionEnd] != "all-participants"), tokenMode_(token_mode(config, kAccess)) {
   if (auto stored = host_.kv_get(kDeviceList)) {
     if (auto list = parse_json(*stored)) deviceList_ = strings(&*list);
   }
-}
-
-std::optional<Outcome> DeviceRegistry::route(const Request& request, const Config& config, Host& host) {
-  return admit(shard_route(request, "/mpc", "/mpc/", "Devices", "MPC device signaling"), request, config, host, "mpc", kAccess);
 }
 
 Outcome DeviceRegistry::fetch(const Request& request) {

@@ -14,7 +14,8 @@
 #include <unordered_set>
 #include <vector>
 
-#include "core/app.h"
+#include "core/access.h"
+#include "core/manifest.h"
 
 namespace sb::mpc {
 
@@ -25,9 +26,11 @@ inline constexpr Limit kMaxSessions{"MPC_MAX_SESSIONS", 1000, "sessions per shar
 inline constexpr Limit kMaxConnections{"MPC_MAX_CONNECTIONS", 10000, "sockets per shard; more are refused with 503"};
 inline constexpr Limit kMessagesPerSecond{"MPC_MESSAGES_PER_SECOND", 100, "frames per second one socket may send (bursts up to the same number); more get `error \"rate limit exceeded\"` and do nothing"};
 inline constexpr Limit kIpConnectsPerMinute{"MPC_IP_CONNECTS_PER_MINUTE", 0, "upgrades per client IP per minute and shard (`CF-Connecting-IP`); more get 429; 0 = off"};
+inline constexpr Setting kSessionEnd{"MPC_SESSION_END", "creator", "when a session ends: `creator` (when the device that announced it leaves) or `all-participants` (the original server's rule, see MPC)"};
 // "token": every socket needs an access token (scope: the shard) and may only register as its `sub`.
-inline constexpr std::string_view kAccess = "MPC_ACCESS";
-inline constexpr Limit kLimits[] = {kMaxMessageBytes, kMaxSessionInfoBytes, kMaxIdBytes, kMaxSessions, kMaxConnections, kMessagesPerSecond, kIpConnectsPerMinute};
+inline constexpr Setting kAccess{"MPC_ACCESS", "open", "`open` (anyone who knows a `device_id` can register it and take over its socket) or `token`: an access token for the shard, and `register` only as its `sub`"};
+inline constexpr const Setting* kSettings[] = {&kSessionEnd, &kAccess};
+inline constexpr const Limit* kLimits[] = {&kMaxMessageBytes, &kMaxSessionInfoBytes, &kMaxIdBytes, &kMaxSessions, &kMaxConnections, &kMessagesPerSecond, &kIpConnectsPerMinute};
 
 // The stored record `session:<id>`.
 struct Session {
@@ -36,11 +39,11 @@ struct Session {
   std::string creator;              // the device that sent announce_session
 };
 
+extern const Manifest kManifest;
+
 class DeviceRegistry final : public App {
  public:
   DeviceRegistry(Host& host, const Config& config);
-
-  static std::optional<Outcome> route(const Request& request, const Config& config, Host&);
 
   Outcome fetch(const Request& request) override;
 

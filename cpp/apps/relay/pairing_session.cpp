@@ -14,10 +14,7 @@ constexpr std::string_view kVacantKey = "session/vacant";
 // second (finer for short test timeouts) is as good for a 30-minute rule.
 constexpr double kActivityResolutionMs = 1000;
 
-constexpr std::string_view kUpgradeRequired = "Expected WebSocket upgrade";
-constexpr std::string_view kInvalidPath = "Invalid path. Use /desktop/{sessionId} or /mobile/{sessionId}";
-
-std::string_view name(Side side) { return side == Side::Desktop ? "desktop" : "mobile"; }
+std::string_view name(Side side) { return Pairing{side, ""}.side_name(); }
 Side other(Side side) { return side == Side::Desktop ? Side::Mobile : Side::Desktop; }
 std::string_view replaced(Side side) { return side == Side::Desktop ? "New desktop connection" : "New mobile connection"; }
 
@@ -25,14 +22,6 @@ bool is_session_id(std::string_view id) {
   return !id.empty() && std::all_of(id.begin(), id.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
   });
-}
-
-// Only paths under /desktop or /mobile are the relay's; anything else is another app's.
-bool is_relay_path(std::string_view path) {
-  for (std::string_view prefix : {"/desktop", "/mobile"}) {
-    if (path.starts_with(prefix) && (path.size() == prefix.size() || path[prefix.size()] == '/')) return true;
-  }
-  return false;
 }
 
 std::optional<double> stored_time(Host& host, std::string_view key) {
@@ -64,20 +53,11 @@ std::optional<Pairing> Pairing::from_path(std::string_view path) {
 PairingSession::PairingSession(Host& host, const Config& config)
     : App(host, config), activity_(stored_time(host, kActivityKey)), vacant_since_(stored_time(host, kVacantKey)) {}
 
-// The original's order (docs/relay.md): (/health, answered by the router) → 426 without an upgrade → 400 for a bad path.
-std::optional<Outcome> PairingSession::route(const Request& request, const Config& config, Host& host) {
-  if (!is_relay_path(request.path)) return std::nullopt;
-  if (!request.upgrade) return Response::error(426, kUpgradeRequired);
-  std::optional<Pairing> pairing = Pairing::from_path(request.path);
-  if (!pairing) return Response::error(400, kInvalidPath);
-  return admit(Forward{"RelaySession", pairing->session_id}, request, config, host, "relay", kAccess, name(pairing->side));
-}
-
 Outcome PairingSession::fetch(const Request& request) {
   if (!request.upgrade) return Response::error(426, kUpgradeRequired);
   std::optional<Pairing> pairing = Pairing::from_path(request.path);
   if (!pairing) return Response::error(400, kInvalidPath);
-  if (token_mode(config_, kAccess) && string_field(access_of(request).value_or(Json()), "sub") != name(pairing->side)) {
+  if (token_mode(config_, kAccess) && string_field(access_of(request).value_or(Json()), "sub") != pairing->side_name()) {
     return Response::error(401, "invalid access token");
   }
   if (!upgradeAllowed(request, config_[kIpConnectsPerMinute])) return Response::error(429, "too many connections from this address");

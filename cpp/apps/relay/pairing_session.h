@@ -5,7 +5,8 @@
 #include <string>
 #include <string_view>
 
-#include "core/app.h"
+#include "core/access.h"
+#include "core/manifest.h"
 #include "core/rate.h"
 
 namespace sb::relay {
@@ -16,8 +17,9 @@ inline constexpr Limit kMaxMessagesPerSecond{"RELAY_MAX_MESSAGES_PER_SECOND", 10
 inline constexpr Limit kMaxMessageBytes{"RELAY_MAX_MESSAGE_BYTES", 10 * 1024 * 1024, "largest text frame (UTF-8 bytes); larger get the error \"Message too large (<n> bytes, max <max>)\" and are not forwarded"};
 inline constexpr Limit kIpConnectsPerMinute{"RELAY_IP_CONNECTS_PER_MINUTE", 0, "upgrades per client IP per minute and session (`CF-Connecting-IP`); more get 429; 0 = off"};
 // "token": each side needs an access token with the session id as `scope` and its side (`desktop` or `mobile`) as `sub`.
-inline constexpr std::string_view kAccess = "RELAY_ACCESS";
-inline constexpr Limit kLimits[] = {kIdleTimeoutMs, kVacantTtlMs, kMaxMessagesPerSecond, kMaxMessageBytes, kIpConnectsPerMinute};
+inline constexpr Setting kAccess{"RELAY_ACCESS", "open", "`open` (anyone who knows a session id can take either side) or `token`: an access token for the session whose `sub` is the side"};
+inline constexpr const Setting* kSettings[] = {&kAccess};
+inline constexpr const Limit* kLimits[] = {&kIdleTimeoutMs, &kVacantTtlMs, &kMaxMessagesPerSecond, &kMaxMessageBytes, &kIpConnectsPerMinute};
 
 enum class Side { Desktop, Mobile };
 
@@ -28,13 +30,19 @@ struct Pairing {
 
   // nullopt unless the path is exactly /(desktop|mobile)/[A-Za-z0-9]+.
   static std::optional<Pairing> from_path(std::string_view path);
+  // `desktop` or `mobile`: the side as the wire and access tokens name it.
+  std::string_view side_name() const { return side == Side::Desktop ? "desktop" : "mobile"; }
 };
+
+extern const Manifest kManifest;
+
+// The answers a relay path gets before a socket opens.
+inline constexpr std::string_view kUpgradeRequired = "Expected WebSocket upgrade";
+inline constexpr std::string_view kInvalidPath = "Invalid path. Use /desktop/{sessionId} or /mobile/{sessionId}";
 
 class PairingSession final : public App {
  public:
   PairingSession(Host& host, const Config& config);
-
-  static std::optional<Outcome> route(const Request& request, const Config& config, Host& host);
 
   Outcome fetch(const Request& request) override;
   void alarm() override;

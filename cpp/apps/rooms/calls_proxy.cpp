@@ -5,8 +5,6 @@
 namespace sb::rooms {
 namespace {
 
-constexpr std::string_view kDefaultBase = "https://rtc.live.cloudflare.com/v1";
-
 // Calls session ids are hex; never let one add path segments upstream.
 bool is_session_id(std::string_view id) {
   if (id.empty() || id.size() > 128) return false;
@@ -21,7 +19,7 @@ Response unknown_endpoint() { return Response::error(404, "Unknown Cloudflare en
 
 }  // namespace
 
-Outcome calls_route(const Request& request, const Config& config) {
+Outcome calls_route(const Request& request, const Config& config, WorkerHost&) {
   constexpr std::string_view kSession = "/cloudflare/session";
   std::string_view path = request.path;
   if (!path.starts_with(kSession)) return unknown_endpoint();
@@ -47,12 +45,12 @@ Outcome calls_route(const Request& request, const Config& config) {
     upstream = "/sessions/" + std::string(session) + std::string(action);
   }
 
-  std::string_view app_id = config.text("CLOUDFLARE_APP_ID");
-  if (app_id.empty() || !config.has_secret(kCallsSecret)) {
+  std::string_view app_id = config[kCloudflareAppId];
+  if (app_id.empty() || !config.has(kCloudflareAppSecret)) {
     return Response::error(503, "Cloudflare Calls is not configured (CLOUDFLARE_APP_ID, CLOUDFLARE_APP_SECRET)");
   }
 
-  Json fetch = {{"method", request.method}, {"headers", Json::object()}, {"secret_headers", bearer_secret(kCallsSecret)}};
+  Json fetch = {{"method", request.method}, {"headers", Json::object()}, {"secret_headers", bearer_secret(kCloudflareAppSecret)}};
   if (with_body) {
     if (static_cast<std::int64_t>(request.body.size()) > config[kMaxBodyBytes]) return Response::error(413, "request body too large");
     std::optional<Json> body = parse_json(request.body);
@@ -60,8 +58,7 @@ Outcome calls_route(const Request& request, const Config& config) {
     fetch["headers"]["content-type"] = "application/json";
     fetch["body"] = request.body;  // as the client sent it
   }
-  std::string base(config.text("CALLS_API_BASE"));
-  if (base.empty()) base = kDefaultBase;
+  std::string base(config[kCallsApiBase]);
   while (base.ends_with('/')) base.pop_back();
   fetch["url"] = base + "/apps/" + std::string(app_id) + upstream;
   return Effect{{{"fetch", std::move(fetch)}}, {{"step", "calls"}}};

@@ -4,12 +4,12 @@
 #pragma once
 #include <optional>
 
-#include "core/app.h"
+#include "core/manifest.h"
 
 namespace sb::rooms {
 
 // For a path under /cloudflare/: the upstream fetch, or the error to answer.
-Outcome calls_route(const Request& request, const Config& config);
+Outcome calls_route(const Request& request, const Config& config, WorkerHost&);
 // The upstream's answer: its status and body, or 502 when it could not be reached.
 Outcome calls_answer(const Json& answer);
 

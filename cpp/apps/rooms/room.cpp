@@ -17,7 +17,7 @@ Outcome Room::fetch(const Request& request) {
   if (request.path == "/capacity" && request.method == "POST") return admit(request);
   if (request.path != "/ws") return Response::error(404, "not found");
   if (!request.upgrade) return Response::error(426, "expected a WebSocket upgrade (rooms: /ws?token=<jwt>)");
-  if (!config_.has_secret(kJwtSecret)) return Response::error(503, "JWT_SECRET is not configured (wrangler secret put JWT_SECRET)");
+  if (!config_.has(kJwtSecret)) return Response::error(503, "JWT_SECRET is not configured (wrangler secret put JWT_SECRET)");
   std::string_view token = request.param("token").value_or("");
   if (token.empty()) return Response::error(401, "Missing token");
   auto admitted = RoomToken::read(host_, token, host_.now());

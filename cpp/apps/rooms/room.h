@@ -8,7 +8,7 @@
 #include <string>
 #include <unordered_map>
 
-#include "core/app.h"
+#include "core/manifest.h"
 
 namespace sb::rooms {
 
@@ -23,21 +23,24 @@ inline constexpr Limit kTokenTtlSeconds{"ROOMS_TOKEN_TTL_SECONDS", 86400, "lifet
 inline constexpr Limit kMessagesPerSecond{"ROOMS_MESSAGES_PER_SECOND", 100, "frames per second one room socket may send (bursts up to the same number); more get an error frame and are not forwarded"};
 inline constexpr Limit kIpConnectsPerMinute{"ROOMS_IP_CONNECTS_PER_MINUTE", 0, "upgrades per client IP per minute and room (`CF-Connecting-IP`); more get 429; 0 = off"};
 inline constexpr Limit kTurnTtlSeconds{"ROOMS_TURN_TTL_SECONDS", 86400, "lifetime of the TURN credentials handed out by ice-servers and join"};
-inline constexpr Limit kLimits[] = {kMaxMessageBytes, kMaxInvalidMessages, kMaxBodyBytes, kMaxNameBytes, kDefaultMaxParticipants,
-                                    kMaxParticipants, kMetadataTtlSeconds, kTokenTtlSeconds, kMessagesPerSecond, kIpConnectsPerMinute,
-                                    kTurnTtlSeconds};
-// Bearer secrets sent only upstream, by name: the shim adds their values (an Effect's secret_headers).
-inline constexpr std::string_view kCallsSecret = "CLOUDFLARE_APP_SECRET";
-inline constexpr std::string_view kTurnSecret = "TURN_KEY_API_TOKEN";
+inline constexpr std::string_view kCloudflareApi = "https://rtc.live.cloudflare.com/v1";
+inline constexpr Setting kJwtSecret{"JWT_SECRET", "", "signs and verifies room tokens (HS256); unset: the rooms API and room sockets answer 503", true};
+inline constexpr Setting kCloudflareAppId{"CLOUDFLARE_APP_ID", "", "the Calls app the proxy forwards to; unset: the proxy answers 503"};
+inline constexpr Setting kCloudflareAppSecret{"CLOUDFLARE_APP_SECRET", "", "the Calls app's bearer secret, sent upstream only", true};
+inline constexpr Setting kCallsApiBase{"CALLS_API_BASE", kCloudflareApi, "the Calls API the proxy forwards to"};
+inline constexpr Setting kTurnKeyId{"TURN_KEY_ID", "", "the Cloudflare TURN key for ice-servers and join; unset: STUN only"};
+inline constexpr Setting kTurnKeyApiToken{"TURN_KEY_API_TOKEN", "", "the TURN key's API token", true};
+inline constexpr Setting kTurnApiBase{"TURN_API_BASE", kCloudflareApi, "the TURN credentials API"};
+inline constexpr const Setting* kSettings[] = {&kJwtSecret, &kCloudflareAppId, &kCloudflareAppSecret, &kCallsApiBase, &kTurnKeyId, &kTurnKeyApiToken, &kTurnApiBase};
+inline constexpr const Limit* kLimits[] = {&kMaxMessageBytes, &kMaxInvalidMessages, &kMaxBodyBytes, &kMaxNameBytes, &kDefaultMaxParticipants, &kMaxParticipants, &kMetadataTtlSeconds, &kTokenTtlSeconds, &kMessagesPerSecond, &kIpConnectsPerMinute, &kTurnTtlSeconds};
+
+inline constexpr std::string_view kBinding = "Rooms";
+extern const Manifest kManifest;
 
 // The Durable Object of one room (instance = the token's room_id).
 class Room final : public App {
  public:
   using App::App;
-
-  // Worker side (rooms_api.cpp, calls_proxy.cpp).
-  static std::optional<Outcome> route(const Request& request, const Config& config, Host& host);
-  static Outcome resumeRoute(const Json& context, const Json& answer, const Config& config, Host& host);
 
   Outcome fetch(const Request& request) override;
 

@@ -10,17 +10,14 @@
 
 namespace sb::rooms {
 
-// The secret room tokens are signed with, by name (Host::hmac_secret).
-inline constexpr std::string_view kJwtSecret = "JWT_SECRET";
-
 struct RoomToken {
   std::string room_id;
   std::string participant_id;
   std::string participant_name;
 
-  std::string issue(Host& host, double now_ms, std::int64_t ttl_seconds) const;
+  std::string issue(WorkerHost& host, double now_ms, std::int64_t ttl_seconds) const;
   // nullopt unless verified, unexpired, and the claims name a room and a participant.
-  static std::optional<RoomToken> read(Host& host, std::string_view token, double now_ms);
+  static std::optional<RoomToken> read(WorkerHost& host, std::string_view token, double now_ms);
 };
 
 }  // namespace sb::rooms

@@ -17,7 +17,7 @@ constexpr std::string_view kMetadata = "ROOM_METADATA";
 constexpr std::string_view kStun = "stun:stun.cloudflare.com:3478";
 
 std::optional<Response> without_secret(const Config& config) {
-  if (config.has_secret(kJwtSecret)) return std::nullopt;
+  if (config.has(kJwtSecret)) return std::nullopt;
   return Response::error(503, "JWT_SECRET is not configured (wrangler secret put JWT_SECRET)");
 }
 
@@ -85,7 +85,7 @@ Effect kv_get(std::string_view room_id, Json context) {
   return Effect{{{"kv", {{"binding", kMetadata}, {"get", room_id}}}}, std::move(context)};
 }
 
-Outcome create_room(const Request& request, const Config& config, Host& host) {
+Outcome create_room(const Request& request, const Config& config, WorkerHost& host) {
   auto body = body_object(request, config);
   if (auto* error = std::get_if<Response>(&body)) return *error;
   const Json& fields = std::get<Json>(body);
@@ -120,14 +120,14 @@ Json stun_only() { return Json::array({{{"urls", kStun}}}); }
 // Cloudflare TURN (TURN_KEY_ID, secret TURN_KEY_API_TOKEN): short-lived
 // credentials for this answer; nullopt when TURN is not configured.
 std::optional<Json> turn_request(const Config& config) {
-  std::string_view key = config.text("TURN_KEY_ID");
-  if (key.empty() || !config.has_secret(kTurnSecret)) return std::nullopt;
-  std::string base(config.text("TURN_API_BASE", "https://rtc.live.cloudflare.com/v1"));
+  std::string_view key = config[kTurnKeyId];
+  if (key.empty() || !config.has(kTurnKeyApiToken)) return std::nullopt;
+  std::string base(config[kTurnApiBase]);
   return Json{{"fetch",
                {{"url", base + "/turn/keys/" + std::string(key) + "/credentials/generate"},
                 {"method", "POST"},
                 {"headers", {{"content-type", "application/json"}}},
-                {"secret_headers", bearer_secret(kTurnSecret)},
+                {"secret_headers", bearer_secret(kTurnKeyApiToken)},
                 {"body", to_text({{"ttl", config[kTurnTtlSeconds]}})}}}};
 }
 
@@ -145,8 +145,8 @@ std::optional<Json> turn_servers(const Json& answer) {
 }
 
 // POST /api/rooms/:id/ice-servers: a valid token for that room (Bearer or ?token=) gets ICE servers.
-Outcome ice_servers(std::string_view room_id, const Request& request, const Config& config, Host& host) {
-  std::string_view token = bearer(request, "token");
+Outcome ice_servers(std::string_view room_id, const Request& request, const Config& config, WorkerHost& host) {
+  std::string_view token = request.credential("token");
   if (token.empty()) return Response::error(401, "Missing token");
   auto admitted = RoomToken::read(host, token, host.now());
   if (!admitted || admitted->room_id != room_id) return Response::error(401, "Invalid token");
@@ -155,38 +155,51 @@ Outcome ice_servers(std::string_view room_id, const Request& request, const Conf
   return Effect{std::move(*turn), {{"step", "ice-servers"}}};
 }
 
-std::optional<Outcome> rooms_api(const Request& request, const Config& config, Host& host) {
-  std::string_view rest = std::string_view(request.path).substr(kRoomsPath.size());
-  if (rest.empty()) {
-    if (request.method != "POST") return std::nullopt;
-    if (auto error = without_secret(config)) return *error;
-    return create_room(request, config, host);
-  }
-  if (!rest.starts_with("/")) return std::nullopt;
-  rest.remove_prefix(1);
-  std::size_t slash = rest.find('/');
-  std::string_view room_id = rest.substr(0, slash);
-  std::string_view action = slash == std::string_view::npos ? "" : rest.substr(slash);
-  bool get = action.empty() && request.method == "GET";
-  bool join = action == "/join" && request.method == "POST";
-  bool ice = action == "/ice-servers" && request.method == "POST";
-  if (!get && !join && !ice) return std::nullopt;
+// POST /api/rooms.
+Outcome create(const Request& request, const Config& config, WorkerHost& host) {
   if (auto error = without_secret(config)) return *error;
+  return create_room(request, config, host);
+}
+
+// The room of /api/rooms/<id>[/…], or the refusal every room route makes first.
+std::variant<std::string_view, Response> room_of(const Request& request, const Config& config) {
+  if (auto error = without_secret(config)) return *error;
+  std::string_view rest = std::string_view(request.path).substr(kRoomsPath.size() + 1);
+  std::string_view room_id = rest.substr(0, rest.find('/'));
   if (!is_instance_name(room_id)) return Response::error(404, "Room not found");
-  if (get) return kv_get(room_id, {{"step", "found"}});
-  if (ice) return ice_servers(room_id, request, config, host);
-  return join_room(room_id, request, config);
+  return room_id;
+}
+
+// GET /api/rooms/<id>.
+Outcome find(const Request& request, const Config& config, WorkerHost&) {
+  auto room = room_of(request, config);
+  if (auto* error = std::get_if<Response>(&room)) return *error;
+  return kv_get(std::get<std::string_view>(room), {{"step", "found"}});
+}
+
+// POST /api/rooms/<id>/join.
+Outcome join(const Request& request, const Config& config, WorkerHost&) {
+  auto room = room_of(request, config);
+  if (auto* error = std::get_if<Response>(&room)) return *error;
+  return join_room(std::get<std::string_view>(room), request, config);
+}
+
+// POST /api/rooms/<id>/ice-servers.
+Outcome ice(const Request& request, const Config& config, WorkerHost& host) {
+  auto room = room_of(request, config);
+  if (auto* error = std::get_if<Response>(&room)) return *error;
+  return ice_servers(std::get<std::string_view>(room), request, config, host);
 }
 
 // `/ws?token=`: only a verified token reaches its room's Durable Object.
-Outcome connect(const Request& request, const Config& config, Host& host) {
+Outcome connect(const Request& request, const Config& config, WorkerHost& host) {
   if (!request.upgrade) return Response::error(426, "expected a WebSocket upgrade (rooms: /ws?token=<jwt>)");
   if (auto error = without_secret(config)) return *error;
   std::string_view token = request.param("token").value_or("");
   if (token.empty()) return Response::error(401, "Missing token");
   auto admitted = RoomToken::read(host, token, host.now());
   if (!admitted) return Response::error(401, "Invalid token");
-  return Forward{"Rooms", admitted->room_id};
+  return Forward{"", admitted->room_id};
 }
 
 // The stored metadata's maxParticipants (rooms written by this code always have one).
@@ -198,17 +211,8 @@ std::int64_t stored_max(const Json& metadata, const Config& config) {
 
 Outcome storage_unavailable() { return Response::error(503, "room storage unavailable"); }
 
-}  // namespace
-
-std::optional<Outcome> Room::route(const Request& request, const Config& config, Host& host) {
-  // A /ws with persistentId is the swarm coordinator's.
-  if (request.path == "/ws") return field(request.query, "persistentId") ? std::nullopt : std::optional<Outcome>(connect(request, config, host));
-  if (request.path.starts_with("/cloudflare/")) return calls_route(request, config);
-  if (request.path == kRoomsPath || request.path.starts_with("/api/rooms/")) return rooms_api(request, config, host);
-  return std::nullopt;
-}
-
-Outcome Room::resumeRoute(const Json& context, const Json& answer, const Config& config, Host& host) {
+// The answers to the Effects above, by the step each one's context names.
+Outcome answered(const Json& context, const Json& answer, const Config& config, WorkerHost& host) {
   std::string_view step = string_field(context, "step").value_or("");
   if (step == "calls") return calls_answer(answer);
   if (step == "ice-servers") {
@@ -240,7 +244,7 @@ Outcome Room::resumeRoute(const Json& context, const Json& answer, const Config&
   if (step == "join") {
     // The room's object counts who is connected; it answers 409 when full.
     Json body = {{"maxParticipants", stored_max(parse_json(value->get<std::string>()).value_or(Json::object()), config)}};
-    Json call = {{"binding", "Rooms"}, {"instance", room_id}, {"method", "POST"}, {"path", "/capacity"},
+    Json call = {{"binding", kBinding}, {"instance", room_id}, {"method", "POST"}, {"path", "/capacity"},
                  {"headers", {{"content-type", "application/json"}}}, {"body", to_text(body)}};
     return Effect{{{"object", std::move(call)}}, {{"step", "admit"}, {"room_id", room_id}, {"participant_name", participant_name}}};
   }
@@ -257,5 +261,27 @@ Outcome Room::resumeRoute(const Json& context, const Json& answer, const Config&
   }
   return Response::error(500, "internal error");
 }
+
+// A /ws with persistentId is the swarm coordinator's.
+constexpr Route kRoutes[] = {{.path = "/ws", .without_param = "persistentId", .handle = &connect},
+                             {.path = "/cloudflare/*", .handle = &calls_route},
+                             {.path = "/api/rooms", .methods = "POST", .handle = &create},
+                             {.path = "/api/rooms/:room", .methods = "GET", .handle = &find},
+                             {.path = "/api/rooms/:room/join", .methods = "POST", .handle = &join},
+                             {.path = "/api/rooms/:room/ice-servers", .methods = "POST", .handle = &ice}};
+constexpr std::string_view kNamespaces[] = {kMetadata};
+
+}  // namespace
+
+// The rooms app: its routes and Effects above are the Worker's side; Room (room.cpp) is the object.
+const Manifest kManifest{.name = "rooms",
+                         .binding = kBinding,
+                         .object_class = kBinding,
+                         .routes = kRoutes,
+                         .resume = &answered,
+                         .make = &make_object<Room>,
+                         .limits = kLimits,
+                         .settings = kSettings,
+                         .kv_namespaces = kNamespaces};
 
 }  // namespace sb::rooms

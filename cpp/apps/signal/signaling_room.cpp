@@ -27,13 +27,6 @@ std::string with_clients(Json& message, std::string_view frame, std::size_t clie
 
 }  // namespace
 
-std::optional<Outcome> SignalingRoom::route(const Request& request, const Config& config, Host& host) {
-  std::optional<Outcome> routed = shard_route(request, "/", "/signal/", "SignalingRoom", "y-webrtc signaling");
-  if (!routed || !std::holds_alternative<Forward>(*routed)) return routed;
-  if (config.has_secret(kSignalToken) && !presents_secret(request, host, kSignalToken)) return Response::error(401, "unauthorized");
-  return admit(std::move(routed), request, config, host, "signal", kAccess);
-}
-
 Outcome SignalingRoom::fetch(const Request& request) {
   if (!request.upgrade) return Response::error(426, "expected a WebSocket upgrade (y-webrtc signaling)");
   if (token_mode(config_, kAccess) && !access_of(request)) return Response::error(401, "invalid access token");

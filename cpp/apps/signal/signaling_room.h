@@ -6,7 +6,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "core/app.h"
+#include "core/access.h"
+#include "core/manifest.h"
 #include "core/rate.h"
 
 namespace sb::signal {
@@ -17,18 +18,18 @@ inline constexpr Limit kMaxTopicsPerConnection{"SIGNAL_MAX_TOPICS_PER_CONNECTION
 inline constexpr Limit kMessagesPerSecond{"SIGNAL_MESSAGES_PER_SECOND", 100, "frames per second one socket may send (bursts up to the same number); more closes it with 1008"};
 inline constexpr Limit kMaxConnections{"SIGNAL_MAX_CONNECTIONS", 10000, "sockets per shard; more are refused with 503"};
 inline constexpr Limit kIpConnectsPerMinute{"SIGNAL_IP_CONNECTS_PER_MINUTE", 0, "upgrades per client IP per minute and shard (CF-Connecting-IP); more get 429; 0 = off"};
+inline constexpr Setting kToken{"SIGNAL_TOKEN", "", "upgrades must present it as `Authorization: Bearer <token>` or `?token=<token>` (else 401); unset: open", true};
 // "token": every socket needs an access token whose `scope` is the shard; its
 // optional `topics` claim limits what the socket may subscribe to and publish on.
-inline constexpr std::string_view kAccess = "SIGNAL_ACCESS";
-// The shared password of the opt-in SIGNAL_TOKEN check (a secret, used by name).
-inline constexpr std::string_view kSignalToken = "SIGNAL_TOKEN";
-inline constexpr Limit kLimits[] = {kMaxMessageBytes, kMaxInvalidMessages, kMaxTopicsPerConnection, kMessagesPerSecond, kMaxConnections, kIpConnectsPerMinute};
+inline constexpr Setting kAccess{"SIGNAL_ACCESS", "open", "`open` (anyone connects, as stock y-webrtc) or `token`: an access token for the shard, whose `topics` limit what it may use"};
+inline constexpr const Setting* kSettings[] = {&kToken, &kAccess};
+inline constexpr const Limit* kLimits[] = {&kMaxMessageBytes, &kMaxInvalidMessages, &kMaxTopicsPerConnection, &kMessagesPerSecond, &kMaxConnections, &kIpConnectsPerMinute};
+
+extern const Manifest kManifest;
 
 class SignalingRoom final : public App {
  public:
   using App::App;
-
-  static std::optional<Outcome> route(const Request& request, const Config& config, Host& host);
 
   Outcome fetch(const Request& request) override;
   std::optional<AutoResponse> autoResponse() const override;

@@ -4,14 +4,15 @@
 //   POST /invites {"swarm"}      → 200 {"code", "expiresAt"}
 //   GET  /invites/<CODE>         → 200 {"swarm"} | 404 {"error":"invalid invite code"}
 #pragma once
-#include "core/app.h"
+#include "core/manifest.h"
 
 namespace sb::swarm {
 
 inline constexpr Limit kInviteTtlMs{"SWARM_INVITE_TTL_MS", 24 * 60 * 60 * 1000, "how long an invite code admits joiners (ms)"};
-inline constexpr Limit kRegistryLimits[] = {kInviteTtlMs};
+inline constexpr const Limit* kRegistryLimits[] = {&kInviteTtlMs};
 
 inline constexpr std::string_view kRegistryBinding = "InviteRegistry";
+extern const Manifest kRegistryManifest;
 inline constexpr std::string_view kRegistryInstance = "global";
 
 // An invite code as made here: 6 of [0-9A-Z]. Lookups accept 4–16 of them
@@ -21,9 +22,6 @@ bool is_invite_code(std::string_view code);
 class InviteRegistry final : public App {
  public:
   using App::App;
-
-  // Nothing public: the registry is reached only by the swarm's Effects.
-  static std::optional<Outcome> route(const Request&, const Config&, Host&) { return std::nullopt; }
 
   Outcome fetch(const Request& request) override;
   void alarm() override;

@@ -137,17 +137,6 @@ std::optional<std::string> check(std::string_view event, const Json* data) {
   return "unknown event";
 }
 
-// `token` as the original read it: empty, "null" or "undefined" mean host mode.
-std::optional<std::string> invite_code(const Request& request) {
-  std::string_view token = request.param("token").value_or("");
-  if (token.empty() || token == "null" || token == "undefined") return std::nullopt;
-  std::string code(token);
-  for (char& c : code) {
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');  // manual entry is upper-cased by the client too
-  }
-  return code;
-}
-
 }  // namespace
 
 // --- Device ---------------------------------------------------------------
@@ -189,45 +178,6 @@ std::optional<Device> Device::from_json(const Json& j) {
   if (const Json* v = field(j, "lastHeartbeat"); integral(v)) d.lastHeartbeat = static_cast<std::int64_t>(v->get<double>());
   if (const Json* v = field(j, "lastUserInteraction"); finite_number(v)) d.lastUserInteraction = v->get<double>();
   return d;
-}
-
-// --- Routing (the Worker) -------------------------------------------------
-
-std::optional<Outcome> SwarmCoordinator::route(const Request& request, const Config& config, Host& host) {
-  // `/ws` without persistentId is the SFU rooms app's.
-  if (request.path != "/swarm/ws" && !(request.path == "/ws" && request.param("persistentId"))) return std::nullopt;
-  std::string_view device = request.param("persistentId").value_or("");
-  if (device.empty()) return Response::error(400, "Missing persistentId");
-  if (!request.upgrade) return Response::error(426, "expected a WebSocket upgrade (swarm coordinator)");
-  if (!is_instance_name(device)) return Response::error(400, "invalid persistentId");
-  std::optional<Json> claims;
-  std::string swarm(device);  // open mode, no invite code: the device hosts its own swarm
-  if (token_mode(config, kAccess)) {
-    auto checked = check_access(request, config, host, "swarm");
-    if (auto* refused = std::get_if<Response>(&checked)) return *refused;
-    claims = std::move(std::get<Json>(checked));
-    std::string_view scope = string_field(*claims, "scope").value_or("");
-    if (string_field(*claims, "sub") != device || !is_instance_name(scope)) return not_valid_here();
-    swarm = scope;
-  }
-  std::optional<std::string> code = invite_code(request);
-  if (!code) return with_access(Forward{std::string(kBinding), swarm}, claims);
-  if (!is_invite_code(*code)) return Response::error(403, "invalid invite code");
-  Json lookup = {{"object", {{"binding", kRegistryBinding}, {"instance", kRegistryInstance}, {"method", "GET"}, {"path", "/invites/" + *code}}}};
-  return Effect{lookup, {{"code", *code}, {"access", claims ? *claims : Json()}}};
-}
-
-// An invite code's swarm; in token mode the token's `sub` already matched the persistentId.
-Outcome SwarmCoordinator::resume_route(const Json& context, const Json& answer, const Config&, Host&) {
-  const Json* status = field(answer, "status");
-  if (status && status->is_number_integer() && status->get<int>() == 404) return Response::error(403, "invalid invite code");
-  std::optional<Json> body = parse_json(string_field(answer, "body").value_or(""));
-  std::optional<std::string_view> swarm = body ? string_field(*body, "swarm") : std::nullopt;
-  if (!status || !status->is_number_integer() || status->get<int>() != 200 || !swarm || !is_instance_name(*swarm)) {
-    return Response::error(503, "invite registry unavailable");
-  }
-  const Json* access = field(context, "access");
-  return with_access(Forward{std::string(kBinding), std::string(*swarm)}, access && access->is_object() ? std::optional<Json>(*access) : std::nullopt);
 }
 
 // --- The object ------------------------------------------------------------

@@ -11,7 +11,8 @@
 #include <vector>
 
 #include "apps/swarm/scheduler.h"
-#include "core/app.h"
+#include "core/access.h"
+#include "core/manifest.h"
 
 namespace sb::swarm {
 
@@ -25,12 +26,13 @@ inline constexpr Limit kOfflineAfterMs{"SWARM_OFFLINE_AFTER_MS", 60'000, "a devi
 inline constexpr Limit kRemoveAfterMs{"SWARM_REMOVE_AFTER_MS", 300'000, "a disconnected device silent for this long is removed (ms)"};
 inline constexpr Limit kInvitesPerWindow{"SWARM_INVITES_PER_WINDOW", 5, "invite codes one swarm may make per rolling window"};
 inline constexpr Limit kInviteWindowMs{"SWARM_INVITE_WINDOW_MS", 60'000, "the invite rate limit's rolling window (ms)"};
-inline constexpr Limit kLimits[] = {kMaxMessageBytes, kMaxConnections, kMessagesPerSecond, kIpConnectsPerMinute, kMaxDevices, kTickMs, kOfflineAfterMs, kRemoveAfterMs, kInvitesPerWindow, kInviteWindowMs};
+inline constexpr const Limit* kLimits[] = {&kMaxMessageBytes, &kMaxConnections, &kMessagesPerSecond, &kIpConnectsPerMinute, &kMaxDevices, &kTickMs, &kOfflineAfterMs, &kRemoveAfterMs, &kInvitesPerWindow, &kInviteWindowMs};
 
-inline constexpr std::string_view kBinding = "SwarmCoordinator";
 // "token": every device needs an access token whose `sub` is its persistentId;
 // it joins the swarm named by `scope`, or, with an invite code, the code's swarm.
-inline constexpr std::string_view kAccess = "SWARM_ACCESS";
+inline constexpr Setting kAccess{"SWARM_ACCESS", "open", "`open` (anyone may connect as any `persistentId`) or `token`: an access token whose `sub` is the `persistentId` and whose `scope` is the swarm"};
+inline constexpr const Setting* kSettings[] = {&kAccess};
+extern const Manifest kManifest;
 
 // A member of the swarm, as the snapshot shows it (DeviceInfo).
 struct Device {
@@ -56,10 +58,6 @@ struct Device {
 class SwarmCoordinator final : public App {
  public:
   SwarmCoordinator(Host& host, const Config& config);
-
-  static std::optional<Outcome> route(const Request& request, const Config& config, Host& host);
-  // The invite registry's answer to a joiner's code.
-  static Outcome resume_route(const Json& context, const Json& answer, const Config& config, Host& host);
 
   Outcome fetch(const Request& request) override;
   void alarm() override;

@@ -1,0 +1,25 @@
+// An app that exists only in the tests: what adding an app takes. Its folder
+// holds its manifest and its object; the test adds it to the list of manifests
+// and its class, binding and migration to (copies of) js-shim/worker.js and
+// wrangler.toml.
+#pragma once
+#include "core/manifest.h"
+
+namespace sb::example {
+
+extern const Manifest kManifest;
+
+// Sends every text frame back to its sender.
+class EchoRoom final : public App {
+ public:
+  using App::App;
+  Outcome fetch(const Request& request) override;
+
+ protected:
+  void webSocketOpen(ConnId, const Request&) override {}
+  void webSocketMessage(ConnId conn, std::string_view data, bool binary) override;
+  void webSocketClose(ConnId, int, std::string_view) override {}
+  void webSocketWake(ConnId, const Json&) override {}
+};
+
+}  // namespace sb::example
