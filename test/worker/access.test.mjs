@@ -5,6 +5,7 @@
 // identities bound to `sub`; and after each refusal the real holder keeps
 // working with everything it stored unchanged.
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { bearer, forgeries, kSecret, mint, unique, withToken } from "./access-helpers.mjs";
@@ -89,6 +90,23 @@ describe("mpc in token mode", () => {
     assert.equal((await client.next()).type, "devices");
     await client.close();
     await refuseAll(`${worker.ws}/mpc`, [["a shard's token on /mpc", await mint("mpc", "dev-g", "eu"), 403]]);
+  });
+});
+
+describe("npm run token", () => {
+  test("its token (ACCESS_TOKEN_SECRET from the environment) opens a socket; --topics limits it", async () => {
+    const script = new URL("../../scripts/token.mjs", import.meta.url).pathname;
+    const shard = unique("cli");
+    const printed = execFileSync("node", [script, "signal", "peer", "--scope", shard, "--ttl", "60", "--topics", "ok-*"], {
+      env: { ...process.env, ACCESS_TOKEN_SECRET: kSecret },
+      encoding: "utf8",
+    }).trim();
+    const client = await Client.open(withToken(`${worker.ws}/signal/${shard}`, printed));
+    client.send({ type: "subscribe", topics: ["ok-1", "no"] });
+    client.send({ type: "publish", topic: "no", data: 1 });
+    client.send({ type: "publish", topic: "ok-1", data: 2 });
+    assert.deepEqual(await client.next(), { type: "publish", topic: "ok-1", data: 2, clients: 1 });
+    await client.close();
   });
 });
 
