@@ -84,9 +84,12 @@ export class SwitchboardObject extends DurableObject {
     for (const ws of gone) this.#closed(ws, 1006, "closed while the object slept");
   }
 
-  // A trap (abort, out-of-bounds, unreachable) must not wedge the object: a
-  // new core is rebuilt for every socket, then the socket whose event trapped
-  // is closed with 1011 (its app sees the close); an HTTP request gets `failed`.
+  // Any error out of the core must not wedge the object: a trap (abort,
+  // out-of-bounds, unreachable), a stack overflow (RangeError), running out of
+  // memory, anything else. The poisoned instance is dropped (its memory with
+  // it) and a new core is rebuilt for every socket, then the socket whose
+  // event failed is closed with 1011 (its app sees the close); an HTTP request
+  // gets `failed`.
   #guard(ws, event, failed = undefined) {
     try {
       const result = event();
@@ -97,8 +100,8 @@ export class SwitchboardObject extends DurableObject {
   }
 
   async #recover(ws, error, failed) {
-    if (!(error instanceof WebAssembly.RuntimeError)) throw error;
-    Host.write(JSON.stringify({ event: "trap", level: "error", app: this.constructor.app, error: String(error.message) }));
+    Host.write(JSON.stringify({ event: "trap", level: "error", app: this.constructor.app, error: String(error?.message ?? error) }));
+    this.#core = undefined;
     await this.ctx.blockConcurrencyWhile(() => this.#load());
     if (ws) {
       const id = this.#idOf(ws);

@@ -10,10 +10,16 @@ let router;
 
 export default {
   async fetch(request, env) {
-    router ??= Core.load("", env, new Host({ env }));
-    const core = await router;
-    let answer = core.route(await describe(request));
-    while (answer.effect) answer = core.resume(answer.effect.context, await perform(env, answer.effect.request));
+    let answer;
+    try {
+      answer = await route(request, env);
+    } catch (error) {
+      // Any error out of the router's core (a trap, a stack overflow, out of
+      // memory) may leave its instance poisoned: the next request builds a new one.
+      router = undefined;
+      Host.write(JSON.stringify({ event: "trap", level: "error", app: "worker", error: String(error?.message ?? error) }));
+      return Response.json({ error: "internal error" }, { status: 500 });
+    }
     if (!answer.forward) return toResponse(answer);
     const { binding, instance, headers } = answer.forward;
     // A deployment may drop a binding it does not need ([assets]: the demo page).
@@ -23,6 +29,14 @@ export default {
     return env[binding].get(env[binding].idFromName(instance)).fetch(forwarded);
   },
 };
+
+async function route(request, env) {
+  router ??= Core.load("", env, new Host({ env }));
+  const core = await router;
+  let answer = core.route(await describe(request));
+  while (answer.effect) answer = core.resume(answer.effect.context, await perform(env, answer.effect.request));
+  return answer;
+}
 
 // The request with the headers the core set (null: removed), replacing the client's own.
 function withHeaders(request, headers = {}) {

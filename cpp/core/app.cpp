@@ -1,5 +1,6 @@
 #include "app.h"
 
+#include <algorithm>
 #include <string>
 
 namespace sb {
@@ -9,6 +10,7 @@ namespace {
 constexpr std::size_t kAttachmentBytes = 1900;
 constexpr std::string_view kSpillPrefix = "conn/";
 constexpr std::string_view kSpillMark = "@spilled";
+constexpr std::string_view kInstanceKey = "app/instance";
 
 std::string spill_key(ConnId conn) { return std::string(kSpillPrefix) + std::to_string(conn); }
 
@@ -36,6 +38,7 @@ Outcome App::request(const Request& request) {
 }
 
 void App::open(ConnId conn, const Request& request) {
+  keep_instance();
   open_.insert(conn);
   event("open", {{"connections", open_.size()}});
   webSocketOpen(conn, request);
@@ -74,6 +77,30 @@ void App::send(std::span<const ConnId> to, std::string_view text) {
 void App::identify(std::string_view app, std::string_view instance) {
   name_ = app;
   instance_ = instance;
+  if (instance_.empty()) {
+    instance_ = host_.kv_get(kInstanceKey).value_or("");
+    instance_kept_ = !instance_.empty();
+  }
+}
+
+void App::keep_instance() {
+  if (instance_kept_ || instance_.empty()) return;
+  instance_kept_ = true;
+  if (host_.kv_get(kInstanceKey) != instance_) host_.kv_put(kInstanceKey, instance_);
+}
+
+void App::set_alarm(double at_ms) {
+  if (at_ms > 0) keep_instance();
+  host_.set_alarm(at_ms);
+}
+
+void App::erase_storage() {
+  for (const auto& entry : host_.kv_list("")) {
+    const std::string& key = entry.first;
+    bool open_spill = std::any_of(spilled_.begin(), spilled_.end(), [&](ConnId conn) { return key == spill_key(conn); });
+    if (!open_spill) host_.kv_delete(key);
+  }
+  instance_kept_ = false;
 }
 
 void App::event(std::string_view name, Json fields, Level level) {
@@ -135,9 +162,9 @@ void App::wake(ConnId conn, std::string_view attachment) {
   std::optional<Json> state;
   if (attachment == kSpillMark) {
     spilled_.insert(conn);
-    if (auto text = host_.kv_get(spill_key(conn))) state = parse_json(*text);
+    if (auto text = host_.kv_get(spill_key(conn))) state = parse_json(*text, config_[kMaxJsonDepth]);
   } else {
-    state = parse_json(attachment);
+    state = parse_json(attachment, config_[kMaxJsonDepth]);
   }
   webSocketWake(conn, state.value_or(Json::object()));
 }

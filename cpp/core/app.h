@@ -21,7 +21,7 @@ namespace sb {
 inline constexpr Limit kRefusalLogIntervalMs{"LOG_REFUSALS_INTERVAL_MS", 10'000,
                                               "at most one `refused` log line per socket per this many ms, with the count it stands for"};
 // Limits of the core itself, in force for every app.
-inline constexpr const Limit* kCoreLimits[] = {&kRefusalLogIntervalMs};
+inline constexpr const Limit* kCoreLimits[] = {&kMaxJsonDepth, &kRefusalLogIntervalMs};
 
 // A log line's severity: Workers Logs files it under the same level.
 enum class Level { info, warn, error };
@@ -65,7 +65,9 @@ class App {
   bool isOpen(ConnId conn) const { return open_.contains(conn); }
 
   // Who this object is, for its logs and stats: the app's name and the
-  // instance (shard, session, room…).
+  // instance (shard, session, room…). An empty instance (the platform woke
+  // the object without its name: an alarm after a restart) is read back
+  // from storage, where the object kept it once it had sockets or an alarm.
   void identify(std::string_view app, std::string_view instance);
   // GET /stats/<app>/<instance>: counts since the object woke, the limits and
   // settings in force (a secret only as whether it is set); never an identifier.
@@ -103,6 +105,12 @@ class App {
 
   // Per-socket state that must survive hibernation.
   void attach(ConnId conn, const Json& state);
+  // Epoch milliseconds; 0 cancels. The object's name is kept while an alarm
+  // may wake it.
+  void set_alarm(double at_ms);
+  // Deletes everything this object stored, its name included (the open
+  // sockets' attachments excepted): it is gone until an event needs it.
+  void erase_storage();
   // An Effect that does not hold up an HTTP answer (e.g. started by a message).
   void perform(const Effect& effect) { host_.perform(to_text(to_json(Outcome(effect))["effect"])); }
   // Close from the server side; the app sees its own webSocketClose at once.
@@ -116,6 +124,9 @@ class App {
   std::unordered_set<ConnId> open_;
   std::unordered_set<ConnId> spilled_;  // attachments too large for the platform, kept in storage
   std::unordered_map<std::string, TokenBucket> upgrades_;  // by client address
+  // Stores the instance name once, for wake-ups that come without it.
+  void keep_instance();
+
   struct RefusalLog {
     double logged_at = -1;  // when the socket's last `refused` line was written
     std::int64_t held = 0;  // refusals since then, not in any line yet
@@ -123,6 +134,7 @@ class App {
   std::unordered_map<ConnId, RefusalLog> refusals_;
   std::string name_;
   std::string instance_;
+  bool instance_kept_ = false;
   std::int64_t frames_in_ = 0;
   std::int64_t frames_out_ = 0;
   std::int64_t errors_ = 0;

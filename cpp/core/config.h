@@ -34,6 +34,10 @@ struct Setting {
 using Limits = std::span<const Limit* const>;
 using Settings = std::span<const Setting* const>;
 
+// A limit of the core itself (kCoreLimits, app.h).
+inline constexpr Limit kMaxJsonDepth{"MAX_JSON_DEPTH", kDefaultJsonDepth,
+                                     "arrays and objects a JSON frame may nest; deeper is the app's invalid JSON"};
+
 class Config {
  public:
   // Every default.

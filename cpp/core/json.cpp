@@ -16,6 +16,8 @@ namespace {
 // unsigned, floats and overflow come out exactly as before.
 class DomBuilder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, DomBuilder> {
  public:
+  explicit DomBuilder(std::int64_t max_depth) : max_depth_(max_depth) {}
+
   Json root;
 
   bool Null() { return put(nullptr); }
@@ -82,7 +84,9 @@ class DomBuilder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, DomBui
     *slot() = std::move(value);
     return true;
   }
+  // Refusing here stops the reader: nothing deeper than the limit is built.
   bool open(Json container) {
+    if (static_cast<std::int64_t>(stack_.size()) >= max_depth_) return false;
     Json* s = slot();
     *s = std::move(container);
     stack_.push_back(s);
@@ -97,6 +101,7 @@ class DomBuilder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, DomBui
   // is open, so pointers to it and its ancestors stay valid.
   std::vector<Json*> stack_;
   Json* key_ = nullptr;
+  std::int64_t max_depth_;
 };
 
 constexpr unsigned kReadFlags =
@@ -104,14 +109,14 @@ constexpr unsigned kReadFlags =
 
 }  // namespace
 
-std::optional<Json> parse_json(std::string_view text) {
+std::optional<Json> parse_json(std::string_view text, std::int64_t max_depth) {
   constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
   std::string_view document = text.starts_with(kByteOrderMark) ? text.substr(kByteOrderMark.size()) : text;
   // In situ: strings are decoded where they lie in this copy, not pushed
   // byte by byte onto the reader's stack (~40% fewer instructions).
   std::string copy(document);
   rapidjson::InsituStringStream in(copy.data());
-  DomBuilder dom;
+  DomBuilder dom(max_depth);
   rapidjson::Reader reader;
   // The reader takes a NUL byte for the end of the text (so does nlohmann):
   // a document must end where the text does.
@@ -120,12 +125,19 @@ std::optional<Json> parse_json(std::string_view text) {
     return std::move(dom.root);
   }
   // The reader refuses an exponent past a double's range even where the value
-  // fits ("0e999"); nlohmann decides those.
+  // fits ("0e999"); nlohmann decides those, under the same depth limit (its
+  // reader is iterative; a container past the limit is dropped, not built).
   if (reader.GetParseErrorCode() != rapidjson::kParseErrorNumberTooBig || text.find('\0') != std::string_view::npos) {
     return std::nullopt;
   }
-  Json j = Json::parse(text.begin(), text.end(), nullptr, false);
-  if (j.is_discarded()) return std::nullopt;
+  bool too_deep = false;
+  auto limit = [&](int depth, Json::parse_event_t event, Json&) {
+    bool opens = event == Json::parse_event_t::object_start || event == Json::parse_event_t::array_start;
+    if (opens && depth >= max_depth) too_deep = true;
+    return !too_deep;
+  };
+  Json j = Json::parse(text.begin(), text.end(), limit, false);
+  if (j.is_discarded() || too_deep) return std::nullopt;
   return j;
 }
 

@@ -1,6 +1,7 @@
 // The one JSON vocabulary of the core. Built without exceptions: every read is
 // checked, parsing never throws, and serialising replaces invalid UTF-8.
 #pragma once
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -10,10 +11,18 @@ namespace sb {
 
 using Json = nlohmann::ordered_json;
 
+// The default of MAX_JSON_DEPTH (config.h): how many arrays and objects a
+// value may nest. Copying, comparing and serialising a value recurse once per
+// level, so no value deeper than the limit may ever exist in the core.
+inline constexpr std::int64_t kDefaultJsonDepth = 64;
+
 // nullopt for anything that is not one JSON document (RFC 8259, UTF-8, an
-// optional byte-order mark): what nlohmann::json accepts, but for the text
-// after a NUL byte, which nlohmann ignores and this refuses.
-std::optional<Json> parse_json(std::string_view text);
+// optional byte-order mark) nesting at most `max_depth` arrays and objects:
+// what nlohmann::json accepts, but for the text after a NUL byte, which
+// nlohmann ignores and this refuses. Client data (and what the core stored
+// of it) is read with the configured MAX_JSON_DEPTH; text the core made
+// itself may use the default.
+std::optional<Json> parse_json(std::string_view text, std::int64_t max_depth = kDefaultJsonDepth);
 
 inline std::string to_text(const Json& j) {
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);

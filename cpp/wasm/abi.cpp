@@ -99,6 +99,20 @@ std::string input;           // the shim writes each event's text here
 std::optional<Request> pending;  // the request an Accept answered, until the socket opens
 const Manifest* app_spec = nullptr;
 
+#ifdef SB_TEST_HOOKS
+// Test builds only: recurses until the engine's own stack runs out (workerd
+// throws RangeError, not a trap). Scalars only, so the module's stack in
+// linear memory stays untouched.
+volatile int test_depth = 0;
+[[gnu::noinline]] int overflow(int depth) {
+  test_depth = depth;
+  if (test_depth < 0) return 0;
+  int below = overflow(depth + 1);
+  test_depth = below;
+  return below + 1;
+}
+#endif
+
 void respond(const Json& answer) {
   std::string text = to_text(answer);
   host_respond(text.data(), text.size());
@@ -157,6 +171,9 @@ EMSCRIPTEN_KEEPALIVE void sb_init(std::uint32_t len) {
 EMSCRIPTEN_KEEPALIVE void sb_route(std::uint32_t len) {
   std::optional<Request> r = request(len);
   if (!r) return respond(to_json(Response::error(400, "bad request")));
+#ifdef SB_TEST_HOOKS
+  if (r->path == "/__switchboard_test_overflow__") overflow(0);
+#endif
   respond(to_json(route(*r, config, all_apps(), host)));
 }
 
@@ -191,8 +208,10 @@ EMSCRIPTEN_KEEPALIVE void sb_open(ConnId conn) {
 
 EMSCRIPTEN_KEEPALIVE void sb_message(ConnId conn, std::uint32_t len, int binary) {
 #ifdef SB_TEST_HOOKS
-  // Test builds only (never deployed): lets the Worker tests prove that the shim survives a trap.
+  // Test builds only (never deployed): lets the Worker tests prove that the
+  // shim survives a trap, and any other error out of the module.
   if (text(len) == "__switchboard_test_trap__") __builtin_trap();
+  if (text(len) == "__switchboard_test_overflow__") overflow(0);
 #endif
   app->message(conn, text(len), binary != 0);
 }

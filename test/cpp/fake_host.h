@@ -34,7 +34,10 @@ class FakeHost final : public Host {
     if (it == storage.end()) return std::nullopt;
     return it->second;
   }
-  void kv_put(std::string_view key, std::string_view value) override { storage[std::string(key)] = std::string(value); }
+  void kv_put(std::string_view key, std::string_view value) override {
+    ++writes;
+    storage[std::string(key)] = std::string(value);
+  }
   void kv_delete(std::string_view key) override { storage.erase(std::string(key)); }
   std::vector<std::pair<std::string, std::string>> kv_list(std::string_view prefix) override {
     std::vector<std::pair<std::string, std::string>> out;
@@ -70,6 +73,7 @@ class FakeHost final : public Host {
   std::map<ConnId, std::string> attachments;
   std::map<std::string, std::string> storage;
   std::map<std::string, std::string> secrets;  // the environment's values, by name
+  std::size_t writes = 0;  // kv_put calls: each one is a billed storage write
   std::vector<Json> effects;  // performed, awaiting an answer
   std::vector<std::string> logs;
   double clock = 1'767'225'600'000.0;  // 2026-01-01
@@ -153,6 +157,10 @@ class Object {
     }
     app_->woke();
   }
+
+  // A wake-up that comes without the object's name (an alarm after a
+  // restart): the shim hands the core "" as the instance.
+  void unnamed() { app_->identify(spec_.name, ""); }
 
   bool isOpen(ConnId conn) const { return std::find(open_.begin(), open_.end(), conn) != open_.end(); }
   // Frames `conn` received since the last call.

@@ -58,9 +58,39 @@ TEST_CASE("parse_json keeps numbers as nlohmann reads them") {
   CHECK_FALSE(accepted(std::string_view("[0e999]\0", 8)));
 }
 
-TEST_CASE("parse_json: duplicate keys keep the first position and the last value; deep nesting is fine") {
+TEST_CASE("parse_json: duplicate keys keep the first position and the last value") {
   CHECK(sb::to_text(*parse_json(R"({"a":1,"b":2,"a":{"c":[3]}})")) == R"({"a":{"c":[3]},"b":2})");
+}
+
+std::string nested(std::size_t depth, std::string_view inner = "") {
+  std::string text;
+  for (std::size_t i = 0; i < depth; ++i) text += i % 2 ? "[" : "{\"k\":";
+  text += inner.empty() ? "0" : inner;
+  for (std::size_t i = depth; i-- > 0;) text += i % 2 ? "]" : "}";
+  return text;
+}
+
+TEST_CASE("parse_json refuses nesting past its limit, and reads deeper text without recursing") {
+  CHECK(sb::kDefaultJsonDepth == 64);
+  CHECK(accepted(nested(64)));
+  CHECK_FALSE(accepted(nested(65)));
+  CHECK(parse_json(nested(3), 3));
+  CHECK_FALSE(parse_json(nested(4), 3));
+  CHECK(parse_json("7", 0));
+  CHECK_FALSE(parse_json("[]", 0));
+  // The frame of an attack: far past the limit, refused at the limit's depth.
+  std::string attack = R"({"type":"relay","to":"tgt","data":)" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  CHECK_FALSE(accepted(attack));
+  // The reader itself is iterative: a limit set far higher still parses.
   std::string deep = std::string(100000, '[') + std::string(100000, ']');
-  CHECK(accepted(deep));
-  CHECK_FALSE(accepted(deep.substr(1)));
+  CHECK(parse_json(deep, 100000));
+  CHECK_FALSE(parse_json(deep.substr(1), 100000));
+}
+
+TEST_CASE("parse_json: the exponent fallback (nlohmann's reader) keeps the same depth limit") {
+  CHECK(accepted(nested(64, "0e999")));
+  CHECK_FALSE(accepted(nested(65, "0e999")));
+  CHECK_FALSE(accepted("[0e999," + nested(65) + "]"));
+  CHECK(accepted("[0e999," + nested(63) + "]"));
+  CHECK_FALSE(parse_json("[0e999]", 0));
 }

@@ -421,3 +421,38 @@ TEST_CASE("relay: RELAY_IP_CONNECTS_PER_MINUTE answers 429 past the rate") {
   session.host.clock += 60'000;
   CHECK(std::holds_alternative<sb::ConnId>(from("/mobile/abc", "192.0.2.1")));
 }
+
+TEST_CASE("relay: the session keeps its name while an alarm may wake it, and forgets it with the session") {
+  Object session("relay", Json::object(), "abc123");
+  auto desktop = session.join(upgrade("/desktop/abc123"));
+  CHECK(session.host.storage.at("app/instance") == "abc123");
+  session.disconnect(desktop);
+  // A restart: the vacancy alarm wakes an object the platform gave no name.
+  Object restarted("relay");
+  restarted.host.storage = session.host.storage;
+  restarted.host.clock = session.host.clock + 5 * 60 * 1000;
+  restarted.hibernate();
+  restarted.unnamed();
+  restarted.alarm();
+  REQUIRE(!restarted.host.logs.empty());
+  CHECK(Json::parse(restarted.host.logs.back()) == Json{{"event", "session_deleted"}, {"level", "info"}, {"app", "relay"}, {"instance", "abc123"}});
+  CHECK(restarted.host.storage.empty());
+  CHECK(restarted.host.alarm_at == 0);
+  // The same object serves the id's next session, and keeps the name again.
+  auto again = restarted.join(upgrade("/mobile/abc123"));
+  CHECK(restarted.host.storage.at("app/instance") == "abc123");
+  CHECK(restarted.isOpen(again));
+}
+
+TEST_CASE("relay: JSON nested past MAX_JSON_DEPTH is answered as invalid JSON") {
+  Session s(Json{{"MAX_JSON_DEPTH", "8"}});
+  auto desktop = s.desktop(), mobile = s.mobile();
+  s.take(desktop);
+  s.take(mobile);
+  s.object.message(desktop, R"({"a":[[[[[[[1]]]]]]]})");  // 8 deep
+  CHECK(s.take(mobile).size() == 1);
+  s.object.message(desktop, R"({"a":[[[[[[[[1]]]]]]]]})");  // 9 deep
+  CHECK(s.take(desktop) == std::vector<Json>{s.error("Invalid JSON")});
+  CHECK(s.take(mobile).empty());
+  CHECK(s.object.stats()["limits"]["MAX_JSON_DEPTH"] == 8);
+}

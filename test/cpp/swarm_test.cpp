@@ -804,3 +804,50 @@ TEST_CASE("swarm: a rebuilt core behaves exactly like one that never slept") {
     CHECK(awake.host.effects == sleepy.host.effects);
   }
 }
+
+TEST_CASE("heartbeats write nothing: liveness lives in memory and the attachment, storage gets it on a timer") {
+  Swarm s(Json{{"SWARM_OFFLINE_AFTER_MS", "60000"}});
+  auto b = s.guest("node-b0000001", "B", 4, 8, false);
+  double t0 = s.object.host.clock;
+  std::size_t before = s.object.host.writes;
+  for (int i = 1; i <= 100; ++i) {
+    s.object.host.clock = t0 + i * 100;
+    s.object.message(b, emit("heartbeat", {{"lastInteraction", 1000 + i}}));
+  }
+  CHECK(s.object.host.writes == before);  // was one device record per heartbeat
+  // A rebuilt core (hibernation, a trap) knows them exactly, from the attachment.
+  s.object.hibernate();
+  s.object.host.clock = t0 + 10'100;
+  s.object.alarm();
+  Json snap = last_snapshot(s.object, s.host);
+  CHECK(snap["devices"]["node-b0000001"]["lastHeartbeat"] == static_cast<std::int64_t>(t0 + 10'000));
+  CHECK(snap["devices"]["node-b0000001"]["lastUserInteraction"] == 1100);
+  CHECK(snap["devices"]["node-b0000001"]["status"] == "ONLINE");
+  CHECK(s.object.host.writes == before);
+  // Once they are half an offline period ahead of storage, the alarm writes them (once).
+  for (int i = 1; i <= 400; ++i) {
+    s.object.host.clock = t0 + 10'000 + i * 100;
+    s.object.message(b, emit("heartbeat", {{"lastInteraction", 2000 + i}}));
+  }
+  s.object.alarm();
+  s.object.alarm();
+  CHECK(s.object.host.writes == before + 1);
+  CHECK(Json::parse(s.object.host.storage.at("device/node-b0000001"))["lastHeartbeat"] == static_cast<std::int64_t>(t0 + 50'000));
+}
+
+TEST_CASE("an alarm that wakes the swarm without its name (after a restart) finds the name in storage") {
+  Swarm s;
+  CHECK(s.object.host.storage.at("app/instance") == "node-host0001");
+  Object restarted("swarm");
+  restarted.host.storage = s.object.host.storage;
+  restarted.hibernate();
+  restarted.unnamed();
+  restarted.alarm();
+  auto host = restarted.join(member("node-host0001"));
+  restarted.message(host, registration("Host Desktop", 8, 16, false));
+  CHECK(last_snapshot(restarted, host)["devices"]["node-host0001"]["swarmId"] == "node-host0001");
+  restarted.message(host, emit("auth:generate_token", Json::object()));
+  REQUIRE(restarted.host.effects.size() == 1);
+  CHECK(restarted.host.effects[0]["request"]["object"]["body"] == R"({"swarm":"node-host0001"})");
+  for (const std::string& line : restarted.host.logs) CHECK(Json::parse(line)["instance"] == "node-host0001");
+}

@@ -32,7 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size == 0) return 0;
   static sb::test::FakeHost host = [] {
     sb::test::FakeHost h;
-    h.secrets[std::string(sb::kAccessSecret)] = "fuzz-access-secret";
+    h.secrets[std::string(sb::kAccessSecret.name)] = "fuzz-access-secret";
     h.secrets["OTHER"] = "another-secret";
     return h;
   }();
@@ -49,6 +49,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const sb::Json* exp = sb::field(*read, "exp");
   require(exp != nullptr && exp->is_number() && exp->get<double>() * 1000 > host.now() - 1000, "exp ahead");
   if (const sb::Json* topics = sb::field(*read, "topics")) require(topics->is_array(), "topics an array");
-  require(!sb::verify_jwt(host, "OTHER", token, host.now()), "another key refuses it");
+  constexpr sb::Setting kOther{"OTHER", "", "", true};
+  require(!sb::verify_jwt(host, kOther, token, host.now()), "another key refuses it");
   return 0;
 }

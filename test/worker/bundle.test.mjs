@@ -36,7 +36,9 @@ test("wrangler deploy --dry-run builds the bundle offline, with the module insid
   const gzipped = gzipSync(readFileSync(join(bundle, wasm)), { level: 9 }).length;
   assert.ok(raw <= WASM_BUDGET_BYTES, `core.wasm is ${raw} bytes, budget ${WASM_BUDGET_BYTES}`);
   assert.ok(gzipped <= WASM_GZIP_BUDGET_BYTES, `core.wasm gzipped is ${gzipped} bytes, budget ${WASM_GZIP_BUDGET_BYTES}`);
-  assert.ok(!readFileSync(join(bundle, wasm)).includes("__switchboard_test_trap__"), "the test-only trap hook is in the bundle");
+  for (const hook of ["__switchboard_test_trap__", "__switchboard_test_overflow__"]) {
+    assert.ok(!readFileSync(join(bundle, wasm)).includes(hook), `the test-only hook ${hook} is in the bundle`);
+  }
 });
 
 test("the bundle carries its source map, which points at js-shim/", () => {

@@ -2,7 +2,7 @@
 // on a free port, with `[vars]` overrides and optionally persisted state.
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -98,6 +98,28 @@ async function launch(vars, persistTo, config) {
       const exited = once(child, "exit");
       process.kill(-child.pid, "SIGTERM");
       await exited;
+    },
+    // A crash: SIGKILL to wrangler and workerd at once, nothing flushed or closed.
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, "exit");
+      process.kill(-child.pid, "SIGKILL");
+      await exited;
+    },
+    // Resident memory of the workerd process(es) serving this Worker, in bytes.
+    rss() {
+      let bytes = 0;
+      for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
+        try {
+          const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+          const [comm, rest] = [stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")), stat.slice(stat.lastIndexOf(")") + 2).split(" ")];
+          if (comm !== "workerd" || Number(rest[2]) !== child.pid) continue;
+          bytes += Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) * 1024;
+        } catch {
+          // The process went away while we looked.
+        }
+      }
+      return bytes;
     },
   };
 }

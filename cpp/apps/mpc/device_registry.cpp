@@ -30,8 +30,8 @@ std::vector<std::string> strings(const Json* array) {
   return out;
 }
 
-std::optional<Session> parseSession(std::string_view text) {
-  std::optional<Json> record = parse_json(text);
+std::optional<Session> parseSession(std::string_view text, std::int64_t max_depth) {
+  std::optional<Json> record = parse_json(text, max_depth);
   if (!record || !record->is_object()) return std::nullopt;
   const Json* info = field(*record, "session_info");
   if (info == nullptr) return std::nullopt;
@@ -67,7 +67,7 @@ void DeviceRegistry::webSocketMessage(ConnId conn, std::string_view data, bool b
   if (binary) return close(conn, 1003, "binary frames are not supported");
   if (static_cast<std::int64_t>(data.size()) > config_[kMaxMessageBytes]) return error(conn, "message too large");
   if (!rates_[conn].take(host_.now(), config_[kMessagesPerSecond], 1000)) return error(conn, "rate limit exceeded");
-  std::optional<Json> message = parse_json(data);
+  std::optional<Json> message = parse_json(data, config_[kMaxJsonDepth]);
   std::optional<std::string_view> type = message ? string_field(*message, "type") : std::nullopt;
   // What serde would refuse (unknown tag, missing or mistyped field) is "invalid message".
   if (!type) return error(conn, "invalid message");
@@ -182,7 +182,7 @@ void DeviceRegistry::announceSession(ConnId conn, const Json& info) {
 
 void DeviceRegistry::requestActiveSessions(ConnId conn) {
   for (const auto& [key, value] : host_.kv_list(kSessionPrefix)) {
-    std::optional<Session> session = parseSession(value);
+    std::optional<Session> session = parseSession(value, config_[kMaxJsonDepth]);
     // Records whose session_info no longer names them (a SessionUpdate replaced it) are not replayed.
     if (!session || string_field(session->info, "session_id") != std::string_view(key).substr(kSessionPrefix.size())) continue;
     reply(conn, {{"type", "session_available"}, {"session_info", session->info}});
@@ -200,7 +200,7 @@ void DeviceRegistry::queryMyActiveSessions(ConnId conn) {
   std::vector<std::string> mine;  // rebuilds this device's index from the records
   for (const auto& [key, value] : host_.kv_list(kSessionPrefix)) {
     std::string id = key.substr(kSessionPrefix.size());
-    std::optional<Session> session = parseSession(value);
+    std::optional<Session> session = parseSession(value, config_[kMaxJsonDepth]);
     if (!session) continue;
     const Json* participants = field(session->info, "participants");
     if (participants != nullptr && participants->is_array() && contains(*participants, Json(me))) {
@@ -350,7 +350,7 @@ void DeviceRegistry::reindex(const std::string& id, const Session& before, const
 
 std::optional<Session> DeviceRegistry::loadSession(const std::string& id) {
   std::optional<std::string> text = host_.kv_get(sessionKey(id));
-  return text ? parseSession(*text) : std::nullopt;
+  return text ? parseSession(*text, config_[kMaxJsonDepth]) : std::nullopt;
 }
 
 void DeviceRegistry::storeSession(const std::string& id, const Session& session) {

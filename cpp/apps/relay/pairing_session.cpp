@@ -108,7 +108,7 @@ void PairingSession::webSocketMessage(ConnId conn, std::string_view data, bool b
   if (!rate_.take(now, config_[kMaxMessagesPerSecond], 1000)) {
     return error(conn, "Rate limit exceeded (max " + std::to_string(config_[kMaxMessagesPerSecond]) + " messages/sec)");
   }
-  std::optional<Json> message = parse_json(data);
+  std::optional<Json> message = parse_json(data, config_[kMaxJsonDepth]);
   if (!message) return error(conn, "Invalid JSON");
   if (string_field(*message, "type") == "ping") {
     send(conn, to_text(Json{{"type", "pong"}, {"timestamp", timestamp(host_)}}));
@@ -200,14 +200,14 @@ void PairingSession::arm() {
   if (vacant_since_) at = std::min(at, *vacant_since_ + static_cast<double>(config_[kVacantTtlMs]));
   if (at == armed_) return;
   armed_ = at;
-  host_.set_alarm(at);
+  set_alarm(at);
 }
 
 // The session is gone: its storage, its alarm, its clock.
 void PairingSession::end() {
   event("session_deleted");
-  for (const auto& [key, value] : host_.kv_list("")) host_.kv_delete(key);
-  host_.set_alarm(0);
+  erase_storage();
+  set_alarm(0);
   armed_ = 0;
   activity_.reset();
   vacant_since_.reset();

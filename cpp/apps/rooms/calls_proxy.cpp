@@ -53,7 +53,7 @@ Outcome calls_route(const Request& request, const Config& config, WorkerHost&) {
   Json fetch = {{"method", request.method}, {"headers", Json::object()}, {"secret_headers", bearer_secret(kCloudflareAppSecret)}};
   if (with_body) {
     if (static_cast<std::int64_t>(request.body.size()) > config[kMaxBodyBytes]) return Response::error(413, "request body too large");
-    std::optional<Json> body = parse_json(request.body);
+    std::optional<Json> body = parse_json(request.body, config[kMaxJsonDepth]);
     if (!body || !body->is_object()) return Response::error(400, "request body must be a JSON object");
     fetch["headers"]["content-type"] = "application/json";
     fetch["body"] = request.body;  // as the client sent it

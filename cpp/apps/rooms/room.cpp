@@ -113,7 +113,7 @@ void Room::webSocketMessage(ConnId conn, std::string_view data, bool binary) {
     send(conn, error_frame("rate limit exceeded"));
     return;
   }
-  std::optional<Json> message = parse_json(data);
+  std::optional<Json> message = parse_json(data, config_[kMaxJsonDepth]);
   // A copy: stamping fields below may move the frame's strings.
   std::optional<std::string> type;
   if (auto text = message ? string_field(*message, "type") : std::nullopt) type = std::string(*text);

@@ -47,7 +47,7 @@ std::string iso_time(double now_ms) {
 std::variant<Json, Response> body_object(const Request& request, const Config& config) {
   if (static_cast<std::int64_t>(request.body.size()) > config[kMaxBodyBytes]) return Response::error(413, "request body too large");
   if (request.body.empty()) return Json::object();
-  std::optional<Json> body = parse_json(request.body);
+  std::optional<Json> body = parse_json(request.body, config[kMaxJsonDepth]);
   if (!body || !body->is_object()) return Response::error(400, "request body must be a JSON object");
   return std::move(*body);
 }

@@ -72,7 +72,7 @@ void SignalingRoom::webSocketMessage(ConnId conn, std::string_view data, bool) {
     close(conn, 1008, "rate limit exceeded");
     return;
   }
-  std::optional<Json> message = parse_json(data);
+  std::optional<Json> message = parse_json(data, config_[kMaxJsonDepth]);
   std::optional<std::string_view> type = message ? string_field(*message, "type") : std::nullopt;
   if (!type) return reject(conn);
   const Json* topics = field(*message, "topics");

@@ -100,7 +100,7 @@ void InviteRegistry::schedule_purge(double expires_at) {
   std::optional<Json> when = planned ? parse_json(*planned) : std::nullopt;
   if (when && when->is_number() && when->get<double>() <= at) return;
   host_.kv_put(kPurgeKey, to_text(static_cast<std::int64_t>(at)));
-  host_.set_alarm(at);
+  set_alarm(at);
 }
 
 }  // namespace sb::swarm

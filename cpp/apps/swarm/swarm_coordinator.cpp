@@ -194,7 +194,10 @@ SwarmCoordinator::SwarmCoordinator(Host& host, const Config& config) : App(host,
   }
   for (const auto& [k, value] : host_.kv_list(kDevicePrefix)) {
     std::optional<Json> j = parse_json(value);
-    if (auto device = j ? Device::from_json(*j) : std::nullopt) devices_.emplace(device->id, std::move(*device));
+    if (auto device = j ? Device::from_json(*j) : std::nullopt) {
+      stored_heartbeats_[device->id] = device->lastHeartbeat;
+      devices_.emplace(device->id, std::move(*device));
+    }
   }
   for (const auto& [k, value] : host_.kv_list(kQuotaPrefix)) {
     if (auto j = parse_json(value)) quotas_[k.substr(kQuotaPrefix.size())] = Quota::from_json(*j);
@@ -222,12 +225,12 @@ void SwarmCoordinator::webSocketOpen(ConnId conn, const Request& request) {
   bool first = sockets_.empty();
   sockets_[conn] = device;
   device_sockets_[device].insert(conn);
-  attach(conn, {{"device", device}});
+  attach_device(conn, device);
   emit(conn, "connect", {{"status", "connected"}});
   if (first) {
     // The alarm stopped with the last socket: catch up on what it would have swept.
     sweep();
-    host_.set_alarm(host_.now() + static_cast<double>(config_[kTickMs]));
+    set_alarm(host_.now() + static_cast<double>(config_[kTickMs]));
   }
   snapshot_due_ = false;
   flush();
@@ -238,6 +241,13 @@ void SwarmCoordinator::webSocketWake(ConnId conn, const Json& state) {
   if (!device) return close(conn, 1011, "lost connection state");
   sockets_[conn] = std::string(*device);
   device_sockets_[std::string(*device)].insert(conn);
+  // While a device has sockets, their attachments hold its liveness, newer than storage's.
+  const Json* seen = field(state, "lastHeartbeat");
+  const Json* interaction = field(state, "lastUserInteraction");
+  auto it = devices_.find(std::string(*device));
+  if (it == devices_.end() || !integral(seen) || !finite_number(interaction)) return;
+  it->second.lastHeartbeat = static_cast<std::int64_t>(seen->get<double>());
+  it->second.lastUserInteraction = interaction->get<double>();
 }
 
 void SwarmCoordinator::webSocketMessage(ConnId conn, std::string_view data, bool binary) {
@@ -252,7 +262,7 @@ void SwarmCoordinator::webSocketMessage(ConnId conn, std::string_view data, bool
     refused(conn, "rate limit exceeded");
     return warn(conn, "Rejected frame: more than " + std::to_string(config_[kMessagesPerSecond]) + " per second");
   }
-  std::optional<Json> message = parse_json(data);
+  std::optional<Json> message = parse_json(data, config_[kMaxJsonDepth]);
   if (!message) {
     refused(conn, "not JSON");
     return warn(conn, "Rejected frame: not JSON");
@@ -264,8 +274,14 @@ void SwarmCoordinator::webSocketMessage(ConnId conn, std::string_view data, bool
   }
   const Json* payload = field(*message, "data");
   std::string device = socket->second;
+  auto known = devices_.find(device);
+  std::optional<std::pair<std::int64_t, double>> seen;
+  if (known != devices_.end()) seen = std::pair{known->second.lastHeartbeat, known->second.lastUserInteraction};
   Rejection rejected = check(*event, payload);
   if (!rejected) rejected = dispatch(conn, device, *event, payload);
+  if (auto it = devices_.find(device); it != devices_.end() && seen != std::pair{it->second.lastHeartbeat, it->second.lastUserInteraction}) {
+    for (ConnId socket : device_sockets_[device]) attach_device(socket, device);
+  }
   if (rejected) {
     refused(conn, "invalid event");
     warn(conn, "Rejected " + std::string(clip(*event, 64)) + ": " + *rejected);
@@ -283,26 +299,33 @@ void SwarmCoordinator::webSocketClose(ConnId conn, int, std::string_view) {
   rates_.erase(conn);
   auto owned = device_sockets_.find(id);
   if (owned != device_sockets_.end()) owned->second.erase(conn);
+  auto device = devices_.find(id);
   // A device with another socket still open has not left.
   if (owned == device_sockets_.end() || owned->second.empty()) {
     if (owned != device_sockets_.end()) device_sockets_.erase(owned);
     log("NET", "Node offline: " + id.substr(0, 8), "GATEWAY");
     event("device_offline", {{"device", id}});
-    if (auto device = devices_.find(id); device != devices_.end() && device->second.status != "DISABLED") {
+    if (device != devices_.end() && device->second.status != "DISABLED") {
       device->second.status = "OFFLINE";
       save_device(id);
       broadcast("swarm:snapshot", snapshot());
     }
   }
-  if (sockets_.empty()) host_.set_alarm(0);
+  if (sockets_.empty()) set_alarm(0);
   flush();
 }
 
 void SwarmCoordinator::alarm() {
   sweep();
+  // Liveness is kept in memory and attachments; storage gets it at most once
+  // per half of SWARM_OFFLINE_AFTER_MS per device, for a restart that loses
+  // the sockets (and their attachments).
+  for (const auto& [id, device] : devices_) {
+    if (device.lastHeartbeat - stored_heartbeats_[id] >= config_[kOfflineAfterMs] / 2) save_device(id);
+  }
   if (!sockets_.empty()) {
     broadcast("swarm:snapshot", snapshot());
-    host_.set_alarm(host_.now() + static_cast<double>(config_[kTickMs]));
+    set_alarm(host_.now() + static_cast<double>(config_[kTickMs]));
   }
   snapshot_due_ = false;
   flush();
@@ -330,6 +353,15 @@ SwarmCoordinator::Rejection SwarmCoordinator::dispatch(ConnId conn, const std::s
   return std::nullopt;  // connect
 }
 
+void SwarmCoordinator::attach_device(ConnId conn, const std::string& id) {
+  Json state = {{"device", id}};
+  if (auto it = devices_.find(id); it != devices_.end()) {
+    state["lastHeartbeat"] = it->second.lastHeartbeat;
+    state["lastUserInteraction"] = js_number(it->second.lastUserInteraction);
+  }
+  attach(conn, state);
+}
+
 void SwarmCoordinator::alive(const std::string& id) {
   auto it = devices_.find(id);
   if (it == devices_.end()) return;
@@ -338,8 +370,8 @@ void SwarmCoordinator::alive(const std::string& id) {
   if (device.status == "OFFLINE" || device.status == "REGISTERED") {
     device.status = "ONLINE";
     snapshot_due_ = true;
+    save_device(id);
   }
-  save_device(id);
 }
 
 SwarmCoordinator::Rejection SwarmCoordinator::register_device(const std::string& id, const Json* data) {
@@ -383,10 +415,7 @@ SwarmCoordinator::Rejection SwarmCoordinator::heartbeat(const std::string& id, c
   auto it = devices_.find(id);
   if (it == devices_.end()) return std::nullopt;
   const Json* at = data ? field(*data, "lastInteraction") : nullptr;
-  if (truthy(at)) {
-    it->second.lastUserInteraction = at->get<double>();
-    save_device(id);
-  }
+  if (truthy(at)) it->second.lastUserInteraction = at->get<double>();
   return std::nullopt;
 }
 
@@ -547,6 +576,7 @@ void SwarmCoordinator::remove(const std::string& id) {
   weights_.erase(id);
   dirty_devices_.erase(id);
   dirty_quotas_.erase(id);
+  stored_heartbeats_.erase(id);
   host_.kv_delete(key(kDevicePrefix, id));
   host_.kv_delete(key(kQuotaPrefix, id));
   host_.kv_delete(key(kWeightPrefix, id));
@@ -609,7 +639,10 @@ Json SwarmCoordinator::counts() const {
 
 void SwarmCoordinator::flush() {
   for (const std::string& id : dirty_devices_) {
-    if (auto it = devices_.find(id); it != devices_.end()) host_.kv_put(key(kDevicePrefix, id), to_text(it->second.to_json()));
+    if (auto it = devices_.find(id); it != devices_.end()) {
+      host_.kv_put(key(kDevicePrefix, id), to_text(it->second.to_json()));
+      stored_heartbeats_[id] = it->second.lastHeartbeat;
+    }
   }
   for (const std::string& id : dirty_quotas_) {
     if (auto it = quotas_.find(id); it != quotas_.end()) host_.kv_put(key(kQuotaPrefix, id), to_text(it->second.to_json(id)));

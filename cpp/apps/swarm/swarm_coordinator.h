@@ -87,8 +87,12 @@ class SwarmCoordinator final : public App {
   Rejection toggle_device(const Json* data);
   Rejection generate_invite(ConnId conn, const std::string& id, const Json* data);
 
-  // Any valid frame is a sign of life: fresh heartbeat, OFFLINE → ONLINE.
+  // Any valid frame is a sign of life: fresh heartbeat (in memory and the
+  // socket's attachment, not storage), OFFLINE → ONLINE.
   void alive(const std::string& id);
+  // A socket's attachment: its device, and the device's liveness when known
+  // (every socket of a device carries the same).
+  void attach_device(ConnId conn, const std::string& id);
   // Offline after silence or without a socket; removed when gone long enough.
   void sweep();
   void remove(const std::string& id);
@@ -121,6 +125,7 @@ class SwarmCoordinator final : public App {
   std::map<std::string, std::set<ConnId>> device_sockets_;
   std::map<ConnId, TokenBucket> rates_;  // not kept across hibernation: an idle socket's bucket is full anyway
 
+  std::map<std::string, std::int64_t> stored_heartbeats_;  // each device's lastHeartbeat as storage has it
   std::set<std::string> dirty_devices_;
   std::set<std::string> dirty_quotas_;
   bool snapshot_due_ = false;
