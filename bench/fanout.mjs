@@ -76,6 +76,10 @@ async function until(condition, ms) {
   return condition();
 }
 
+function median(values) {
+  return [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)];
+}
+
 function percentile(sorted, p) {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
 }
@@ -175,13 +179,13 @@ export function plan(n) {
 // halves), so changing load from others on the machine hits them alike.
 export async function fanoutRound(rooms, n, bytes, { bursts = 5 } = {}) {
   const { burst, paced, rate } = plan(n);
-  const acc = rooms.map(() => ({ rates: [], cpu: 0, delivered: 0, lost: 0, reordered: 0, duplicates: 0, latencies: [] }));
+  const acc = rooms.map(() => ({ rates: [], cpus: [], delivered: 0, lost: 0, reordered: 0, duplicates: 0, latencies: [] }));
   for (const room of rooms) await room.burst(20, bytes);  // warm-up
   for (let round = 0; round < bursts; round++) {
     for (const [i, room] of rooms.entries()) {
       const r = await room.burst(burst, bytes);
       acc[i].rates.push(r.delivered / r.seconds);
-      acc[i].cpu += r.cpu;
+      acc[i].cpus.push((r.cpu * 1e6) / r.delivered);
       acc[i].delivered += r.delivered;
       acc[i].lost += r.lost;
       acc[i].reordered += r.reordered;
@@ -199,14 +203,16 @@ export async function fanoutRound(rooms, n, bytes, { bursts = 5 } = {}) {
   }
   return acc.map((a) => {
     const sorted = a.latencies.sort((x, y) => x - y);
+    const cpus = [...a.cpus].sort((x, y) => x - y);
     return {
       n,
       bytes,
       burst,
       bursts: a.rates,
-      messagesPerSecond: [...a.rates].sort((x, y) => x - y)[Math.floor(a.rates.length / 2)],
-      // The server process's CPU time per delivered message over all bursts.
-      cpuMicrosPerMessage: (a.cpu * 1e6) / a.delivered,
+      messagesPerSecond: median(a.rates),
+      // The server process's CPU time per delivered message: the median burst, and the spread.
+      cpuMicrosPerMessage: median(cpus),
+      cpuMicrosSpread: [cpus[0], cpus[cpus.length - 1]],
       paced,
       rate,
       p50: percentile(sorted, 50),

@@ -77,6 +77,9 @@ export const startSwitchboardWithoutAssets = () =>
 
 export const startFloor = () => wranglerServer("floor", { config: `${root}bench/floor/wrangler.toml` });
 
+// The floor's object forwarding publishes unparsed: the platform's limit.
+export const startLimit = () => wranglerServer("limit", { config: `${root}bench/floor/wrangler.toml`, vars: { LIMIT: "unparsed" } });
+
 export async function startReference() {
   const port = await freePort();
   const child = spawn(process.execPath, ["--import", `${root}bench/loopback.mjs`, `${root}node_modules/y-webrtc/bin/server.js`], {

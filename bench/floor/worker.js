@@ -2,7 +2,12 @@
 // hibernatable sockets, topics in memory (rebuilt from attachments after a
 // wake-up), one JSON.parse and one JSON.stringify per publish. No limits, no
 // validation beyond what keeps it from throwing: the cost floor of workerd.
+// With LIMIT = "unparsed" (the bench's "limit" server) a publish is not parsed
+// at all: its topic is read off the text and the frame forwarded as it came,
+// N × ws.send and nothing else, the most any server can do on this runtime.
 import { DurableObject } from "cloudflare:workers";
+
+const PUBLISH = '{"type":"publish","topic":"';
 
 export default {
   fetch(request, env) {
@@ -28,6 +33,7 @@ export class Floor extends DurableObject {
   }
 
   webSocketMessage(ws, data) {
+    if (this.env.LIMIT === "unparsed" && data.startsWith(PUBLISH)) return this.forward(data);
     let message;
     try {
       message = JSON.parse(data);
@@ -81,6 +87,17 @@ export class Floor extends DurableObject {
 
   webSocketError(ws) {
     for (const topic of ws.deserializeAttachment() ?? []) this.leave(ws, topic);
+  }
+
+  forward(data) {
+    const topic = data.slice(PUBLISH.length, data.indexOf('"', PUBLISH.length));
+    for (const receiver of this.topics.get(topic) ?? []) {
+      try {
+        receiver.send(data);
+      } catch {
+        // Closing: its close event follows.
+      }
+    }
   }
 
   join(ws, topic) {

@@ -1,6 +1,9 @@
 #include "json.h"
 
+#include <charconv>
+#include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -9,11 +12,33 @@
 namespace sb {
 namespace {
 
+// A number as nlohmann's lexer reads one: a whole number that fits 64 bits
+// is unsigned, or signed when negative; anything else is a double (strtod, as
+// nlohmann), refused when it is not finite.
+std::optional<Json> read_number(std::string_view text) {
+  const char* end = text.data() + text.size();
+  if (text.find_first_of(".eE") == std::string_view::npos) {
+    if (text.front() == '-') {
+      std::int64_t value;
+      if (auto [at, error] = std::from_chars(text.data(), end, value); error == std::errc() && at == end) return Json(value);
+    } else {
+      std::uint64_t value;
+      if (auto [at, error] = std::from_chars(text.data(), end, value); error == std::errc() && at == end) return Json(value);
+    }
+  }
+  // The reader checked the grammar; what follows the number (`,` `]` `}`,
+  // white space, the copy's NUL) cannot extend it.
+  char* stop = nullptr;
+  double value = std::strtod(text.data(), &stop);
+  if (stop != end || !std::isfinite(value)) return std::nullopt;
+  return Json(value);
+}
+
 // Builds the same Json that nlohmann's own parser would, from RapidJSON's
 // reader: RapidJSON reads a frame in ~13 instructions per byte where
 // nlohmann's lexer takes ~75 (BENCHMARKS.md), and nlohmann stays the one
-// value type. Numbers arrive as their text and are read by nlohmann, so ints,
-// unsigned, floats and overflow come out exactly as before.
+// value type (its parser is not in the module at all). Numbers arrive as
+// their text, so ints, unsigned, floats and overflow come out as nlohmann's.
 class DomBuilder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, DomBuilder> {
  public:
   explicit DomBuilder(std::int64_t max_depth) : max_depth_(max_depth) {}
@@ -23,8 +48,8 @@ class DomBuilder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, DomBui
   bool Null() { return put(nullptr); }
   bool Bool(bool b) { return put(b); }
   bool RawNumber(const char* text, rapidjson::SizeType length, bool) {
-    Json number = Json::parse(text, text + length, nullptr, false);
-    return !number.is_discarded() && put(std::move(number));
+    std::optional<Json> number = read_number(std::string_view(text, length));
+    return number && put(std::move(*number));
   }
   bool String(const char* text, rapidjson::SizeType length, bool) {
     std::string_view s(text, length);
@@ -107,38 +132,66 @@ class DomBuilder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, DomBui
 constexpr unsigned kReadFlags =
     rapidjson::kParseInsituFlag | rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag;
 
+bool digit(char c) { return c >= '0' && c <= '9'; }
+
+// The reader refuses an exponent past 308 even where the value fits a
+// double, which only a zero does ("0e999", "-0.0E+400": nlohmann reads 0.0).
+// Zeroing the exponent digits of every such zero, outside strings, keeps the
+// value and lets the reader decide the rest. False when there was none.
+bool zero_large_exponents(std::string& text) {
+  bool changed = false;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+      continue;
+    }
+    if (c != '-' && !digit(c)) continue;
+    std::size_t j = i + (c == '-');
+    bool zero = j < text.size() && digit(text[j]);
+    for (; j < text.size() && (digit(text[j]) || text[j] == '.'); ++j) zero = zero && (text[j] == '0' || text[j] == '.');
+    if (zero && j < text.size() && (text[j] == 'e' || text[j] == 'E')) {
+      j += j + 1 < text.size() && (text[j + 1] == '+' || text[j + 1] == '-') ? 2 : 1;
+      for (; j < text.size() && digit(text[j]); ++j) text[j] = '0', changed = true;
+    }
+    i = j - 1;
+  }
+  return changed;
+}
+
+// One read of `document` into a Json: nullopt where the reader refuses it.
+std::optional<Json> read(std::string document, std::int64_t max_depth, rapidjson::ParseErrorCode& error) {
+  // In situ: strings are decoded where they lie in this copy, not pushed
+  // byte by byte onto the reader's stack (~40% fewer instructions).
+  std::size_t size = document.size();
+  rapidjson::InsituStringStream in(document.data());
+  DomBuilder dom(max_depth);
+  rapidjson::Reader reader;
+  bool read = reader.Parse<kReadFlags>(in, dom);
+  error = reader.GetParseErrorCode();
+  // The reader takes a NUL byte for the end of the text (so does nlohmann):
+  // a document must end where the text does.
+  if (!read || in.Tell() != size) return std::nullopt;
+  return std::move(dom.root);
+}
+
 }  // namespace
 
 std::optional<Json> parse_json(std::string_view text, std::int64_t max_depth) {
   constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
   std::string_view document = text.starts_with(kByteOrderMark) ? text.substr(kByteOrderMark.size()) : text;
-  // In situ: strings are decoded where they lie in this copy, not pushed
-  // byte by byte onto the reader's stack (~40% fewer instructions).
-  std::string copy(document);
-  rapidjson::InsituStringStream in(copy.data());
-  DomBuilder dom(max_depth);
-  rapidjson::Reader reader;
-  // The reader takes a NUL byte for the end of the text (so does nlohmann):
-  // a document must end where the text does.
-  if (reader.Parse<kReadFlags>(in, dom)) {
-    if (in.Tell() != document.size()) return std::nullopt;
-    return std::move(dom.root);
-  }
-  // The reader refuses an exponent past a double's range even where the value
-  // fits ("0e999"); nlohmann decides those, under the same depth limit (its
-  // reader is iterative; a container past the limit is dropped, not built).
-  if (reader.GetParseErrorCode() != rapidjson::kParseErrorNumberTooBig || text.find('\0') != std::string_view::npos) {
-    return std::nullopt;
-  }
-  bool too_deep = false;
-  auto limit = [&](int depth, Json::parse_event_t event, Json&) {
-    bool opens = event == Json::parse_event_t::object_start || event == Json::parse_event_t::array_start;
-    if (opens && depth >= max_depth) too_deep = true;
-    return !too_deep;
-  };
-  Json j = Json::parse(text.begin(), text.end(), limit, false);
-  if (j.is_discarded() || too_deep) return std::nullopt;
-  return j;
+  rapidjson::ParseErrorCode error;
+  std::optional<Json> j = read(std::string(document), max_depth, error);
+  if (j || error != rapidjson::kParseErrorNumberTooBig) return j;
+  std::string zeroed(document);
+  if (!zero_large_exponents(zeroed)) return std::nullopt;
+  return read(std::move(zeroed), max_depth, error);
 }
 
 }  // namespace sb

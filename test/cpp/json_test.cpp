@@ -56,6 +56,12 @@ TEST_CASE("parse_json keeps numbers as nlohmann reads them") {
   CHECK(parse_json("[0e999]")->at(0) == 0.0);
   CHECK_FALSE(accepted("[1e400]"));
   CHECK_FALSE(accepted(std::string_view("[0e999]\0", 8)));
+  // Every such zero, wherever it stands; a string that looks like one is kept as it is.
+  std::optional<Json> zeros = parse_json(R"({"0e999":[-0.0E+400,"1 0e999",0e-999],"b":0E999})");
+  REQUIRE(zeros);
+  CHECK(sb::to_text(*zeros) == R"({"0e999":[-0.0,"1 0e999",0.0],"b":0.0})");
+  CHECK_FALSE(accepted("[0e999,1e999]"));
+  CHECK_FALSE(accepted("[0e999,01]"));
 }
 
 TEST_CASE("parse_json: duplicate keys keep the first position and the last value") {

@@ -12,8 +12,8 @@ import { gzipSync } from "node:zlib";
 
 const root = new URL("../..", import.meta.url).pathname;
 const bundle = join(root, "build/bundle");
-const WASM_BUDGET_BYTES = 768 * 1024;
-const WASM_GZIP_BUDGET_BYTES = 256 * 1024;
+const WASM_BUDGET_BYTES = 300 * 1000;
+const WASM_GZIP_BUDGET_BYTES = 128 * 1024;
 
 const wrangler = (args) =>
   execFileSync(join(root, "node_modules/.bin/wrangler"), args, {
