@@ -4,7 +4,9 @@
 export async function perform(env, request) {
   try {
     if (request.fetch) {
-      const { url, method, headers, body } = request.fetch;
+      const { url, method, headers, body, secret_headers: secretHeaders = {} } = request.fetch;
+      // Secrets the core names but never holds, added on their way out.
+      for (const [name, { prefix, secret }] of Object.entries(secretHeaders)) headers[name] = prefix + (env[secret] ?? "");
       return describeResponse(await fetch(url, { method, headers, body: body ?? undefined }));
     }
     if (request.object) {

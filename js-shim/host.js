@@ -8,9 +8,14 @@ export class Host {
   #module;
   #answer = "";
 
-  // `sockets`: socket id → WebSocket, kept by the object; `storage`: ctx.storage;
-  // `effects(effect)`: runs an Effect in the background and resumes the core.
-  constructor({ sockets = new Map(), storage, effects } = {}) {
+  #env;
+
+  // `env`: the Worker's environment (secrets are read from it by name, here
+  // and never in the core); `sockets`: socket id → WebSocket, kept by the
+  // object; `storage`: ctx.storage; `effects(effect)`: runs an Effect in the
+  // background and resumes the core.
+  constructor({ env = {}, sockets = new Map(), storage, effects } = {}) {
+    this.#env = env;
     this.sockets = sockets;
     this.storage = storage;
     this.effects = effects;
@@ -83,6 +88,13 @@ export class Host {
     const heap = this.#module.HEAPU8;
     const digest = createHmac("sha256", heap.slice(key, key + keyLen)).update(heap.subarray(data, data + dataLen)).digest();
     this.#module.HEAPU8.set(digest, out);
+  }
+
+  hmac_secret(name, nameLen, data, dataLen, out) {
+    const secret = this.#env[this.#text(name, nameLen)];
+    const key = typeof secret === "string" ? secret : "";
+    const heap = this.#module.HEAPU8;
+    this.#module.HEAPU8.set(createHmac("sha256", key).update(heap.subarray(data, data + dataLen)).digest(), out);
   }
 
   perform(effect, len) { this.effects(JSON.parse(this.#text(effect, len))); }

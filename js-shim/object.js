@@ -65,7 +65,7 @@ export class SwitchboardObject extends DurableObject {
   async #load() {
     const effects = ({ request, context }) =>
       perform(this.env, request).then((answer) => this.#guard(null, () => this.#core.resume(context, answer)));
-    const host = new Host({ sockets: this.#sockets, storage: this.ctx.storage, effects });
+    const host = new Host({ env: this.env, sockets: this.#sockets, storage: this.ctx.storage, effects });
     this.#core = await Core.load(this.constructor.app, this.env, host, this.ctx.id.name ?? "");
     const auto = this.#core.autoResponse;
     if (auto) this.ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(auto.request, auto.response));

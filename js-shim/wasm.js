@@ -8,6 +8,8 @@ const encoder = new TextEncoder();
 const kEncodeFirst = 64 * 1024;
 // The limits and settings the core declares: the only entries of env it is given.
 let declared;
+// The names of the secrets the core uses by name (sb_secrets).
+let secrets;
 
 export class Core {
   // `app` is a manifest's name, or "" for the Worker's router; `instance` the object's name.
@@ -22,7 +24,14 @@ export class Core {
     host.bind(module);
     const core = new Core(module, host);
     declared ??= new Set(core.#call(module._sb_declared, ""));
-    const vars = Object.fromEntries(Object.entries(env).filter(([name, value]) => declared.has(name) && typeof value === "string"));
+    secrets ??= new Set(core.#call(module._sb_secrets, ""));
+    // Only declared entries reach the core, and a secret only as whether it is
+    // set: its value stays here (Host.hmac_secret, Effects' secret_headers).
+    const vars = Object.fromEntries(
+      Object.entries(env)
+        .filter(([name, value]) => declared.has(name) && typeof value === "string")
+        .map(([name, value]) => [name, secrets.has(name) ? value !== "" : value]),
+    );
     const setup = core.#call(module._sb_init, JSON.stringify({ app, instance, vars }));
     if (setup.error) throw new Error(`switchboard core: ${setup.error} (${app})`);
     core.autoResponse = setup.autoResponse;

@@ -21,20 +21,33 @@ export default {
       return Response.json({ error: "internal error" }, { status: 500 });
     }
     if (!answer.forward) return toResponse(answer);
-    const { binding, instance } = answer.forward;
+    const { binding, instance, headers } = answer.forward;
     // A deployment may drop a binding it does not need ([assets]: the demo page).
     if (!env[binding]) return Response.json({ error: "not found" }, { status: 404 });
-    if (!instance) return env[binding].fetch(request);
-    return env[binding].get(env[binding].idFromName(instance)).fetch(request);
+    const forwarded = withHeaders(request, headers);
+    if (!instance) return env[binding].fetch(forwarded);
+    return env[binding].get(env[binding].idFromName(instance)).fetch(forwarded);
   },
 };
 
 async function route(request, env) {
-  router ??= Core.load("", env, new Host());
+  router ??= Core.load("", env, new Host({ env }));
   const core = await router;
   let answer = core.route(await describe(request));
   while (answer.effect) answer = core.resume(answer.effect.context, await perform(env, answer.effect.request));
   return answer;
+}
+
+// The request with the headers the core set (null: removed), replacing the client's own.
+function withHeaders(request, headers = {}) {
+  const names = Object.keys(headers);
+  if (names.length === 0) return request;
+  const replaced = new Headers(request.headers);
+  for (const name of names) {
+    if (headers[name] === null) replaced.delete(name);
+    else replaced.set(name, headers[name]);
+  }
+  return new Request(request, { headers: replaced });
 }
 
 export class SignalingRoom extends SwitchboardObject {

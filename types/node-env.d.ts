@@ -5,9 +5,11 @@
 
 declare module "node:test";
 declare module "node:child_process";
+declare module "node:crypto";
 declare module "node:events";
 declare module "node:fs";
 declare module "node:http";
+declare module "node:module";
 declare module "node:net";
 declare module "node:os";
 declare module "node:path";
@@ -37,5 +39,6 @@ declare const Buffer: {
 };
 interface Buffer extends Uint8Array {
   toString(encoding?: string): string;
+  includes(value: string | Uint8Array | number): boolean;
 }
 declare const process: any;

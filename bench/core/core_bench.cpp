@@ -40,6 +40,7 @@ class NullHost final : public sb::Host {
   double now() override { return clock_ms; }
   void random(std::span<std::uint8_t> out) override { std::fill(out.begin(), out.end(), 0); }
   sb::Digest hmac_sha256(std::string_view, std::string_view) override { return {}; }
+  sb::Digest hmac_secret(std::string_view, std::string_view) override { return {}; }
   void perform(std::string_view) override {}
   void log(std::string_view) override {}
 

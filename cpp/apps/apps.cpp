@@ -4,6 +4,7 @@
 #include "apps/mpc/device_registry.h"
 #include "apps/relay/pairing_session.h"
 #include "apps/rooms/room.h"
+#include "apps/rooms/room_token.h"
 #include "apps/signal/signaling_room.h"
 #include "apps/swarm/invite_registry.h"
 #include "apps/swarm/swarm_coordinator.h"
@@ -44,6 +45,18 @@ Json declared_names() {
     for (const Limit* limit : app->limits) names.push_back(limit->name);
     for (const Setting* setting : app->settings) names.push_back(setting->name);
   }
+  return names;
+}
+
+Json secret_names() {
+  Json names = Json::array();
+  auto add = [&](Settings settings) {
+    for (const Setting* setting : settings) {
+      if (setting->secret && !names.contains(Json(setting->name))) names.push_back(setting->name);
+    }
+  };
+  add(kRouterSettings);
+  for (const Manifest* app : kApps) add(app->settings);
   return names;
 }
 

@@ -15,5 +15,8 @@ const Manifest* find_app(std::string_view name);
 Config configure(const Json& vars);
 // The names of those declarations: the only entries of the environment the core is given.
 Json declared_names();
+// The names of the secrets among them: the shim hands the core only whether
+// each one is set, never its value (WorkerHost::hmac_secret).
+Json secret_names();
 
 }  // namespace sb

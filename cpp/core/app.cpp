@@ -132,8 +132,7 @@ Json App::stats(Limits limits, Settings settings) const {
   for (const Limit* limit : kCoreLimits) in_force[std::string(limit->name)] = config_[*limit];
   Json set = Json::object();
   for (const Setting* setting : settings) {
-    std::string_view value = config_[*setting];
-    set[std::string(setting->name)] = setting->secret ? Json(!value.empty()) : Json(value);
+    set[std::string(setting->name)] = setting->secret ? Json(config_.has(*setting)) : Json(config_[*setting]);
   }
   Json report = {{"app", name_}, {"connections", open_.size()}};
   Json own = counts();

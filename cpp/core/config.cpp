@@ -21,8 +21,12 @@ void Config::declare(const Json& vars, Limits limits, Settings settings) {
     if (auto value = text ? whole_number(*text) : std::nullopt) limits_[limit] = *value;
   }
   for (const Setting* setting : settings) {
-    auto text = string_field(vars, setting->name);
-    if (text && !text->empty()) settings_[setting] = std::string(*text);
+    const Json* value = field(vars, setting->name);
+    // The shim hands a set secret as `true`; a value given here (the native tests) is not kept either.
+    bool set = value != nullptr && ((value->is_boolean() && value->get<bool>()) || (value->is_string() && !value->get_ref<const std::string&>().empty()));
+    if (!set) continue;
+    set_.insert(setting);
+    if (!setting->secret && value->is_string()) settings_[setting] = value->get<std::string>();
   }
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "json.h"
 
@@ -21,9 +22,9 @@ struct Limit {
   std::string_view meaning;
 };
 
-// A text setting. A secret's value never appears in stats, logs or answers;
-// whoever uses one names the declaration, so that a host may one day keep its
-// value outside the module (an HMAC keyed by name).
+// A text setting. A secret's value never enters the core: the shim tells it
+// only whether the secret is set (Config::has), and whoever uses one names the
+// declaration (an HMAC keyed by its name, a header the shim fills in).
 struct Setting {
   std::string_view name;
   std::string_view fallback;
@@ -42,22 +43,27 @@ class Config {
  public:
   // Every default.
   Config() = default;
-  // `vars`: the environment's string entries. A limit's override counts when
-  // it is a whole number >= 0; a setting's when it is not empty.
+  // `vars`: the environment's string entries (a set secret as `true`). A
+  // limit's override counts when it is a whole number >= 0; a setting's when
+  // it is not empty.
   void declare(const Json& vars, Limits limits, Settings settings);
 
   std::int64_t operator[](const Limit& limit) const {
     auto it = limits_.find(&limit);
     return it == limits_.end() ? limit.fallback : it->second;
   }
+  // A secret's value is not known here: always its fallback.
   std::string_view operator[](const Setting& setting) const {
     auto it = settings_.find(&setting);
     return it == settings_.end() ? setting.fallback : std::string_view(it->second);
   }
+  // Whether a secret is set (or a setting overridden).
+  bool has(const Setting& setting) const { return set_.contains(&setting); }
 
  private:
   std::unordered_map<const Limit*, std::int64_t> limits_;
   std::unordered_map<const Setting*, std::string> settings_;
+  std::unordered_set<const Setting*> set_;
 };
 
 }  // namespace sb

@@ -23,7 +23,12 @@ class WorkerHost {
 
   virtual double now() = 0;  // epoch milliseconds
   virtual void random(std::span<std::uint8_t> out) = 0;
+  // HMAC-SHA256 keyed by the bytes of `key`.
   virtual Digest hmac_sha256(std::string_view key, std::string_view data) = 0;
+  // HMAC-SHA256 keyed by the secret named `secret` (an environment entry the
+  // host reads itself): a secret's value never enters the core, so no trap
+  // dump, log line or bug of the core can show one.
+  virtual Digest hmac_secret(std::string_view secret, std::string_view data) = 0;
   // One structured line; never a payload, token or secret.
   virtual void log(std::string_view json_line) = 0;
 };

@@ -46,7 +46,7 @@ Json to_json(const Outcome& outcome) {
     return {{"status", r->status}, {"headers", r->headers}, {"body", r->body}};
   }
   if (const auto* f = std::get_if<Forward>(&outcome)) {
-    return {{"forward", {{"binding", f->binding}, {"instance", f->instance}}}};
+    return {{"forward", {{"binding", f->binding}, {"instance", f->instance}, {"headers", f->headers}}}};
   }
   if (const auto* e = std::get_if<Effect>(&outcome)) {
     return {{"effect", {{"request", e->request}, {"context", e->context}}}};
@@ -64,13 +64,6 @@ bool is_instance_name(std::string_view name) {
   return true;
 }
 
-namespace {
-// Constant time in the secret's content (its length is not hidden).
-bool same_secret(std::string_view presented, std::string_view secret) {
-  return !secret.empty() && constant_time_equal(presented, secret);
-}
-}  // namespace
-
 Outcome shard_route(const Request& request, std::string_view prefix, std::string_view what) {
   std::string instance = "global";
   if (request.path.starts_with(prefix)) {
@@ -81,10 +74,10 @@ Outcome shard_route(const Request& request, std::string_view prefix, std::string
   return Forward{"", instance};
 }
 
-bool presents_secret(const Request& request, std::string_view secret) {
-  if (auto bearer = request.bearer(); bearer && same_secret(*bearer, secret)) return true;
+bool presents_secret(const Request& request, WorkerHost& host, const Setting& secret) {
+  if (auto bearer = request.bearer(); bearer && is_secret(host, secret, *bearer)) return true;
   auto token = request.param("token");
-  return token && same_secret(*token, secret);
+  return token && is_secret(host, secret, *token);
 }
 
 }  // namespace sb

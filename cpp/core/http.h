@@ -6,6 +6,8 @@
 #include <string_view>
 #include <variant>
 
+#include "config.h"
+#include "host.h"
 #include "json.h"
 
 namespace sb {
@@ -23,6 +25,8 @@ struct Request {
   std::optional<std::string_view> param(std::string_view name) const { return string_field(query, name); }
   // The credential of `Authorization: Bearer <credential>`, if that is how the header reads.
   std::optional<std::string_view> bearer() const;
+  // The credential as `Authorization: Bearer`, else as the query parameter `param`; "" when neither.
+  std::string_view credential(std::string_view param) const { return bearer().value_or(this->param(param).value_or("")); }
 };
 
 struct Response {
@@ -47,11 +51,16 @@ struct Accept {};
 struct Forward {
   std::string binding;
   std::string instance;
+  // Headers the Worker sets on the request it hands over, replacing any the
+  // client sent (null removes one): what the Worker verified, for the object.
+  Json headers = Json::object();
 };
 
 // Work only the shim can do without blocking: an outbound fetch, a request to
 // another Durable Object, a Workers KV read or write. `request` is one of
-//   {"fetch":  {"url", "method", "headers", "body"}}
+//   {"fetch":  {"url", "method", "headers", "body", "secret_headers"}}
+// (secret_headers: {name: {"prefix", "secret"}}, a header whose value is
+// prefix + the secret named `secret`, which the shim reads itself)
 //   {"object": {"binding", "instance", "method", "path", "headers", "body"}}
 //   {"kv":     {"binding", "get": key}} | {"kv": {"binding", "put": key, "value", "ttl"}}
 // The answer ({"status","headers","body"}, {"value": text|null}, or
@@ -63,6 +72,9 @@ struct Effect {
 
 using Outcome = std::variant<Response, Accept, Forward, Effect>;
 
+// An Effect's secret_headers: `Authorization: Bearer <the value of secret>`.
+inline Json bearer_secret(const Setting& secret) { return {{"authorization", {{"prefix", "Bearer "}, {"secret", secret.name}}}}; }
+
 Json to_json(const Outcome& outcome);
 
 // A path segment that names a Durable Object instance (shard): 1–64 of [A-Za-z0-9_.-].
@@ -73,7 +85,8 @@ bool is_instance_name(std::string_view name);
 // without an upgrade.
 Outcome shard_route(const Request& request, std::string_view prefix, std::string_view what);
 
-// `Authorization: Bearer <secret>` or `?token=<secret>`, compared in constant time.
-bool presents_secret(const Request& request, std::string_view secret);
+// `Authorization: Bearer <secret>` or `?token=<secret>`: the value of the
+// secret `secret`, compared by the host's HMAC keyed by its name, in constant time.
+bool presents_secret(const Request& request, WorkerHost& host, const Setting& secret);
 
 }  // namespace sb

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "access.h"
 #include "version.h"
 
 namespace sb {
@@ -166,6 +167,10 @@ Outcome addressed(Outcome outcome, const Manifest& app, std::string_view origin,
   if (auto* effect = std::get_if<Effect>(&outcome)) {
     effect->context = {{"app", app.name}, {"origin", origin}, {"state", std::move(effect->context)}};
   }
+  // Only the Worker says what it verified: a client's own copy never reaches an object.
+  if (auto* forward = std::get_if<Forward>(&outcome); forward && !forward->headers.contains(kAccessHeader)) {
+    forward->headers[std::string(kAccessHeader)] = nullptr;
+  }
   log_refusal(outcome, app.name, host);
   return with_cors(std::move(outcome), origin, config);
 }
@@ -183,13 +188,12 @@ Response health(const Config& config, Manifests apps, double now_ms) {
 }
 
 // GET /stats/<app>/<instance>: the object's own counts (ADMIN_TOKEN, when set, as a Bearer token).
-Outcome stats(const Request& request, const Config& config, Manifests apps) {
+Outcome stats(const Request& request, const Config& config, Manifests apps, WorkerHost& host) {
   std::string_view rest = std::string_view(request.path).substr(std::string_view("/stats/").size());
   std::size_t slash = rest.find('/');
   std::string_view app = rest.substr(0, slash);
   std::string_view instance = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
-  std::string_view token = config[kAdminToken];
-  if (!token.empty() && !presents_secret(request, token)) return Response::error(401, "unauthorized");
+  if (config.has(kAdminToken) && !presents_secret(request, host, kAdminToken)) return Response::error(401, "unauthorized");
   for (const Manifest* spec : apps) {
     if (spec->name == app && spec->make != nullptr && enabled(*spec, config) && is_instance_name(instance) && request.method == "GET") {
       return Forward{std::string(spec->binding), std::string(instance)};
@@ -262,7 +266,7 @@ Outcome route(const Request& request, const Config& config, Manifests apps, Work
   std::string_view origin = request.header("origin");
   if (request.method == "OPTIONS") return with_cors(Response{204, Json::object(), ""}, origin, config);
   if (request.path == "/health") return with_cors(health(config, apps, host.now()), origin, config);
-  if (request.path.starts_with("/stats/")) return with_cors(stats(request, config, apps), origin, config);
+  if (request.path.starts_with("/stats/")) return with_cors(stats(request, config, apps, host), origin, config);
   // Cross-site WebSocket hijacking: a page on another origin opening a socket with the user's cookies.
   if (request.upgrade && !origin_allowed(origin, config)) {
     Outcome refused = Response::error(403, "origin not allowed");

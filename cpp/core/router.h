@@ -3,6 +3,7 @@
 #pragma once
 #include <string>
 
+#include "access.h"
 #include "manifest.h"
 
 namespace sb {
@@ -11,7 +12,7 @@ inline constexpr Setting kEnabledApps{"APPS", "", "comma-separated app names to 
 inline constexpr Setting kAllowedOrigins{"ALLOWED_ORIGINS", "", "comma-separated `scheme://host[:port]`, matched exactly: a WebSocket upgrade from another `Origin` gets 403 `{\"error\":\"origin not allowed\"}`, and CORS names the request's origin only when it is listed; requests without `Origin` pass; unset: every origin, CORS `*`"};
 inline constexpr Setting kCorsOrigin{"CORS_ORIGIN", "*", "the `Access-Control-Allow-Origin` of every answer when `ALLOWED_ORIGINS` is unset (the rooms API's original setting); unset: `*`"};
 inline constexpr Setting kAdminToken{"ADMIN_TOKEN", "", "guards `/stats/…` as a Bearer token (see Watching it)", true};
-inline constexpr const Setting* kRouterSettings[] = {&kEnabledApps, &kAllowedOrigins, &kCorsOrigin, &kAdminToken};
+inline constexpr const Setting* kRouterSettings[] = {&kEnabledApps, &kAllowedOrigins, &kCorsOrigin, &kAdminToken, &kAccessSecret};
 
 Outcome route(const Request& request, const Config& config, Manifests apps, WorkerHost& host);
 

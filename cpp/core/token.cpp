@@ -92,13 +92,13 @@ std::string random_uuid(WorkerHost& host) {
   return out;
 }
 
-std::string sign_jwt(WorkerHost& host, std::string_view key, const Json& claims) {
+std::string sign_jwt(WorkerHost& host, const Setting& secret, const Json& claims) {
   std::string input = base64url_encode(R"({"alg":"HS256","typ":"JWT"})") + "." + base64url_encode(to_text(claims));
-  std::string signature = base64url_encode(digest_bytes(host.hmac_sha256(key, input)));
+  std::string signature = base64url_encode(digest_bytes(host.hmac_secret(secret.name, input)));
   return input + "." + signature;
 }
 
-std::optional<Json> verify_jwt(WorkerHost& host, std::string_view key, std::string_view token, double now_ms) {
+std::optional<Json> verify_jwt(WorkerHost& host, const Setting& secret, std::string_view token, double now_ms) {
   std::size_t first = token.find('.');
   std::size_t last = token.rfind('.');
   if (first == std::string_view::npos || first == last || token.find('.', first + 1) != last) return std::nullopt;
@@ -111,7 +111,7 @@ std::optional<Json> verify_jwt(WorkerHost& host, std::string_view key, std::stri
   std::optional<Json> header = parse_json(*header_text);
   if (!header || string_field(*header, "alg") != "HS256" || field(*header, "crit") != nullptr) return std::nullopt;
 
-  std::string expected = base64url_encode(digest_bytes(host.hmac_sha256(key, signing_input)));
+  std::string expected = base64url_encode(digest_bytes(host.hmac_secret(secret.name, signing_input)));
   if (!constant_time_equal(expected, token.substr(last + 1))) return std::nullopt;
 
   std::optional<Json> claims = parse_json(*payload_text);
@@ -124,6 +124,12 @@ std::optional<Json> verify_jwt(WorkerHost& host, std::string_view key, std::stri
     if (!nbf || *nbf > now) return std::nullopt;
   }
   return claims;
+}
+
+bool is_secret(WorkerHost& host, const Setting& secret, std::string_view presented) {
+  constexpr std::string_view kProbe = "switchboard secret check";
+  if (presented.empty()) return false;
+  return constant_time_equal(digest_bytes(host.hmac_secret(secret.name, kProbe)), digest_bytes(host.hmac_sha256(presented, kProbe)));
 }
 
 }  // namespace sb

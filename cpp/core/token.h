@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "config.h"
 #include "host.h"
 #include "json.h"
 
@@ -21,13 +22,18 @@ bool constant_time_equal(std::string_view a, std::string_view b);
 // A random (version 4) UUID in its lower-case text form.
 std::string random_uuid(WorkerHost& host);
 
-// `{"alg":"HS256","typ":"JWT"}.claims.signature`, keyed by the bytes of `key`.
-std::string sign_jwt(WorkerHost& host, std::string_view key, const Json& claims);
+// `{"alg":"HS256","typ":"JWT"}.claims.signature`, keyed by the secret `secret` (by its name).
+std::string sign_jwt(WorkerHost& host, const Setting& secret, const Json& claims);
 
-// The claims of a token signed with `key`, nullopt unless: three base64url
-// parts, a header whose `alg` is HS256 (no `crit`), a matching signature, an
-// object payload with a numeric `exp` still ahead of `now_ms` (and `nbf`, if
-// present, reached).
-std::optional<Json> verify_jwt(WorkerHost& host, std::string_view key, std::string_view token, double now_ms);
+// The claims of a token signed with the secret `secret` (by its name), nullopt unless:
+// three base64url parts, a header whose `alg` is HS256 (no `crit`), a matching
+// signature, an object payload with a numeric `exp` still ahead of `now_ms`
+// (and `nbf`, if present, reached).
+std::optional<Json> verify_jwt(WorkerHost& host, const Setting& secret, std::string_view token, double now_ms);
+
+// Whether `presented` is the value of the secret `secret` (by its name), without the
+// core ever holding that value: HMAC_secret(x) == HMAC_presented(x) (compared
+// in constant time) only when the keys are the same.
+bool is_secret(WorkerHost& host, const Setting& secret, std::string_view presented);
 
 }  // namespace sb

@@ -24,6 +24,8 @@ void host_set_alarm(double at_ms);
 double host_now();
 void host_random(std::uint8_t* out, std::uint32_t len);
 void host_hmac_sha256(const char* key, std::uint32_t key_len, const char* data, std::uint32_t data_len, std::uint8_t* out);
+// Keyed by the environment entry the name names: the shim reads its value; the core never sees it.
+void host_hmac_secret(const char* name, std::uint32_t name_len, const char* data, std::uint32_t data_len, std::uint8_t* out);
 void host_perform(const char* effect, std::uint32_t len);
 void host_log(const char* line, std::uint32_t len);
 // The answer of sb_init, sb_route, sb_fetch and sb_resume.
@@ -81,6 +83,11 @@ class WasmHost final : public Host {
     host_hmac_sha256(key.data(), key.size(), data.data(), data.size(), digest.data());
     return digest;
   }
+  Digest hmac_secret(std::string_view secret, std::string_view data) override {
+    Digest digest{};
+    host_hmac_secret(secret.data(), secret.size(), data.data(), data.size(), digest.data());
+    return digest;
+  }
   void perform(std::string_view effect) override { host_perform(effect.data(), effect.size()); }
   void log(std::string_view line) override { host_log(line.data(), line.size()); }
 };
@@ -135,6 +142,8 @@ EMSCRIPTEN_KEEPALIVE char* sb_input(std::uint32_t len) {
 
 // The names of every limit and setting: the shim hands sb_init these entries of the environment and no others.
 EMSCRIPTEN_KEEPALIVE void sb_declared(std::uint32_t) { respond(declared_names()); }
+// The names of the secrets: the shim hands sb_init `true` for each one that is set, never its value.
+EMSCRIPTEN_KEEPALIVE void sb_secrets(std::uint32_t) { respond(secret_names()); }
 
 // {"app": name or "" for the Worker, "instance", "vars": {...}} → {"autoResponse": {...}?} or {"error"}.
 EMSCRIPTEN_KEEPALIVE void sb_init(std::uint32_t len) {

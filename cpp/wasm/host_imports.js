@@ -13,6 +13,7 @@ mergeInto(LibraryManager.library, {
   host_now: function() { return Module.host.now(); },
   host_random: function(out, len) { Module.host.random(out, len); },
   host_hmac_sha256: function(key, keyLen, data, dataLen, out) { Module.host.hmac_sha256(key, keyLen, data, dataLen, out); },
+  host_hmac_secret: function(name, nameLen, data, dataLen, out) { Module.host.hmac_secret(name, nameLen, data, dataLen, out); },
   host_perform: function(effect, len) { Module.host.perform(effect, len); },
   host_log: function(line, len) { Module.host.log(line, len); },
   host_respond: function(json, len) { Module.host.respond(json, len); },

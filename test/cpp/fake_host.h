@@ -60,6 +60,11 @@ class FakeHost final : public Host {
     HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest.data(), &len);
     return digest;
   }
+  // As the shim does: the secret's value from the environment, "" when unset.
+  Digest hmac_secret(std::string_view secret, std::string_view data) override {
+    auto it = secrets.find(std::string(secret));
+    return hmac_sha256(it == secrets.end() ? "" : it->second, data);
+  }
   void perform(std::string_view effect) override { effects.push_back(Json::parse(effect)); }
   void log(std::string_view line) override { logs.emplace_back(line); }
 
@@ -67,6 +72,7 @@ class FakeHost final : public Host {
   std::map<ConnId, Close> closes;
   std::map<ConnId, std::string> attachments;
   std::map<std::string, std::string> storage;
+  std::map<std::string, std::string> secrets;  // the environment's values, by name
   std::size_t writes = 0;  // kv_put calls: each one is a billed storage write
   std::vector<Json> effects;  // performed, awaiting an answer
   std::vector<std::string> logs;
@@ -74,6 +80,15 @@ class FakeHost final : public Host {
   double alarm_at = 0;
   std::uint64_t seed = 42;
 };
+
+// A host whose environment holds `vars` (secrets are read from it by name).
+inline FakeHost with_secrets(const Json& vars) {
+  FakeHost host;
+  for (const auto& [name, value] : vars.items()) {
+    if (value.is_string()) host.secrets[name] = value.get<std::string>();
+  }
+  return host;
+}
 
 inline Request upgrade(std::string path, Json headers = Json::object()) {
   Request r;
@@ -91,7 +106,7 @@ class Object {
   explicit Object(std::string_view app, Json vars = Json::object(), std::string instance = "")
       : Object(*find_app(app), std::move(vars), std::move(instance)) {}
   Object(const Manifest& app, const Json& vars, std::string instance = "")
-      : spec_(app), config_(configure(vars)), instance_(std::move(instance)), app_(spec_.make(host, config_)) {
+      : host(with_secrets(vars)), spec_(app), config_(configure(vars)), instance_(std::move(instance)), app_(spec_.make(host, config_)) {
     identify();
   }
 

@@ -23,7 +23,7 @@ const Json kVars = {{"JWT_SECRET", kSecret}, {"CLOUDFLARE_APP_ID", "app-1"}, {"C
 Json parsed(const std::string& text) { return Json::parse(text); }
 
 std::string token_for(FakeHost& host, std::string participant, std::string name = "", std::string room = "room-1") {
-  return RoomToken{std::move(room), std::move(participant), std::move(name)}.issue(host, kSecret, host.now(), 86400);
+  return RoomToken{std::move(room), std::move(participant), std::move(name)}.issue(host, host.now(), 86400);
 }
 
 Request socket_request(std::string token) {
@@ -47,7 +47,7 @@ Request http(std::string method, std::string path, std::string body = "") {
 
 // The Worker's side: route, then each Effect answered by `answers` in turn.
 struct Worker {
-  explicit Worker(const Json& vars = kVars) : config(sb::configure(vars)) {}
+  explicit Worker(const Json& vars = kVars) : config(sb::configure(vars)), host(sb::test::with_secrets(vars)) {}
 
   std::optional<sb::Outcome> route(const Request& r) { return sb::route_app(spec, r, config, host); }
   sb::Outcome resume(const sb::Effect& effect, const Json& answer) { return spec.resume(effect.context, answer, config, host); }
@@ -94,19 +94,21 @@ TEST_CASE("base64url: RFC 4648 vectors, unpadded, strict alphabet") {
 
 TEST_CASE("JWT HS256: the well-known jwt.io token, byte for byte") {
   FakeHost host;
-  std::string token = sb::sign_jwt(host, "your-256-bit-secret", {{"sub", "1234567890"}, {"name", "John Doe"}, {"iat", 1516239022}});
+  constexpr sb::Setting kJwtIo{"JWT_IO_SECRET", "", "", true};
+  host.secrets["JWT_IO_SECRET"] = "your-256-bit-secret";
+  std::string token = sb::sign_jwt(host, kJwtIo, {{"sub", "1234567890"}, {"name", "John Doe"}, {"iat", 1516239022}});
   CHECK(token ==
         "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ."
         "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c");
 }
 
 TEST_CASE("JWT verification refuses alg none, other algs, wrong keys, tampering, expiry and malformed tokens") {
-  FakeHost host;
+  FakeHost host = sb::test::with_secrets(kVars);
   const double now = host.now();
   const auto seconds = static_cast<std::int64_t>(now / 1000);
   Json claims = {{"room_id", "r"}, {"exp", seconds + 60}};
-  std::string good = sb::sign_jwt(host, kSecret, claims);
-  REQUIRE(sb::verify_jwt(host, kSecret, good, now) == claims);
+  std::string good = sb::sign_jwt(host, sb::rooms::kJwtSecret, claims);
+  REQUIRE(sb::verify_jwt(host, sb::rooms::kJwtSecret, good, now) == claims);
 
   auto part = [](const std::string& token, int i) {
     std::size_t a = 0;
@@ -119,52 +121,54 @@ TEST_CASE("JWT verification refuses alg none, other algs, wrong keys, tampering,
     auto digest = host.hmac_sha256(kSecret, input);
     return input + "." + sb::base64url_encode(std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
   };
-  CHECK(sb::verify_jwt(host, kSecret, with_header(R"({"typ":"JWT","alg":"HS256"})"), now));
-  CHECK_FALSE(sb::verify_jwt(host, kSecret, with_header(R"({"alg":"none","typ":"JWT"})"), now));
-  CHECK_FALSE(sb::verify_jwt(host, kSecret, sb::base64url_encode(R"({"alg":"none"})") + "." + part(good, 1) + ".", now));
-  CHECK_FALSE(sb::verify_jwt(host, kSecret, with_header(R"({"alg":"HS512","typ":"JWT"})"), now));
-  CHECK_FALSE(sb::verify_jwt(host, kSecret, with_header(R"({"typ":"JWT"})"), now));
-  CHECK_FALSE(sb::verify_jwt(host, kSecret, with_header(R"({"alg":"HS256","crit":["b64"],"b64":false})"), now));
-  CHECK_FALSE(sb::verify_jwt(host, kSecret, with_header("not json"), now));
+  CHECK(sb::verify_jwt(host, sb::rooms::kJwtSecret, with_header(R"({"typ":"JWT","alg":"HS256"})"), now));
+  CHECK_FALSE(sb::verify_jwt(host, sb::rooms::kJwtSecret, with_header(R"({"alg":"none","typ":"JWT"})"), now));
+  CHECK_FALSE(sb::verify_jwt(host, sb::rooms::kJwtSecret, sb::base64url_encode(R"({"alg":"none"})") + "." + part(good, 1) + ".", now));
+  CHECK_FALSE(sb::verify_jwt(host, sb::rooms::kJwtSecret, with_header(R"({"alg":"HS512","typ":"JWT"})"), now));
+  CHECK_FALSE(sb::verify_jwt(host, sb::rooms::kJwtSecret, with_header(R"({"typ":"JWT"})"), now));
+  CHECK_FALSE(sb::verify_jwt(host, sb::rooms::kJwtSecret, with_header(R"({"alg":"HS256","crit":["b64"],"b64":false})"), now));
+  CHECK_FALSE(sb::verify_jwt(host, sb::rooms::kJwtSecret, with_header("not json"), now));
 
-  CHECK_FALSE(sb::verify_jwt(host, "another-secret", good, now));
+  constexpr sb::Setting kOther{"OTHER_SECRET", "", "", true};
+  host.secrets["OTHER_SECRET"] = "another-secret";
+  CHECK_FALSE(sb::verify_jwt(host, kOther, good, now));
   std::string tampered = part(good, 0) + "." + sb::base64url_encode(sb::to_text(Json{{"room_id", "other"}, {"exp", seconds + 60}})) + "." + part(good, 2);
-  CHECK_FALSE(sb::verify_jwt(host, kSecret, tampered, now));
+  CHECK_FALSE(sb::verify_jwt(host, sb::rooms::kJwtSecret, tampered, now));
   std::string bad_signature = good;
   bad_signature.back() = bad_signature.back() == 'A' ? 'B' : 'A';
-  CHECK_FALSE(sb::verify_jwt(host, kSecret, bad_signature, now));
+  CHECK_FALSE(sb::verify_jwt(host, sb::rooms::kJwtSecret, bad_signature, now));
 
-  CHECK_FALSE(sb::verify_jwt(host, kSecret, good, now + 60'000));  // exp reached
-  CHECK(sb::verify_jwt(host, kSecret, good, now + 59'999));
-  CHECK_FALSE(sb::verify_jwt(host, kSecret, sb::sign_jwt(host, kSecret, {{"room_id", "r"}}), now));  // no exp
-  CHECK_FALSE(sb::verify_jwt(host, kSecret, sb::sign_jwt(host, kSecret, {{"exp", std::to_string(seconds + 60)}}), now));
-  CHECK_FALSE(sb::verify_jwt(host, kSecret, sb::sign_jwt(host, kSecret, {{"exp", seconds + 60}, {"nbf", seconds + 10}}), now));
-  CHECK(sb::verify_jwt(host, kSecret, sb::sign_jwt(host, kSecret, {{"exp", seconds + 60}, {"nbf", seconds}}), now));
-  CHECK_FALSE(sb::verify_jwt(host, kSecret, sb::sign_jwt(host, kSecret, Json::array({1, 2})), now));
+  CHECK_FALSE(sb::verify_jwt(host, sb::rooms::kJwtSecret, good, now + 60'000));  // exp reached
+  CHECK(sb::verify_jwt(host, sb::rooms::kJwtSecret, good, now + 59'999));
+  CHECK_FALSE(sb::verify_jwt(host, sb::rooms::kJwtSecret, sb::sign_jwt(host, sb::rooms::kJwtSecret, {{"room_id", "r"}}), now));  // no exp
+  CHECK_FALSE(sb::verify_jwt(host, sb::rooms::kJwtSecret, sb::sign_jwt(host, sb::rooms::kJwtSecret, {{"exp", std::to_string(seconds + 60)}}), now));
+  CHECK_FALSE(sb::verify_jwt(host, sb::rooms::kJwtSecret, sb::sign_jwt(host, sb::rooms::kJwtSecret, {{"exp", seconds + 60}, {"nbf", seconds + 10}}), now));
+  CHECK(sb::verify_jwt(host, sb::rooms::kJwtSecret, sb::sign_jwt(host, sb::rooms::kJwtSecret, {{"exp", seconds + 60}, {"nbf", seconds}}), now));
+  CHECK_FALSE(sb::verify_jwt(host, sb::rooms::kJwtSecret, sb::sign_jwt(host, sb::rooms::kJwtSecret, Json::array({1, 2})), now));
 
   for (std::string malformed : {std::string(""), std::string("a.b"), std::string("a.b.c.d"), good + ".", "." + good, part(good, 0) + ".!!." + part(good, 2)}) {
     CAPTURE(malformed);
-    CHECK_FALSE(sb::verify_jwt(host, kSecret, malformed, now));
+    CHECK_FALSE(sb::verify_jwt(host, sb::rooms::kJwtSecret, malformed, now));
   }
 }
 
 TEST_CASE("room tokens carry the original's claims and exp = iat + ttl") {
-  FakeHost host;
-  std::string token = RoomToken{"room-1", "p-1", "Alice"}.issue(host, kSecret, host.now(), 86400);
+  FakeHost host = sb::test::with_secrets(kVars);
+  std::string token = RoomToken{"room-1", "p-1", "Alice"}.issue(host, host.now(), 86400);
   std::size_t dot = token.find('.');
   Json claims = parsed(*sb::base64url_decode(token.substr(dot + 1, token.rfind('.') - dot - 1)));
   auto iat = static_cast<std::int64_t>(host.now() / 1000);
   CHECK(claims == Json{{"room_id", "room-1"}, {"participant_id", "p-1"}, {"participant_name", "Alice"}, {"exp", iat + 86400}, {"iat", iat}});
-  auto read = RoomToken::read(host, kSecret, token, host.now());
+  auto read = RoomToken::read(host, token, host.now());
   REQUIRE(read);
   CHECK(read->participant_name == "Alice");
   // Claims that cannot name a room or a participant are refused.
   auto exp = iat + 60;
-  CHECK_FALSE(RoomToken::read(host, kSecret, sb::sign_jwt(host, kSecret, {{"participant_id", "p"}, {"exp", exp}}), host.now()));
-  CHECK_FALSE(RoomToken::read(host, kSecret, sb::sign_jwt(host, kSecret, {{"room_id", "a/b"}, {"participant_id", "p"}, {"exp", exp}}), host.now()));
-  CHECK_FALSE(RoomToken::read(host, kSecret, sb::sign_jwt(host, kSecret, {{"room_id", "r"}, {"participant_id", ""}, {"exp", exp}}), host.now()));
-  CHECK_FALSE(RoomToken::read(host, kSecret, sb::sign_jwt(host, kSecret, {{"room_id", "r"}, {"participant_id", "p"}, {"participant_name", 5}, {"exp", exp}}), host.now()));
-  auto guest = RoomToken::read(host, kSecret, sb::sign_jwt(host, kSecret, {{"room_id", "r"}, {"participant_id", "p"}, {"exp", exp}}), host.now());
+  CHECK_FALSE(RoomToken::read(host, sb::sign_jwt(host, sb::rooms::kJwtSecret, {{"participant_id", "p"}, {"exp", exp}}), host.now()));
+  CHECK_FALSE(RoomToken::read(host, sb::sign_jwt(host, sb::rooms::kJwtSecret, {{"room_id", "a/b"}, {"participant_id", "p"}, {"exp", exp}}), host.now()));
+  CHECK_FALSE(RoomToken::read(host, sb::sign_jwt(host, sb::rooms::kJwtSecret, {{"room_id", "r"}, {"participant_id", ""}, {"exp", exp}}), host.now()));
+  CHECK_FALSE(RoomToken::read(host, sb::sign_jwt(host, sb::rooms::kJwtSecret, {{"room_id", "r"}, {"participant_id", "p"}, {"participant_name", 5}, {"exp", exp}}), host.now()));
+  auto guest = RoomToken::read(host, sb::sign_jwt(host, sb::rooms::kJwtSecret, {{"room_id", "r"}, {"participant_id", "p"}, {"exp", exp}}), host.now());
   REQUIRE(guest);
   CHECK(guest->participant_name == "Guest");
 }
@@ -278,7 +282,7 @@ TEST_CASE("join: KV, then the room object's count, then a token for a fresh part
   CHECK(joined.status == 200);
   Json body = parsed(joined.body);
   CHECK(body["ice_servers"] == Json::parse(R"([{"urls":"stun:stun.cloudflare.com:3478"}])"));
-  auto token = RoomToken::read(worker.host, kSecret, body["token"].get<std::string>(), worker.host.now());
+  auto token = RoomToken::read(worker.host, body["token"].get<std::string>(), worker.host.now());
   REQUIRE(token);
   CHECK(token->room_id == "abc-123");
   CHECK(token->participant_id == body["participant_id"]);
@@ -289,19 +293,20 @@ TEST_CASE("join: KV, then the room object's count, then a token for a fresh part
   auto guest_count = effect(worker.resume(guest, {{"value", R"({"id":"abc-123"})"}}));
   CHECK(parsed(guest_count.request["object"]["body"]) == Json{{"maxParticipants", 10}});
   auto guest_joined = parsed(response(worker.resume(guest_count, {{"status", 200}})).body);
-  CHECK(RoomToken::read(worker.host, kSecret, guest_joined["token"].get<std::string>(), worker.host.now())->participant_name == "Guest");
+  CHECK(RoomToken::read(worker.host, guest_joined["token"].get<std::string>(), worker.host.now())->participant_name == "Guest");
 }
 
 TEST_CASE("Calls proxy: the three endpoints become authorised fetches to CALLS_API_BASE") {
   Worker worker;
   auto session = effect(worker.route(http("POST", "/cloudflare/session")));
-  CHECK(session.request == Json{{"fetch", {{"method", "POST"}, {"headers", {{"authorization", "Bearer calls-secret"}}}, {"url", "https://rtc.live.cloudflare.com/v1/apps/app-1/sessions/new"}}}});
+  CHECK(session.request == Json{{"fetch", {{"method", "POST"}, {"headers", Json::object()}, {"secret_headers", {{"authorization", {{"prefix", "Bearer "}, {"secret", "CLOUDFLARE_APP_SECRET"}}}}}, {"url", "https://rtc.live.cloudflare.com/v1/apps/app-1/sessions/new"}}}});
 
   const std::string tracks = R"({"tracks":[{"location":"local","trackName":"t","mid":"0"}]})";
   auto push = effect(worker.route(http("POST", "/cloudflare/session/abc123/tracks/new", tracks)));
   CHECK(push.request["fetch"]["url"] == "https://rtc.live.cloudflare.com/v1/apps/app-1/sessions/abc123/tracks/new");
   CHECK(push.request["fetch"]["method"] == "POST");
-  CHECK(push.request["fetch"]["headers"] == Json{{"authorization", "Bearer calls-secret"}, {"content-type", "application/json"}});
+  CHECK(push.request["fetch"]["headers"] == Json{{"content-type", "application/json"}});
+  CHECK(push.request["fetch"]["secret_headers"] == sb::bearer_secret(sb::rooms::kCloudflareAppSecret));
   CHECK(push.request["fetch"]["body"] == tracks);
 
   Json vars = kVars;

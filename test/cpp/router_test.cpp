@@ -16,15 +16,15 @@ sb::Request get(std::string path, std::string method = "GET") {
   return r;
 }
 
-sb::test::FakeHost worker_host() {
-  sb::test::FakeHost host;
+sb::test::FakeHost worker_host(const Json& vars = Json::object()) {
+  sb::test::FakeHost host = sb::test::with_secrets(vars);
   host.clock = 1'700'000'000'000.0;
   return host;
 }
 
 sb::Response respond(const sb::Request& r, sb::Json vars = Json::object()) {
-  auto host = worker_host();
-  return std::get<sb::Response>(sb::route(r, sb::configure(std::move(vars)), sb::all_apps(), host));
+  auto host = worker_host(vars);
+  return std::get<sb::Response>(sb::route(r, sb::configure(vars), sb::all_apps(), host));
 }
 
 }  // namespace
@@ -142,7 +142,10 @@ TEST_CASE("/stats/<app>/<instance> goes to that object; ADMIN_TOKEN guards it wh
   CHECK(respond(get("/stats/signal/global"), guarded).status == 401);
   sb::Request with_token = get("/stats/signal/global");
   with_token.headers["authorization"] = "Bearer admin-secret";
-  CHECK(std::holds_alternative<sb::Forward>(sb::route(with_token, sb::configure(guarded), sb::all_apps(), host)));
+  auto guarded_host = worker_host(guarded);
+  CHECK(std::holds_alternative<sb::Forward>(sb::route(with_token, sb::configure(guarded), sb::all_apps(), guarded_host)));
+  with_token.headers["authorization"] = "Bearer admin-secreT";
+  CHECK(std::get<sb::Response>(sb::route(with_token, sb::configure(guarded), sb::all_apps(), guarded_host)).status == 401);
 }
 
 TEST_CASE("a plain GET of / is the demo page; an upgrade of / stays signaling; APPS can drop the demo") {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/access.h"
+
 namespace sb::mpc {
 namespace {
 
@@ -39,7 +41,7 @@ std::optional<Session> parseSession(std::string_view text, std::int64_t max_dept
 }  // namespace
 
 DeviceRegistry::DeviceRegistry(Host& host, const Config& config)
-    : App(host, config), creatorBound_(config[kSessionEnd] != "all-participants") {
+    : App(host, config), creatorBound_(config[kSessionEnd] != "all-participants"), tokenMode_(token_mode(config, kAccess)) {
   if (auto stored = host_.kv_get(kDeviceList)) {
     if (auto list = parse_json(*stored)) deviceList_ = strings(&*list);
   }
@@ -47,12 +49,19 @@ DeviceRegistry::DeviceRegistry(Host& host, const Config& config)
 
 Outcome DeviceRegistry::fetch(const Request& request) {
   if (!request.upgrade) return Response::error(426, "expected a WebSocket upgrade (MPC device signaling)");
+  if (tokenMode_ && !string_field(access_of(request).value_or(Json()), "sub")) return Response::error(401, "invalid access token");
   if (static_cast<std::int64_t>(sockets_.size()) >= config_[kMaxConnections]) return Response::error(503, "too many connections");
   if (!upgradeAllowed(request, config_[kIpConnectsPerMinute])) return Response::error(429, "too many connections from this address");
   return Accept{};
 }
 
-void DeviceRegistry::webSocketOpen(ConnId conn, const Request&) { sockets_.insert(conn); }
+void DeviceRegistry::webSocketOpen(ConnId conn, const Request& request) {
+  sockets_.insert(conn);
+  if (!tokenMode_) return;
+  std::string sub(string_field(access_of(request).value_or(Json()), "sub").value_or(""));
+  attach(conn, {{"sub", sub}});
+  subs_[conn] = std::move(sub);
+}
 
 void DeviceRegistry::webSocketMessage(ConnId conn, std::string_view data, bool binary) {
   if (binary) return close(conn, 1003, "binary frames are not supported");
@@ -91,6 +100,8 @@ void DeviceRegistry::registerDevice(ConnId conn, const std::string& device) {
   if (device.empty() || device == kServer || static_cast<std::int64_t>(device.size()) > config_[kMaxIdBytes]) {
     return error(conn, "invalid device_id");
   }
+  // Token mode: a socket registers only as the device its token names, so only that device's holder can replace its socket.
+  if (auto sub = subs_.find(conn); tokenMode_ && (sub == subs_.end() || sub->second != device)) return error(conn, "device_id not allowed");
   if (const std::string* current = deviceOf(conn); current != nullptr && *current != device) {
     // The same socket under a new name: the old name leaves.
     std::string old = *current;
@@ -240,6 +251,7 @@ void DeviceRegistry::sessionStatusUpdate(ConnId conn, const Json& info) {
 
 void DeviceRegistry::webSocketClose(ConnId conn, int, std::string_view) {
   sockets_.erase(conn);
+  subs_.erase(conn);
   rates_.erase(conn);
   auto it = devices_.find(conn);
   if (it == devices_.end()) return;
@@ -290,6 +302,8 @@ void DeviceRegistry::webSocketWake(ConnId conn, const Json& state) {
     conns_[std::string(*device)] = conn;
     devices_[conn] = std::string(*device);
   }
+  // A registered socket's device is its token's `sub` (register allows no other).
+  if (tokenMode_) subs_[conn] = std::string(string_field(state, "sub").value_or(string_field(state, "device").value_or("")));
 }
 
 // Devices in `device_list` whose socket did not survive went away without a

@@ -14,6 +14,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "core/access.h"
 #include "core/manifest.h"
 
 namespace sb::mpc {
@@ -26,7 +27,9 @@ inline constexpr Limit kMaxConnections{"MPC_MAX_CONNECTIONS", 10000, "sockets pe
 inline constexpr Limit kMessagesPerSecond{"MPC_MESSAGES_PER_SECOND", 100, "frames per second one socket may send (bursts up to the same number); more get `error \"rate limit exceeded\"` and do nothing"};
 inline constexpr Limit kIpConnectsPerMinute{"MPC_IP_CONNECTS_PER_MINUTE", 0, "upgrades per client IP per minute and shard (`CF-Connecting-IP`); more get 429; 0 = off"};
 inline constexpr Setting kSessionEnd{"MPC_SESSION_END", "creator", "when a session ends: `creator` (when the device that announced it leaves) or `all-participants` (the original server's rule, see MPC)"};
-inline constexpr const Setting* kSettings[] = {&kSessionEnd};
+// "token": every socket needs an access token (scope: the shard) and may only register as its `sub`.
+inline constexpr Setting kAccess{"MPC_ACCESS", "open", "`open` (anyone who knows a `device_id` can register it and take over its socket) or `token`: an access token for the shard, and `register` only as its `sub`"};
+inline constexpr const Setting* kSettings[] = {&kSessionEnd, &kAccess};
 inline constexpr const Limit* kLimits[] = {&kMaxMessageBytes, &kMaxSessionInfoBytes, &kMaxIdBytes, &kMaxSessions, &kMaxConnections, &kMessagesPerSecond, &kIpConnectsPerMinute};
 
 // The stored record `session:<id>`.
@@ -86,6 +89,8 @@ class DeviceRegistry final : public App {
   void error(ConnId conn, std::string_view text);
 
   bool creatorBound_;  // MPC_SESSION_END: "creator" (default) or "all-participants"
+  bool tokenMode_;     // MPC_ACCESS
+  std::unordered_map<ConnId, std::string> subs_;  // token mode: socket → the only device_id it may register
   std::unordered_set<ConnId> sockets_;
   std::unordered_map<ConnId, TokenBucket> rates_;  // per socket; not kept across hibernation (an idle bucket is full)
   std::unordered_map<std::string, ConnId> conns_;    // registered device → its socket

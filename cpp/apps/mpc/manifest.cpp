@@ -3,8 +3,10 @@
 namespace sb::mpc {
 namespace {
 
-// WS /mpc and /mpc/<shard>.
-Outcome connect(const Request& request, const Config&, WorkerHost&) { return shard_route(request, "/mpc/", "MPC device signaling"); }
+// WS /mpc and /mpc/<shard>; with MPC_ACCESS "token", only with an access token for the shard.
+Outcome connect(const Request& request, const Config& config, WorkerHost& host) {
+  return admit(shard_route(request, "/mpc/", "MPC device signaling"), request, config, host, "mpc", kAccess);
+}
 
 constexpr Route kRoutes[] = {{.path = "/mpc", .handle = &connect}, {.path = "/mpc/*", .handle = &connect}};
 

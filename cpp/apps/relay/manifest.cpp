@@ -3,12 +3,13 @@
 namespace sb::relay {
 namespace {
 
-// The original's order (docs/relay.md): (/health, answered by the router) → 426 without an upgrade → 400 for a bad path.
-Outcome connect(const Request& request, const Config&, WorkerHost&) {
+// The original's order (docs/relay.md): (/health, answered by the router) → 426 without an upgrade → 400 for a bad path;
+// then, with RELAY_ACCESS "token", an access token for the session and the path's side.
+Outcome connect(const Request& request, const Config& config, WorkerHost& host) {
   if (!request.upgrade) return Response::error(426, kUpgradeRequired);
   std::optional<Pairing> pairing = Pairing::from_path(request.path);
   if (!pairing) return Response::error(400, kInvalidPath);
-  return Forward{"", pairing->session_id};
+  return admit(Forward{"", pairing->session_id}, request, config, host, "relay", kAccess, pairing->side_name());
 }
 
 constexpr Route kRoutes[] = {{.path = "/desktop", .handle = &connect},
@@ -23,6 +24,7 @@ const Manifest kManifest{.name = "relay",
                          .object_class = "RelaySession",
                          .routes = kRoutes,
                          .make = &make_object<PairingSession>,
-                         .limits = kLimits};
+                         .limits = kLimits,
+                         .settings = kSettings};
 
 }  // namespace sb::relay

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "core/access.h"
+
 namespace sb::relay {
 namespace {
 
@@ -12,7 +14,7 @@ constexpr std::string_view kVacantKey = "session/vacant";
 // second (finer for short test timeouts) is as good for a 30-minute rule.
 constexpr double kActivityResolutionMs = 1000;
 
-std::string_view name(Side side) { return side == Side::Desktop ? "desktop" : "mobile"; }
+std::string_view name(Side side) { return Pairing{side, ""}.side_name(); }
 Side other(Side side) { return side == Side::Desktop ? Side::Mobile : Side::Desktop; }
 std::string_view replaced(Side side) { return side == Side::Desktop ? "New desktop connection" : "New mobile connection"; }
 
@@ -53,7 +55,11 @@ PairingSession::PairingSession(Host& host, const Config& config)
 
 Outcome PairingSession::fetch(const Request& request) {
   if (!request.upgrade) return Response::error(426, kUpgradeRequired);
-  if (!Pairing::from_path(request.path)) return Response::error(400, kInvalidPath);
+  std::optional<Pairing> pairing = Pairing::from_path(request.path);
+  if (!pairing) return Response::error(400, kInvalidPath);
+  if (token_mode(config_, kAccess) && string_field(access_of(request).value_or(Json()), "sub") != pairing->side_name()) {
+    return Response::error(401, "invalid access token");
+  }
   if (!upgradeAllowed(request, config_[kIpConnectsPerMinute])) return Response::error(429, "too many connections from this address");
   return Accept{};
 }

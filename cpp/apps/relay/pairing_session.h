@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/access.h"
 #include "core/manifest.h"
 #include "core/rate.h"
 
@@ -15,6 +16,9 @@ inline constexpr Limit kVacantTtlMs{"RELAY_VACANT_TTL_MS", 5 * 60 * 1000, "how l
 inline constexpr Limit kMaxMessagesPerSecond{"RELAY_MAX_MESSAGES_PER_SECOND", 100, "inbound frames per session per second; more get the error \"Rate limit exceeded (max <n> messages/sec)\" and are not forwarded"};
 inline constexpr Limit kMaxMessageBytes{"RELAY_MAX_MESSAGE_BYTES", 10 * 1024 * 1024, "largest text frame (UTF-8 bytes); larger get the error \"Message too large (<n> bytes, max <max>)\" and are not forwarded"};
 inline constexpr Limit kIpConnectsPerMinute{"RELAY_IP_CONNECTS_PER_MINUTE", 0, "upgrades per client IP per minute and session (`CF-Connecting-IP`); more get 429; 0 = off"};
+// "token": each side needs an access token with the session id as `scope` and its side (`desktop` or `mobile`) as `sub`.
+inline constexpr Setting kAccess{"RELAY_ACCESS", "open", "`open` (anyone who knows a session id can take either side) or `token`: an access token for the session whose `sub` is the side"};
+inline constexpr const Setting* kSettings[] = {&kAccess};
 inline constexpr const Limit* kLimits[] = {&kIdleTimeoutMs, &kVacantTtlMs, &kMaxMessagesPerSecond, &kMaxMessageBytes, &kIpConnectsPerMinute};
 
 enum class Side { Desktop, Mobile };
@@ -26,6 +30,8 @@ struct Pairing {
 
   // nullopt unless the path is exactly /(desktop|mobile)/[A-Za-z0-9]+.
   static std::optional<Pairing> from_path(std::string_view path);
+  // `desktop` or `mobile`: the side as the wire and access tokens name it.
+  std::string_view side_name() const { return side == Side::Desktop ? "desktop" : "mobile"; }
 };
 
 extern const Manifest kManifest;

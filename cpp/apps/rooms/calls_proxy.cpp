@@ -46,12 +46,11 @@ Outcome calls_route(const Request& request, const Config& config, WorkerHost&) {
   }
 
   std::string_view app_id = config[kCloudflareAppId];
-  std::string_view secret = config[kCloudflareAppSecret];
-  if (app_id.empty() || secret.empty()) {
+  if (app_id.empty() || !config.has(kCloudflareAppSecret)) {
     return Response::error(503, "Cloudflare Calls is not configured (CLOUDFLARE_APP_ID, CLOUDFLARE_APP_SECRET)");
   }
 
-  Json fetch = {{"method", request.method}, {"headers", {{"authorization", "Bearer " + std::string(secret)}}}};
+  Json fetch = {{"method", request.method}, {"headers", Json::object()}, {"secret_headers", bearer_secret(kCloudflareAppSecret)}};
   if (with_body) {
     if (static_cast<std::int64_t>(request.body.size()) > config[kMaxBodyBytes]) return Response::error(413, "request body too large");
     std::optional<Json> body = parse_json(request.body, config[kMaxJsonDepth]);

@@ -17,11 +17,10 @@ Outcome Room::fetch(const Request& request) {
   if (request.path == "/capacity" && request.method == "POST") return admit(request);
   if (request.path != "/ws") return Response::error(404, "not found");
   if (!request.upgrade) return Response::error(426, "expected a WebSocket upgrade (rooms: /ws?token=<jwt>)");
-  std::string_view secret = config_[kJwtSecret];
-  if (secret.empty()) return Response::error(503, "JWT_SECRET is not configured (wrangler secret put JWT_SECRET)");
+  if (!config_.has(kJwtSecret)) return Response::error(503, "JWT_SECRET is not configured (wrangler secret put JWT_SECRET)");
   std::string_view token = request.param("token").value_or("");
   if (token.empty()) return Response::error(401, "Missing token");
-  auto admitted = RoomToken::read(host_, secret, token, host_.now());
+  auto admitted = RoomToken::read(host_, token, host_.now());
   if (!admitted) return Response::error(401, "Invalid token");
   if (full_without(admitted->participant_id)) return Response::error(409, "Room is full");
   if (!upgradeAllowed(request, config_[kIpConnectsPerMinute])) return Response::error(429, "too many connections from this address");
@@ -62,7 +61,7 @@ bool Room::full_without(const std::string& participant_id) {
 }
 
 void Room::webSocketOpen(ConnId conn, const Request& request) {
-  auto token = RoomToken::read(host_, config_[kJwtSecret], request.param("token").value_or(""), host_.now());
+  auto token = RoomToken::read(host_, request.param("token").value_or(""), host_.now());
   if (!token) {
     close(conn, 1008, "invalid token");
     return;

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "apps/rooms/room.h"
 #include "core/http.h"
 #include "core/token.h"
 
@@ -10,14 +11,14 @@ namespace {
 constexpr std::size_t kMaxIdBytes = 128;
 }
 
-std::string RoomToken::issue(WorkerHost& host, std::string_view secret, double now_ms, std::int64_t ttl_seconds) const {
+std::string RoomToken::issue(WorkerHost& host, double now_ms, std::int64_t ttl_seconds) const {
   auto iat = static_cast<std::int64_t>(std::floor(now_ms / 1000.0));
-  return sign_jwt(host, secret,
+  return sign_jwt(host, kJwtSecret,
                   {{"room_id", room_id}, {"participant_id", participant_id}, {"participant_name", participant_name}, {"exp", iat + ttl_seconds}, {"iat", iat}});
 }
 
-std::optional<RoomToken> RoomToken::read(WorkerHost& host, std::string_view secret, std::string_view token, double now_ms) {
-  std::optional<Json> claims = verify_jwt(host, secret, token, now_ms);
+std::optional<RoomToken> RoomToken::read(WorkerHost& host, std::string_view token, double now_ms) {
+  std::optional<Json> claims = verify_jwt(host, kJwtSecret, token, now_ms);
   if (!claims) return std::nullopt;
   auto room = string_field(*claims, "room_id");
   auto participant = string_field(*claims, "participant_id");

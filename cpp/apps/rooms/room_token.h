@@ -15,9 +15,9 @@ struct RoomToken {
   std::string participant_id;
   std::string participant_name;
 
-  std::string issue(WorkerHost& host, std::string_view secret, double now_ms, std::int64_t ttl_seconds) const;
+  std::string issue(WorkerHost& host, double now_ms, std::int64_t ttl_seconds) const;
   // nullopt unless verified, unexpired, and the claims name a room and a participant.
-  static std::optional<RoomToken> read(WorkerHost& host, std::string_view secret, std::string_view token, double now_ms);
+  static std::optional<RoomToken> read(WorkerHost& host, std::string_view token, double now_ms);
 };
 
 }  // namespace sb::rooms

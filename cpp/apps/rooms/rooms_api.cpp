@@ -17,7 +17,7 @@ constexpr std::string_view kMetadata = "ROOM_METADATA";
 constexpr std::string_view kStun = "stun:stun.cloudflare.com:3478";
 
 std::optional<Response> without_secret(const Config& config) {
-  if (!config[kJwtSecret].empty()) return std::nullopt;
+  if (config.has(kJwtSecret)) return std::nullopt;
   return Response::error(503, "JWT_SECRET is not configured (wrangler secret put JWT_SECRET)");
 }
 
@@ -121,13 +121,13 @@ Json stun_only() { return Json::array({{{"urls", kStun}}}); }
 // credentials for this answer; nullopt when TURN is not configured.
 std::optional<Json> turn_request(const Config& config) {
   std::string_view key = config[kTurnKeyId];
-  std::string_view secret = config[kTurnKeyApiToken];
-  if (key.empty() || secret.empty()) return std::nullopt;
+  if (key.empty() || !config.has(kTurnKeyApiToken)) return std::nullopt;
   std::string base(config[kTurnApiBase]);
   return Json{{"fetch",
                {{"url", base + "/turn/keys/" + std::string(key) + "/credentials/generate"},
                 {"method", "POST"},
-                {"headers", {{"authorization", "Bearer " + std::string(secret)}, {"content-type", "application/json"}}},
+                {"headers", {{"content-type", "application/json"}}},
+                {"secret_headers", bearer_secret(kTurnKeyApiToken)},
                 {"body", to_text({{"ttl", config[kTurnTtlSeconds]}})}}}};
 }
 
@@ -146,9 +146,9 @@ std::optional<Json> turn_servers(const Json& answer) {
 
 // POST /api/rooms/:id/ice-servers: a valid token for that room (Bearer or ?token=) gets ICE servers.
 Outcome ice_servers(std::string_view room_id, const Request& request, const Config& config, WorkerHost& host) {
-  std::string_view token = request.bearer().value_or(request.param("token").value_or(""));
+  std::string_view token = request.credential("token");
   if (token.empty()) return Response::error(401, "Missing token");
-  auto admitted = RoomToken::read(host, config[kJwtSecret], token, host.now());
+  auto admitted = RoomToken::read(host, token, host.now());
   if (!admitted || admitted->room_id != room_id) return Response::error(401, "Invalid token");
   std::optional<Json> turn = turn_request(config);
   if (!turn) return Response::json(200, {{"ice_servers", stun_only()}});
@@ -197,7 +197,7 @@ Outcome connect(const Request& request, const Config& config, WorkerHost& host) 
   if (auto error = without_secret(config)) return *error;
   std::string_view token = request.param("token").value_or("");
   if (token.empty()) return Response::error(401, "Missing token");
-  auto admitted = RoomToken::read(host, config[kJwtSecret], token, host.now());
+  auto admitted = RoomToken::read(host, token, host.now());
   if (!admitted) return Response::error(401, "Invalid token");
   return Forward{"", admitted->room_id};
 }
@@ -253,7 +253,7 @@ Outcome answered(const Json& context, const Json& answer, const Config& config, 
     if (status != nullptr && *status == 409) return Response::error(409, "Room is full");
     if (status == nullptr || *status != 200) return Response::error(503, "room unavailable");
     RoomToken token{room_id, random_uuid(host), participant_name};
-    Json reply = {{"token", token.issue(host, config[kJwtSecret], host.now(), config[kTokenTtlSeconds])},
+    Json reply = {{"token", token.issue(host, host.now(), config[kTokenTtlSeconds])},
                   {"participant_id", token.participant_id},
                   {"ice_servers", stun_only()}};
     if (std::optional<Json> turn = turn_request(config)) return Effect{std::move(*turn), {{"step", "joined"}, {"reply", std::move(reply)}}};

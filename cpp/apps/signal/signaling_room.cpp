@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/access.h"
+
 namespace sb::signal {
 namespace {
 
@@ -27,6 +29,7 @@ std::string with_clients(Json& message, std::string_view frame, std::size_t clie
 
 Outcome SignalingRoom::fetch(const Request& request) {
   if (!request.upgrade) return Response::error(426, "expected a WebSocket upgrade (y-webrtc signaling)");
+  if (token_mode(config_, kAccess) && !access_of(request)) return Response::error(401, "invalid access token");
   if (static_cast<std::int64_t>(peers_.size()) >= config_[kMaxConnections]) {
     return Response::error(503, "too many connections");
   }
@@ -39,7 +42,24 @@ std::optional<AutoResponse> SignalingRoom::autoResponse() const {
   return AutoResponse{R"({"type":"ping"})", R"({"type":"pong"})"};
 }
 
-void SignalingRoom::webSocketOpen(ConnId conn, const Request&) { peers_[conn]; }
+void SignalingRoom::webSocketOpen(ConnId conn, const Request& request) {
+  Peer& peer = peers_[conn];
+  std::optional<Json> access = token_mode(config_, kAccess) ? access_of(request) : std::nullopt;
+  const Json* topics = access ? field(*access, "topics") : nullptr;
+  if (topics == nullptr || !topics->is_array()) return;
+  peer.allowed.emplace();
+  for (const Json& topic : *topics) {
+    if (topic.is_string()) peer.allowed->push_back(topic.get<std::string>());
+  }
+  save(conn, peer);
+}
+
+bool SignalingRoom::allows(const Peer& peer, std::string_view topic) {
+  if (!peer.allowed) return true;
+  return std::any_of(peer.allowed->begin(), peer.allowed->end(), [&](std::string_view entry) {
+    return entry.ends_with('*') ? topic.starts_with(entry.substr(0, entry.size() - 1)) : topic == entry;
+  });
+}
 
 void SignalingRoom::webSocketMessage(ConnId conn, std::string_view data, bool) {
   // Binary frames are read as UTF-8 text, as bin/server.js does.
@@ -79,6 +99,10 @@ void SignalingRoom::subscribe(ConnId conn, const Json& topics) {
       continue;
     }
     const auto& name = topic.get_ref<const std::string&>();
+    if (!allows(peer, name)) {
+      malformed = true;  // outside the token's topics: refused, never half-served
+      continue;
+    }
     if (std::find(peer.topics.begin(), peer.topics.end(), name) != peer.topics.end()) continue;
     if (static_cast<std::int64_t>(peer.topics.size()) >= config_[kMaxTopicsPerConnection]) {
       close(conn, 1008, "too many topics");
@@ -109,7 +133,7 @@ void SignalingRoom::unsubscribe(ConnId conn, const Json& topics) {
 
 void SignalingRoom::publish(ConnId conn, Json& message, std::string_view frame) {
   std::optional<std::string_view> topic = string_field(message, "topic");
-  if (!topic || topic->empty()) return reject(conn);
+  if (!topic || topic->empty() || !allows(peers_[conn], *topic)) return reject(conn);
   auto it = topics_.find(std::string(*topic));
   if (it == topics_.end()) return;  // nobody listens: dropped, as the original does
   send(it->second, with_clients(message, frame, it->second.size()));
@@ -139,7 +163,9 @@ void SignalingRoom::leave(ConnId conn, const std::string& topic) {
 }
 
 void SignalingRoom::save(ConnId conn, const Peer& peer) {
-  attach(conn, {{"topics", peer.topics}, {"invalid", peer.invalid}});
+  Json state = {{"topics", peer.topics}, {"invalid", peer.invalid}};
+  if (peer.allowed) state["allowed"] = *peer.allowed;
+  attach(conn, state);
 }
 
 void SignalingRoom::webSocketClose(ConnId conn, int, std::string_view) {
@@ -153,6 +179,12 @@ void SignalingRoom::webSocketWake(ConnId conn, const Json& state) {
   Peer& peer = peers_[conn];
   if (const Json* invalid = field(state, "invalid"); invalid && invalid->is_number_integer()) {
     peer.invalid = invalid->get<std::int64_t>();
+  }
+  if (const Json* allowed = field(state, "allowed"); allowed && allowed->is_array()) {
+    peer.allowed.emplace();
+    for (const Json& topic : *allowed) {
+      if (topic.is_string()) peer.allowed->push_back(topic.get<std::string>());
+    }
   }
   const Json* topics = field(state, "topics");
   if (topics == nullptr || !topics->is_array()) return;

@@ -1,10 +1,12 @@
 // y-webrtc signaling, wire-identical to y-webrtc's bin/server.js: topics are
 // rooms; a publish goes to every subscriber (the sender too) with `clients`.
 #pragma once
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "core/access.h"
 #include "core/manifest.h"
 #include "core/rate.h"
 
@@ -17,7 +19,10 @@ inline constexpr Limit kMessagesPerSecond{"SIGNAL_MESSAGES_PER_SECOND", 100, "fr
 inline constexpr Limit kMaxConnections{"SIGNAL_MAX_CONNECTIONS", 10000, "sockets per shard; more are refused with 503"};
 inline constexpr Limit kIpConnectsPerMinute{"SIGNAL_IP_CONNECTS_PER_MINUTE", 0, "upgrades per client IP per minute and shard (CF-Connecting-IP); more get 429; 0 = off"};
 inline constexpr Setting kToken{"SIGNAL_TOKEN", "", "upgrades must present it as `Authorization: Bearer <token>` or `?token=<token>` (else 401); unset: open", true};
-inline constexpr const Setting* kSettings[] = {&kToken};
+// "token": every socket needs an access token whose `scope` is the shard; its
+// optional `topics` claim limits what the socket may subscribe to and publish on.
+inline constexpr Setting kAccess{"SIGNAL_ACCESS", "open", "`open` (anyone connects, as stock y-webrtc) or `token`: an access token for the shard, whose `topics` limit what it may use"};
+inline constexpr const Setting* kSettings[] = {&kToken, &kAccess};
 inline constexpr const Limit* kLimits[] = {&kMaxMessageBytes, &kMaxInvalidMessages, &kMaxTopicsPerConnection, &kMessagesPerSecond, &kMaxConnections, &kIpConnectsPerMinute};
 
 extern const Manifest kManifest;
@@ -39,6 +44,8 @@ class SignalingRoom final : public App {
  private:
   struct Peer {
     std::vector<std::string> topics;
+    // The token's `topics` claim (an entry ending in `*` is a prefix); none: every topic.
+    std::optional<std::vector<std::string>> allowed;
     std::int64_t invalid = 0;
     TokenBucket rate;  // not kept across hibernation: an idle socket's bucket is full anyway
   };
@@ -47,6 +54,7 @@ class SignalingRoom final : public App {
   void unsubscribe(ConnId conn, const Json& topics);
   void publish(ConnId conn, Json& message, std::string_view frame);
   void reject(ConnId conn);
+  static bool allows(const Peer& peer, std::string_view topic);
   void leave(ConnId conn, const std::string& topic);
   void save(ConnId conn, const Peer& peer);
 

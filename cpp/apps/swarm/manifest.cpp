@@ -15,21 +15,34 @@ std::optional<std::string> invite_code(const Request& request) {
   return code;
 }
 
-// WS /swarm/ws and /ws?persistentId=: to the host's swarm, or with an invite code to the swarm it names.
-Outcome join(const Request& request, const Config&, WorkerHost&) {
+// WS /swarm/ws and /ws?persistentId=: to the host's swarm, or with an invite
+// code to the swarm it names. With SWARM_ACCESS "token", an access token whose
+// `sub` is the persistentId; without a code it joins the token's `scope`.
+Outcome join(const Request& request, const Config& config, WorkerHost& host) {
   std::string_view device = request.param("persistentId").value_or("");
   if (device.empty()) return Response::error(400, "Missing persistentId");
   if (!request.upgrade) return Response::error(426, "expected a WebSocket upgrade (swarm coordinator)");
   if (!is_instance_name(device)) return Response::error(400, "invalid persistentId");
+  std::optional<Json> claims;
+  std::string swarm(device);  // open mode, no invite code: the device hosts its own swarm
+  if (token_mode(config, kAccess)) {
+    auto checked = check_access(request, config, host, "swarm");
+    if (auto* refused = std::get_if<Response>(&checked)) return *refused;
+    claims = std::move(std::get<Json>(checked));
+    std::string_view scope = string_field(*claims, "scope").value_or("");
+    if (string_field(*claims, "sub") != device || !is_instance_name(scope)) return not_valid_here();
+    swarm = scope;
+  }
   std::optional<std::string> code = invite_code(request);
-  if (!code) return Forward{"", std::string(device)};
+  if (!code) return with_access(Forward{"", swarm}, claims);
   if (!is_invite_code(*code)) return Response::error(403, "invalid invite code");
   Json lookup = {{"object", {{"binding", kRegistryBinding}, {"instance", kRegistryInstance}, {"method", "GET"}, {"path", "/invites/" + *code}}}};
-  return Effect{lookup, {{"code", *code}}};
+  return Effect{lookup, {{"code", *code}, {"access", claims ? *claims : Json()}}};
 }
 
-// The invite registry's answer to a joiner's code.
-Outcome joined(const Json&, const Json& answer, const Config&, WorkerHost&) {
+// The invite registry's answer to a joiner's code; in token mode the token's
+// `sub` already matched the persistentId, and its claims go along.
+Outcome joined(const Json& context, const Json& answer, const Config&, WorkerHost&) {
   const Json* status = field(answer, "status");
   if (status && status->is_number_integer() && status->get<int>() == 404) return Response::error(403, "invalid invite code");
   std::optional<Json> body = parse_json(string_field(answer, "body").value_or(""));
@@ -37,7 +50,8 @@ Outcome joined(const Json&, const Json& answer, const Config&, WorkerHost&) {
   if (!status || !status->is_number_integer() || status->get<int>() != 200 || !swarm || !is_instance_name(*swarm)) {
     return Response::error(503, "invite registry unavailable");
   }
-  return Forward{"", std::string(*swarm)};
+  const Json* access = field(context, "access");
+  return with_access(Forward{"", std::string(*swarm)}, access && access->is_object() ? std::optional<Json>(*access) : std::nullopt);
 }
 
 // `/ws` without persistentId is the SFU rooms app's.
@@ -51,7 +65,8 @@ const Manifest kManifest{.name = "swarm",
                          .routes = kRoutes,
                          .resume = &joined,
                          .make = &make_object<SwarmCoordinator>,
-                         .limits = kLimits};
+                         .limits = kLimits,
+                         .settings = kSettings};
 
 // Nothing public: the registry is reached only by the swarm's Effects.
 const Manifest kRegistryManifest{.name = "swarm-invites",

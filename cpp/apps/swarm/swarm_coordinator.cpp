@@ -5,6 +5,7 @@
 
 #include "apps/swarm/invite_registry.h"
 #include "apps/swarm/js_number.h"
+#include "core/access.h"
 
 namespace sb::swarm {
 namespace {
@@ -211,6 +212,9 @@ Outcome SwarmCoordinator::fetch(const Request& request) {
   if (device.empty()) return Response::error(400, "Missing persistentId");
   if (!request.upgrade) return Response::error(426, "expected a WebSocket upgrade (swarm coordinator)");
   if (!is_instance_name(device)) return Response::error(400, "invalid persistentId");
+  if (token_mode(config_, kAccess) && string_field(access_of(request).value_or(Json()), "sub") != device) {
+    return Response::error(401, "invalid access token");
+  }
   if (static_cast<std::int64_t>(sockets_.size()) >= config_[kMaxConnections]) return Response::error(503, "too many connections");
   if (!upgradeAllowed(request, config_[kIpConnectsPerMinute])) return Response::error(429, "too many connections from this address");
   return Accept{};

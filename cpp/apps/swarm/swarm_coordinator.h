@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "apps/swarm/scheduler.h"
+#include "core/access.h"
 #include "core/manifest.h"
 
 namespace sb::swarm {
@@ -27,6 +28,10 @@ inline constexpr Limit kInvitesPerWindow{"SWARM_INVITES_PER_WINDOW", 5, "invite 
 inline constexpr Limit kInviteWindowMs{"SWARM_INVITE_WINDOW_MS", 60'000, "the invite rate limit's rolling window (ms)"};
 inline constexpr const Limit* kLimits[] = {&kMaxMessageBytes, &kMaxConnections, &kMessagesPerSecond, &kIpConnectsPerMinute, &kMaxDevices, &kTickMs, &kOfflineAfterMs, &kRemoveAfterMs, &kInvitesPerWindow, &kInviteWindowMs};
 
+// "token": every device needs an access token whose `sub` is its persistentId;
+// it joins the swarm named by `scope`, or, with an invite code, the code's swarm.
+inline constexpr Setting kAccess{"SWARM_ACCESS", "open", "`open` (anyone may connect as any `persistentId`) or `token`: an access token whose `sub` is the `persistentId` and whose `scope` is the swarm"};
+inline constexpr const Setting* kSettings[] = {&kAccess};
 extern const Manifest kManifest;
 
 // A member of the swarm, as the snapshot shows it (DeviceInfo).
