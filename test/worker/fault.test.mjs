@@ -61,6 +61,14 @@ async function rssSettled() {
 }
 
 // Two registered devices of one MPC registry, every `devices` frame read.
+// Subscribed for certain: a pong after the subscribe proves it was applied (a
+// socket's frames keep their order; another socket's publish does not wait for them).
+async function subscribed(client, topic) {
+  client.send({ type: "subscribe", topics: [topic] });
+  client.send({ type: "ping" });
+  assert.deepEqual(await client.next(), { type: "pong" });
+}
+
 async function mpcPair(shard, first, second) {
   const a = await openMpc(`${worker.ws}/mpc/${shard}`);
   a.send({ type: "register", device_id: first });
@@ -101,7 +109,7 @@ const apps = {
     const shard = `deep-${rand()}`;
     const attacker = await openSignal(`${worker.ws}/signal/${shard}`);
     const bystander = await openSignal(`${worker.ws}/signal/${shard}`);
-    for (const client of [attacker, bystander]) client.send({ type: "subscribe", topics: ["t"] });
+    for (const client of [attacker, bystander]) await subscribed(client, "t");
     const frame = `{"type":"publish","topic":"t","data":${nested()}}`;
     return {
       send: () => attacker.send(frame),
@@ -226,7 +234,7 @@ test("a stack overflow out of the module is a trap: 1011 for that socket, logged
   const shard = `overflow-${rand()}`;
   const url = `${worker.ws}/signal/${shard}`;
   const bystander = await openSignal(url);
-  bystander.send({ type: "subscribe", topics: ["t"] });
+  await subscribed(bystander, "t");
   const overflowOnce = async () => {
     const victim = await openSignal(url);
     victim.send({ type: "subscribe", topics: ["t"] });
@@ -354,7 +362,7 @@ test("kill -9 under traffic, then a restart on the same state: what the README p
 
   // Signal: the shard serves again (it keeps nothing but its sockets).
   const [s1, s2] = [await openSignal(`${worker.ws}/signal/${shard}`), await openSignal(`${worker.ws}/signal/${shard}`)];
-  for (const client of [s1, s2]) client.send({ type: "subscribe", topics: ["t"] });
+  for (const client of [s1, s2]) await subscribed(client, "t");
   s1.send({ type: "publish", topic: "t", data: "back" });
   for (const client of [s1, s2]) assert.deepEqual(await client.next(), { type: "publish", topic: "t", data: "back", clients: 2 });
 
