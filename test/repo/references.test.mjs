@@ -98,7 +98,7 @@ test("nothing cites a document that is not in the repository", () => {
   for (const file of [...markdown, ...code].filter((file) => file !== self)) {
     const text = readFileSync(join(root, file), "utf8");
     for (const [line, n] of text.split("\n").map((line, i) => [line, i + 1])) {
-      // protocols.md, SPEC.md, TOOLCHAIN.md, ../shared, and bare section marks (§3.5) with no file to find them in.
+      // The specification documents outside the repository, which a clone does not have, and bare section marks (§3.5) with no file to find them in.
       if (/protocols\.md|\bSPEC\.md|TOOLCHAIN\.md|\.\.\/shared\b|(?<!RFC \d+ )§\s*[\dD]/.test(line)) citations.push(`${relative(root, join(root, file))}:${n}: ${line.trim()}`);
     }
   }
