@@ -90,14 +90,9 @@ async function relayPair(id) {
   return [desktop, mobile];
 }
 
-// A swarm's host and a guest it invited, both registered.
+// A swarm's host and a guest it invited, both registered, the guest's frames so far handled.
 async function swarmPair() {
-  const host = await Member.join(worker, newId());
-  host.register("Host", 4, 8, false);
-  await host.log("Node Registered: Host");
-  const guest = await Member.join(worker, newId(), await host.invite());
-  guest.register("Guest", 2, 4, false);
-  await host.log("Node Registered: Guest");
+  const [host, guest] = await Member.hostAndGuest(worker);
   await guest.settle();
   return [host, guest];
 }

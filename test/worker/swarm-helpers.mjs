@@ -74,6 +74,18 @@ export class Member {
     }
   }
 
+  // A swarm's host and a guest it invited, both registered.
+  /** @returns {Promise<[Member, Member]>} */
+  static async hostAndGuest(worker) {
+    const host = await Member.join(worker, newId());
+    host.register("Host", 4, 8, false);
+    await host.log("Node Registered: Host");
+    const guest = await Member.join(worker, newId(), await host.invite());
+    guest.register("Guest", 2, 4, false);
+    await host.log("Node Registered: Guest");
+    return [host, guest];
+  }
+
   // Every frame up to the answer to a no-op marker (an unknown event, refused
   // to this socket only): everything sent before it has been handled.
   async settle() {

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { Client, startWorker } from "./server.mjs";
 import { roomWith } from "./rooms-helpers.mjs";
-import { Member, newId } from "./swarm-helpers.mjs";
+import { Member } from "./swarm-helpers.mjs";
 
 // Frames sent and expected here are type-checked against types/*.d.ts (tsc -p types).
 /** @typedef {import("../../types/signal.js").ClientMessage} Out */
@@ -125,12 +125,7 @@ test("rooms: the others get the trapped participant's leave and keep talking", a
 });
 
 test("swarm: the trapped device goes offline; the swarm's devices and run state survive", async () => {
-  const host = await Member.join(worker, newId());
-  host.register("Host", 4, 8, false);
-  await host.log("Node Registered: Host");
-  const guest = await Member.join(worker, newId(), await host.invite());
-  guest.register("Guest", 2, 4, false);
-  await host.log("Node Registered: Guest");
+  const [host, guest] = await Member.hostAndGuest(worker);
   host.emit("cmd:set_run_state", "RUNNING");
   await host.log("Swarm state changed to RUNNING");
 
