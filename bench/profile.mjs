@@ -1,0 +1,167 @@
+// Where a publish's CPU goes in workerd: a V8 CPU profile of the Durable
+// Object's isolate, taken through workerd's inspector (the Chrome DevTools
+// Protocol: Profiler.start / Profiler.stop) while one publisher bursts 200 B
+// publishes to two subscribers, for switchboard and for the limit (the floor's
+// object forwarding each publish unparsed). Self time is summed by what the
+// code does, per publish.
+//
+//   node bench/profile.mjs [--bytes 200] [--n 2] [--publishes 5000] [--rounds 4] [--interval 100] [--out dir]
+//
+// Prints a table and writes the raw profiles (.cpuprofile, for Chrome
+// DevTools) and the summary (profile.json) to bench/results/.
+import { mkdirSync, writeFileSync } from "node:fs";
+import WebSocket from "ws";
+import { Room } from "./fanout.mjs";
+import { killAll, startLimit, startSwitchboard } from "./servers.mjs";
+
+const root = new URL("..", import.meta.url).pathname;
+const option = (name, fallback) => {
+  const at = process.argv.indexOf(`--${name}`);
+  return at > 0 ? process.argv[at + 1] : fallback;
+};
+const BYTES = Number(option("bytes", 200));
+const N = Number(option("n", 2));
+const PUBLISHES = Number(option("publishes", 5000));
+const ROUNDS = Number(option("rounds", 4));
+const INTERVAL = Number(option("interval", 100));  // µs between samples
+const OUT = option("out", `${root}bench/results`);
+const log = (line) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
+
+// One CDP session with the user Worker's isolate (where its Durable Objects
+// run): workerd lists it as core:user:<name>, beside its internal workers.
+async function inspect(address) {
+  const targets = await (await fetch(`http://${address}/json`)).json();
+  const target = targets.find((t) => t.webSocketDebuggerUrl);
+  if (!target) throw new Error(`no inspector target at ${address}`);
+  const url = target.webSocketDebuggerUrl;
+  const ws = new WebSocket(url);
+  await new Promise((resolve, reject) => {
+    ws.once("open", resolve);
+    ws.once("error", reject);
+  });
+  let next = 1;
+  const pending = new Map();
+  ws.on("message", (text) => {
+    const message = JSON.parse(text);
+    const waiter = pending.get(message.id);
+    if (!waiter) return;
+    pending.delete(message.id);
+    if (message.error) waiter.reject(new Error(`${message.error.message} (${JSON.stringify(message.error)})`));
+    else waiter.resolve(message.result);
+  });
+  return {
+    targets,
+    call(method, params = {}) {
+      const id = next++;
+      ws.send(JSON.stringify({ id, method, params }));
+      return new Promise((resolve, reject) => pending.set(id, { resolve, reject }));
+    },
+    close: () => ws.close(),
+  };
+}
+
+// What a sampled function is, by its name and script: the categories of the summary.
+function category({ functionName: name, url }) {
+  if (name === "(idle)") return "idle";
+  if (name === "(program)") return "workerd outside JS (sockets, event loop, I/O)";
+  if (name === "(garbage collector)") return "garbage collection";
+  if (url.startsWith("wasm://") || /^\$?(sb_|_sb_|parse_json|rapidjson)/.test(name) || (name.startsWith("$") && !url)) return "WebAssembly (the core)";
+  if (name === "send" && !url) return "ws.send (native)";
+  if (/^(encodeInto|encode)$/.test(name)) return "TextEncoder (frame into WASM memory)";
+  if (name === "decode") return "TextDecoder (frame out of WASM memory)";
+  if (/^(serializeAttachment|deserializeAttachment)$/.test(name)) return "attachments";
+  if (/^(get|set|has)$/.test(name) && !url) return "Map/WeakMap look-ups";
+  if (/^(parse|stringify)$/.test(name) && !url) return "JSON.parse / JSON.stringify";
+  if (/^(log|warn|error)$/.test(name) && !url) return "logging";
+  if (url) return `JS: ${name || "(anonymous)"} (${url.split("/").pop()})`;
+  return `other native: ${name || "(anonymous)"}`;
+}
+
+function summarise(profile) {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const self = new Map();
+  for (let i = 0; i < profile.samples.length; i++) {
+    const id = profile.samples[i];
+    self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i + 1] ?? 0));
+  }
+  const categories = {};
+  const functions = {};
+  for (const [id, micros] of self) {
+    const { callFrame } = byId.get(id);
+    const c = category(callFrame);
+    categories[c] = (categories[c] ?? 0) + micros;
+    const key = `${callFrame.functionName || "(anonymous)"} ${callFrame.url ? callFrame.url.split("/").pop() : ""}:${callFrame.lineNumber}`;
+    functions[key] = (functions[key] ?? 0) + micros;
+  }
+  return { categories, functions };
+}
+
+// Both servers profiled at once, their bursts taking turns (as in the fan-out
+// bench), so the machine's other load hits them alike.
+export async function profiles() {
+  const servers = [];
+  try {
+    for (const start of [startSwitchboard, startLimit]) servers.push(await start());
+    const sessions = [];
+    for (const server of servers) {
+      if (!server.inspector) throw new Error(`${server.name}: no inspector`);
+      log(`${server.name}: ${N} subscribers`);
+      const room = await Room.open(server, N, "profile");
+      const inspector = await inspect(server.inspector);
+      // wrangler's inspector proxy enables the debugger for a DevTools client;
+      // while it is on, V8 runs WebAssembly in its unoptimised debugging tier.
+      await inspector.call("Debugger.disable");
+      await inspector.call("Profiler.enable");
+      await inspector.call("Profiler.setSamplingInterval", { interval: INTERVAL });
+      sessions.push({ server, room, inspector, publishes: 0, lost: 0 });
+    }
+    // Warm-up, after the debugger is off: the module optimised again, the objects loaded.
+    for (const s of sessions) await s.room.burst(PUBLISHES, BYTES);
+    log(`profiling ${ROUNDS} bursts of ${PUBLISHES} publishes on each`);
+    for (const s of sessions) await s.inspector.call("Profiler.start");
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const s of sessions) {
+        const r = await s.room.burst(PUBLISHES, BYTES);
+        s.publishes += PUBLISHES;
+        s.lost += r.lost + r.reordered + r.duplicates;
+      }
+    }
+    const results = [];
+    mkdirSync(OUT, { recursive: true });
+    for (const s of sessions) {
+      const { profile } = await s.inspector.call("Profiler.stop");
+      s.inspector.close();
+      await s.room.close();
+      writeFileSync(`${OUT}/profile-${s.server.name}.cpuprofile`, JSON.stringify(profile));
+      results.push({ server: s.server.name, publishes: s.publishes, lost: s.lost, ...summarise(profile) });
+    }
+    return results;
+  } finally {
+    for (const server of servers) await server.stop();
+  }
+}
+
+function table(results) {
+  const perPublish = (r, micros) => ((micros ?? 0) / r.publishes).toFixed(2);
+  const names = [...new Set(results.flatMap((r) => Object.keys(r.categories)))]
+    .filter((c) => c !== "idle")
+    .sort((a, b) => (results[0].categories[b] ?? 0) - (results[0].categories[a] ?? 0));
+  const lines = [`| sampled self time per publish (µs), N = ${N}, ${BYTES} B | ${results.map((r) => r.server).join(" | ")} |`, `|---|${results.map(() => "---:").join("|")}|`];
+  for (const name of names) lines.push(`| ${name} | ${results.map((r) => perPublish(r, r.categories[name])).join(" | ")} |`);
+  const busy = (r) => Object.entries(r.categories).filter(([c]) => c !== "idle").reduce((sum, [, v]) => sum + v, 0);
+  lines.push(`| **busy in total** | ${results.map((r) => `**${perPublish(r, busy(r))}**`).join(" | ")} |`);
+  return lines.join("\n");
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => process.exit(130));
+  process.on("exit", killAll);
+  const results = await profiles();
+  mkdirSync(OUT, { recursive: true });
+  writeFileSync(`${OUT}/profile.json`, JSON.stringify(results, null, 1));
+  console.log(table(results));
+  for (const r of results) {
+    console.log(`\n${r.server}: ${r.publishes} publishes, lost/reordered/duplicated ${r.lost}; top functions (self µs per publish):`);
+    for (const [name, micros] of Object.entries(r.functions).sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`  ${(micros / r.publishes).toFixed(3)}  ${name}`);
+  }
+}
