@@ -179,19 +179,26 @@ export class Connection {
       this.onFrame(frame);
     });
     socket.addEventListener("error", (event) => {
-      if (!current()) return;
+      if (!current() || this.#opened) return;
       const status = statusOf(event?.message ?? event?.error?.message);
-      if (status === undefined) return;
-      this.emit("refused", { status });
+      if (status !== undefined) this.emit("refused", { status });
       if (kFinalStatuses.has(status)) this.#stop({ status, reason: `upgrade refused with HTTP ${status}` });
+      else this.#giveUpIfLast();
     });
     socket.addEventListener("close", (event) => {
-      if (!current()) return;
+      if (!current() || !this.#opened) return;  // a failed attempt: seen at its error
       const { code, reason } = event;
-      if (!this.#opened) return;  // a failed attempt: partysocket tries again
-      if (kFinalCloseCodes.has(code)) this.#stop({ code, reason });
-      else this.#lost(code, reason);
+      if (kFinalCloseCodes.has(code)) return this.#stop({ code, reason });
+      this.#lost(code, reason);
+      this.#giveUpIfLast();
     });
+  }
+
+  // partysocket stops without a word once `maxRetries` attempts failed: say so.
+  // (This runs before partysocket counts the attempt that just ended.)
+  #giveUpIfLast() {
+    const { maxRetries = Infinity } = this.#options.reconnect ?? {};
+    if (this.#rws.retryCount >= maxRetries) this.#stop({ reason: `no connection after ${this.#rws.retryCount + 1} attempts` });
   }
 
   #lost(code, reason) {
