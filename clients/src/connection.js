@@ -56,6 +56,7 @@ export class Connection {
     };
     this.keepAlive = keepAlive;
     const Native = options.WebSocket ?? globalThis.WebSocket;
+    if (typeof Native !== "function") throw new TypeError("no WebSocket here: pass options.WebSocket (in Node before 22, the `ws` package's)");
     const self = this;
     // partysocket constructs each attempt's socket through this, so every real socket is watched here.
     const watched = function (target, protocols) {

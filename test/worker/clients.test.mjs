@@ -180,6 +180,8 @@ test("each class connects and runs a round of its protocol", async (t) => {
     const [ann, ben] = [await rooms.join(room_id, "Ann"), await rooms.join(room_id, "Ben")];
     assert.equal((await rooms.iceServers(room_id, ann.token))[0].urls, "stun:stun.cloudflare.com:3478");
     assert.deepEqual(await rooms.newCallsSession(), { sessionId: "calls-POST-new" });
+    assert.deepEqual(await rooms.newCallsTracks("abc123", { tracks: [] }), { sessionId: "calls-POST-new" });
+    assert.deepEqual(await rooms.renegotiateCalls("abc123", { sessionDescription: { type: "answer", sdp: "v=0" } }), { sessionId: "calls-PUT-renegotiate" });
     c.ann = track(rooms.connect(ann.token, transport));
     await until(c.ann, "open");
     c.ben = track(rooms.connect(() => ben.token, transport));
@@ -243,6 +245,7 @@ test("the server restarts underneath: every class reconnects and recovers on its
 
 test("a refused upgrade (401, 403) and a final close code stop the reconnecting", async () => {
   const url = worker.ws;
+  if (typeof globalThis.WebSocket === "undefined") assert.throws(() => new SignalingClient({ url }), /no WebSocket here/);  // Node 20
   let asked = 0;
   const anonymous = track(new MpcDevice({ url, shard: "clients", deviceId: "dev-3", accessToken: () => (asked++, ""), ...transport }));
   assert.deepEqual(await until(anonymous, "stopped"), { status: 401, reason: "upgrade refused with HTTP 401" });
@@ -255,8 +258,9 @@ test("a refused upgrade (401, 403) and a final close code stop the reconnecting"
   // Another socket registered dev-1: the old one is closed "replaced" and stays closed.
   const stopped = until(c.dev1, "stopped");
   const twin = track(new MpcDevice({ url, shard: "clients", deviceId: "dev-1", accessToken: tokenFor("mpc", "dev-1", "clients"), ...transport }));
+  const registered = until(twin, "registered");
   assert.deepEqual(await stopped, { code: 1000, reason: "replaced" });
-  await until(twin, "registered");
+  await registered;
   await new Promise((resolve) => setTimeout(resolve, 600));
   assert.equal(c.dev1.state, "closed");
   assert.equal(twin.state, "open");
