@@ -20,8 +20,8 @@ test("npm pack makes a tarball that installs and imports by name, with its types
   const [packed] = JSON.parse(execFileSync("npm", ["pack", "--json", "--pack-destination", work], { cwd: clients, encoding: "utf8" }));
   assert.equal(packed.name, "@switchboard/client");
   const files = packed.files.map((file) => file.path).sort();
-  for (const file of ["package.json", "README.md", "src/index.js", "src/index.d.ts", "src/connection.js", "src/messages/mpc.d.ts"]) assert.ok(files.includes(file), file);
-  assert.deepEqual(files.filter((file) => !/^(package\.json|README\.md|src\/.*\.(js|d\.ts))$/.test(file)), []);
+  for (const file of ["package.json", "README.md", "LICENSE", "src/index.js", "src/index.d.ts", "src/connection.js", "src/messages/mpc.d.ts"]) assert.ok(files.includes(file), file);
+  assert.deepEqual(files.filter((file) => !/^(package\.json|README\.md|LICENSE|src\/.*\.(js|d\.ts))$/.test(file)), []);
   assert.equal(manifest.license, "MIT");
   assert.equal(manifest.type, "module");
   assert.equal(manifest.dependencies.partysocket, JSON.parse(readFileSync(join(root, "package.json"), "utf8")).devDependencies.partysocket);
