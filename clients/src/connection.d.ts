@@ -35,7 +35,7 @@ export interface Stopped {
 export interface ConnectionEvents {
   /** A socket opened (`reconnected` after the first). */
   open: { reconnected: boolean };
-  /** The socket went away; a reconnect follows unless `stopped` does. */
+  /** The socket went away (1006 "no answer to the keep-alive ping" for a silent one); a reconnect follows unless `stopped` does. */
   close: { code: number; reason: string };
   /** The upgrade was refused with this HTTP status (where the runtime reports it: `ws` in Node; browsers hide it). */
   refused: { status: number };

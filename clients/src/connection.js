@@ -120,9 +120,14 @@ export class Connection {
 
   /** Drops the current socket and connects again at once (a fresh token, the handshake again). */
   reconnect() {
+    this.#restart(1000, "reconnect");
+  }
+
+  // `code` and `reason` are what the close event tells the app.
+  #restart(code, reason) {
     if (this.#state === "closed") return;
-    this.#lost(1000, "reconnect");
-    this.#rws.reconnect(1000, "reconnect");
+    this.#lost(code, reason);
+    this.#rws.reconnect(1000, reason);
   }
 
   // A protocol frame out: now if the handshake is done, else once it is.
@@ -231,7 +236,8 @@ export class Connection {
     if (!frame || !interval) return;
     this.#ping = setInterval(() => {
       if (!this.sendNow(typeof frame === "function" ? frame() : frame)) return;
-      if (this.#pongDeadline === null) this.#pongDeadline = setTimeout(() => this.reconnect(), timeout);
+      // No frame since the ping: the path is dead though no close came (1006: closed without a close frame).
+      if (this.#pongDeadline === null) this.#pongDeadline = setTimeout(() => this.#restart(1006, "no answer to the keep-alive ping"), timeout);
     }, interval);
   }
 

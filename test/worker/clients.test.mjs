@@ -4,11 +4,13 @@
 // server restarts underneath it (same port, same persisted state): topics
 // subscribed again, devices registered again and their sessions rejoined,
 // the pairing resumed, the swarm node registered again, the room rejoined.
-// Refused upgrades and final close codes stop the reconnecting.
+// Refused upgrades and final close codes stop the reconnecting, and a path
+// that goes silent without closing is found by the keep-alive and replaced.
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { mkdtempSync } from "node:fs";
 import { createServer } from "node:http";
+import { connect, createServer as createTcpServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -264,4 +266,38 @@ test("a refused upgrade (401, 403) and a final close code stop the reconnecting"
   await new Promise((resolve) => setTimeout(resolve, 600));
   assert.equal(c.dev1.state, "closed");
   assert.equal(twin.state, "open");
+});
+
+test("a connection that goes silent is noticed by the keep-alive and replaced; topics come back", async () => {
+  // A TCP relay to the Worker that can stop passing bytes without closing: a dead network path.
+  let frozen = false;
+  const proxy = createTcpServer((inbound) => {
+    const outbound = connect(worker.port, "127.0.0.1");
+    const pass = (from, to) => from.on("data", (chunk) => frozen || to.write(chunk));
+    pass(inbound, outbound);
+    pass(outbound, inbound);
+    for (const end of [inbound, outbound]) end.on("error", () => {}).on("close", () => (inbound.destroy(), outbound.destroy()));
+  }).listen(0, "127.0.0.1");
+  await once(proxy, "listening");
+  const address = proxy.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  try {
+    const client = track(new SignalingClient({ url: `ws://127.0.0.1:${port}`, shard: "clients", ...transport, keepAlive: { interval: 300, timeout: 500 } }));
+    const first = until(client, "message", (m) => m.data.n === 1);
+    client.subscribe("silence");
+    client.publish("silence", { n: 1 });
+    await first;
+    const lost = until(client, "close");
+    const back = until(client, "open", (o) => o.reconnected);
+    frozen = true;
+    assert.deepEqual(await lost, { code: 1006, reason: "no answer to the keep-alive ping" });
+    frozen = false;  // the next connection passes again
+    await back;
+    const again = until(client, "message", (m) => m.data.n === 2);
+    client.publish("silence", { n: 2 });
+    assert.deepEqual(await again, { type: "publish", topic: "silence", data: { n: 2 }, clients: 1 });
+    client.close();
+  } finally {
+    proxy.close();
+  }
 });
