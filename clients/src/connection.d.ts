@@ -50,7 +50,14 @@ export declare const kFinalStatuses: ReadonlySet<number>;
 /** 1000 from the server (replaced, session ended), 1003, 1008, 1009. */
 export declare const kFinalCloseCodes: ReadonlySet<number>;
 
+/** The base of the protocol classes; a new protocol's class extends it. */
 export declare class Connection<Events extends ConnectionEvents = ConnectionEvents> {
+  /**
+   * @param address the URL of the next attempt, without the token
+   * @param keepAlive a ping `frame` every `interval` ms; no frame within `timeout` ms after it: reconnect
+   * @param tokenParameter the query parameter carrying `options.accessToken` ("access_token")
+   */
+  constructor(address: () => string, options?: ConnectionOptions, keepAlive?: { frame?: object | (() => object); interval?: number; timeout?: number } | null, tokenParameter?: string);
   /** "connecting" (also between attempts), "open", or "closed" for good. */
   readonly state: "connecting" | "open" | "closed";
   /** Adds a listener; returns the function that removes it. */
@@ -62,4 +69,16 @@ export declare class Connection<Events extends ConnectionEvents = ConnectionEven
   close(code?: number, reason?: string): void;
   /** Drops the socket and connects again now (a fresh token, the handshake again). */
   reconnect(): void;
+  protected emit<K extends keyof Events>(type: K, payload: Events[K]): void;
+  /** A frame out once the handshake is done (kept while disconnected). */
+  protected transmit(frame: object): void;
+  /** A frame out now, on an open socket only (the handshake's); false when none is open. */
+  protected sendNow(frame: object): boolean;
+  /** The handshake is sent: the waiting frames go out. */
+  protected ready(): void;
+  /** A socket opened: send the handshake, then call ready() (the default calls it at once). */
+  protected onOpen(reconnected: boolean): void;
+  protected onFrame(frame: any): void;
+  /** The socket went away (a reconnect follows unless stopped). */
+  protected onLost(): void;
 }

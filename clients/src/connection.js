@@ -23,6 +23,7 @@ const statusOf = (message) => Number(/Unexpected server response: (\d{3})/.exec(
 export class Connection {
   #listeners = new Map();
   #options;
+  #keepAlive;
   #rws;
   #socket = null;  // the real WebSocket of the current attempt
   #opened = false;  // the current socket opened
@@ -54,7 +55,7 @@ export class Connection {
       }
       return value ? `${base}${base.includes("?") ? "&" : "?"}${tokenParameter}=${encodeURIComponent(value)}` : base;
     };
-    this.keepAlive = keepAlive;
+    this.#keepAlive = keepAlive;
     const Native = options.WebSocket ?? globalThis.WebSocket;
     if (typeof Native !== "function") throw new TypeError("no WebSocket here: pass options.WebSocket (in Node before 22, the `ws` package's)");
     const self = this;
@@ -232,7 +233,7 @@ export class Connection {
   }
 
   #startKeepAlive() {
-    const { frame, interval = 20_000, timeout = 10_000 } = { ...this.keepAlive, ...this.#options.keepAlive };
+    const { frame, interval = 20_000, timeout = 10_000 } = { ...this.#keepAlive, ...this.#options.keepAlive };
     if (!frame || !interval) return;
     this.#ping = setInterval(() => {
       if (!this.sendNow(typeof frame === "function" ? frame() : frame)) return;
