@@ -253,6 +253,12 @@ test("a refused upgrade (401, 403) and a final close code stop the reconnecting"
   assert.deepEqual(await until(anonymous, "stopped"), { status: 401, reason: "upgrade refused with HTTP 401" });
   const elsewhere = track(new MpcDevice({ url, shard: "clients", deviceId: "dev-3", accessToken: tokenFor("mpc", "dev-3", "another-shard"), ...transport }));
   assert.equal((await until(elsewhere, "stopped")).status, 403);
+  // An unknown invite code (403), a room token that is not one (401).
+  const capabilities = { cpuCores: 1, memoryGB: 1, gpuAvailable: false };
+  const uninvited = track(new SwarmNode({ url, persistentId: unique("stranger"), inviteCode: "ZZZZZZ", name: "Stranger", capabilities, ...transport }));
+  assert.deepEqual(await until(uninvited, "stopped"), { status: 403, reason: "upgrade refused with HTTP 403" });
+  const gatecrasher = track(new RoomsClient({ url, WebSocket }).connect("not-a-room-token", transport));
+  assert.equal((await until(gatecrasher, "stopped")).status, 401);
   await new Promise((resolve) => setTimeout(resolve, 600));  // longer than the backoff
   assert.equal(asked, 1);
   assert.equal(anonymous.state, "closed");
