@@ -21,6 +21,8 @@ export interface ConnectionOptions {
   accessToken?: TokenSource;
   WebSocket?: WebSocketConstructor;
   reconnect?: ReconnectOptions;
+  /** How many frames sent while disconnected wait for the next socket (kMaxOutbox, 1000); past it, `dropped`. */
+  maxOutbox?: number;
   /** Overrides the protocol's keep-alive: a ping every `interval` ms, reconnect without a frame within `timeout` ms. */
   keepAlive?: { interval?: number; timeout?: number };
 }
@@ -41,10 +43,14 @@ export interface ConnectionEvents {
   refused: { status: number };
   /** No more reconnecting. */
   stopped: Stopped;
+  /** A frame sent while disconnected found the outbox full (`maxOutbox`) and was not kept. */
+  dropped: { frame: object };
   /** The token function threw; the next attempt asks again. */
   "token-error": { error: unknown };
 }
 
+/** How many frames wait for a socket unless `maxOutbox` says otherwise. */
+export declare const kMaxOutbox: number;
 /** 400, 401, 403, 404, 409, 426: refusals another attempt would repeat. */
 export declare const kFinalStatuses: ReadonlySet<number>;
 /** 1000 from the server (replaced, session ended), 1003, 1008, 1009. */
@@ -70,7 +76,7 @@ export declare class Connection<Events extends ConnectionEvents = ConnectionEven
   /** Drops the socket and connects again now (a fresh token, the handshake again). */
   reconnect(): void;
   protected emit<K extends keyof Events>(type: K, payload: Events[K]): void;
-  /** A frame out once the handshake is done (kept while disconnected). */
+  /** A frame out once the handshake is done (kept while disconnected, up to `maxOutbox`). */
   protected transmit(frame: object): void;
   /** A frame out now, on an open socket only (the handshake's); false when none is open. */
   protected sendNow(frame: object): boolean;

@@ -16,6 +16,9 @@ export const kFinalStatuses = new Set([400, 401, 403, 404, 409, 426]);
 // from the server: a newer socket replaced this one, or the session ended.
 export const kFinalCloseCodes = new Set([1000, 1003, 1008, 1009]);
 
+// Frames the app sends while no socket is open wait, up to this many by default.
+export const kMaxOutbox = 1000;
+
 // `ws` (Node) reports a refused upgrade as "Unexpected server response: 401";
 // browsers hide the status of a refused upgrade from scripts.
 const statusOf = (message) => Number(/Unexpected server response: (\d{3})/.exec(String(message ?? ""))?.[1]) || undefined;
@@ -131,10 +134,13 @@ export class Connection {
     this.#rws.reconnect(1000, reason);
   }
 
-  // A protocol frame out: now if the handshake is done, else once it is.
+  // A protocol frame out: now if the handshake is done, else once it is (a
+  // full outbox drops it, and says so: an app offline for long must not grow without bound).
   transmit(frame) {
     if (this.#ready && this.#socket?.readyState === 1) this.#socket.send(JSON.stringify(frame));
-    else if (this.#state !== "closed") this.#outbox.push(frame);
+    else if (this.#state === "closed") return;
+    else if (this.#outbox.length < (this.#options.maxOutbox ?? kMaxOutbox)) this.#outbox.push(frame);
+    else this.emit("dropped", { frame });
   }
 
   // A frame of the handshake itself: out only on an open socket, ahead of the outbox.

@@ -14,10 +14,10 @@ import { connect, createServer as createTcpServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import WebSocket from "ws";
+import WebSocket, { WebSocketServer } from "ws";
 import { MpcDevice, PairingSide, RoomsClient, RoomsError, SignalingClient, SwarmNode } from "../../clients/src/index.js";
 import { kSecret, mint, unique } from "./access-helpers.mjs";
-import { startWorker } from "./server.mjs";
+import { freePort, startWorker } from "./server.mjs";
 
 // A stand-in for the Calls API: the proxy round needs an upstream that answers.
 const upstream = createServer((req, res) => {
@@ -305,5 +305,30 @@ test("a connection that goes silent is noticed by the keep-alive and replaced; t
     client.close();
   } finally {
     proxy.close();
+  }
+});
+
+test("frames sent while no server answers wait in order, up to maxOutbox; past it, dropped says so", async () => {
+  const port = await freePort();
+  const signaling = track(new SignalingClient({ url: `ws://127.0.0.1:${port}`, ...transport, maxOutbox: 2 }));
+  signaling.subscribe(["t"]);
+  const dropped = until(signaling, "dropped");
+  for (const data of ["one", "two", "three"]) signaling.publish("t", data);
+  assert.deepEqual(await dropped, { frame: { type: "publish", topic: "t", data: "three" } });
+  // A server comes up on that address: what was kept arrives, in order.
+  const server = new WebSocketServer({ port, host: "127.0.0.1" });
+  try {
+    const [socket] = await once(server, "connection");
+    const frames = [];
+    socket.on("message", (data) => frames.push(JSON.parse(String(data))));
+    while (frames.length < 3) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(frames, [
+      { type: "subscribe", topics: ["t"] },
+      { type: "publish", topic: "t", data: "one" },
+      { type: "publish", topic: "t", data: "two" },
+    ]);
+  } finally {
+    signaling.close();
+    server.close();
   }
 });
