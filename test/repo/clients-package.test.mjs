@@ -33,7 +33,7 @@ test("npm pack makes a tarball that installs and imports by name, with its types
   for (const dependency of ["partysocket", "event-target-polyfill"]) symlinkSync(join(root, "node_modules", dependency), join(app, "node_modules", dependency));
   writeFileSync(join(app, "package.json"), JSON.stringify({ name: "app", private: true, type: "module" }));
   const exported = execFileSync(process.execPath, ["--input-type=module", "-e", `import * as client from "@switchboard/client"; console.log(Object.keys(client).sort().join(","))`], { cwd: app, encoding: "utf8" });
-  assert.equal(exported.trim(), "Connection,MpcDevice,PairingSide,RoomSocket,RoomsClient,RoomsError,SignalingClient,SwarmNode,kFinalCloseCodes,kFinalStatuses");
+  assert.equal(exported.trim(), "Connection,MpcDevice,PairingSide,RoomSocket,RoomsClient,RoomsError,SignalingClient,SwarmNode,kFinalCloseCodes,kFinalStatuses,kMaxOutbox");
 
   // A consumer's TypeScript: the classes' events and the message types, from the package's own declarations.
   writeFileSync(
