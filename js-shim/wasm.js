@@ -79,14 +79,15 @@ export class Core {
   // the last one: no call into the core and no new view per message.
   #inputView(capacity) {
     const input = this.#input;
-    const heap = this.#module.HEAPU8;
     if (capacity > input.capacity) {
       input.ptr = this.#module._sb_input(capacity);
       input.capacity = capacity;
-      input.view = undefined;
     }
-    // Memory growth replaces HEAPU8 (and detaches the old views).
-    if (input.view?.buffer !== heap.buffer) input.view = heap.subarray(input.ptr, input.ptr + input.capacity);
+    // Memory growth (in sb_input or any other call) replaces HEAPU8 and detaches the old views.
+    const heap = this.#module.HEAPU8;
+    if (input.view?.buffer !== heap.buffer || input.view.byteOffset !== input.ptr || input.view.length !== input.capacity) {
+      input.view = heap.subarray(input.ptr, input.ptr + input.capacity);
+    }
     return input.view;
   }
 
