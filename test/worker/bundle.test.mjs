@@ -59,5 +59,5 @@ test("deploying build/bundle with --no-bundle uploads the bundle's own bytes: no
   // [env.staging] repeats every binding (environments do not inherit them).
   const staging = wrangler(["deploy", join(bundle, "worker.js"), "--no-bundle", "--env", "staging", "--dry-run", "--outdir", mkdtempSync(join(tmpdir(), "switchboard-staging-"))]);
   assert.deepEqual(bindings(staging), bindings(production));
-  assert.deepEqual(bindings(production), ["ASSETS", "Devices", "InviteRegistry", "ROOM_METADATA", "RelaySession", "Rooms", "SignalingRoom", "SwarmCoordinator"]);
+  assert.deepEqual(bindings(production), ["ASSETS", "Devices", "InviteRegistry", "ROOM_METADATA", "RelaySession", "Rooms", "SignalGateway", "SignalTopics", "SignalingRoom", "SwarmCoordinator"]);
 });

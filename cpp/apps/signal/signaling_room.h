@@ -23,11 +23,15 @@ inline constexpr Setting kToken{"SIGNAL_TOKEN", "", "upgrades must present it as
 // optional `topics` claim limits what the socket may subscribe to and publish on.
 inline constexpr Setting kAccess{"SIGNAL_ACCESS", "open", "`open` (anyone connects, as stock y-webrtc) or `token`: an access token for the shard, whose `topics` limit what it may use"};
 inline constexpr const Setting* kSettings[] = {&kToken, &kAccess};
-inline constexpr const Limit* kLimits[] = {&kMaxMessageBytes, &kMaxInvalidMessages, &kMaxTopicsPerConnection, &kMessagesPerSecond, &kMaxConnections, &kIpConnectsPerMinute};
 
 extern const Manifest kManifest;
 
-class SignalingRoom final : public App {
+// A publish as every subscriber gets it: the frame with `clients` added (or overwritten).
+std::string with_clients(Json& message, std::string_view frame, std::size_t clients);
+
+// The single object of a shard, and (as its base) the gateway of a sharded
+// space (space.h): the hooks below are where a gateway differs.
+class SignalingRoom : public App {
  public:
   using App::App;
 
@@ -41,7 +45,7 @@ class SignalingRoom final : public App {
   void webSocketWake(ConnId conn, const Json& state) override;
   Json counts() const override;
 
- private:
+ protected:
   struct Peer {
     std::vector<std::string> topics;
     // The token's `topics` claim (an entry ending in `*` is a prefix); none: every topic.
@@ -50,14 +54,26 @@ class SignalingRoom final : public App {
     TokenBucket rate;  // not kept across hibernation: an idle socket's bucket is full anyway
   };
 
+  // A publish that passed the socket's checks: here, fanned out at once.
+  virtual void fan_out(ConnId conn, std::string_view topic, Json& message, std::string_view frame);
+  // The answer to a `ping` frame the platform did not answer itself.
+  virtual void pong(ConnId conn);
+  // After a socket joined a topic (it is in topics_ already), and after it left one.
+  virtual void joined(ConnId, const std::string&) {}
+  virtual void left(ConnId, const std::string&) {}
+  // Fields of its own the subclass keeps in a socket's attachment.
+  virtual void annotate(ConnId, Json&) const {}
+  void reject(ConnId conn);
+  void save(ConnId conn, const Peer& peer);
+
+ private:
   void subscribe(ConnId conn, const Json& topics);
   void unsubscribe(ConnId conn, const Json& topics);
   void publish(ConnId conn, Json& message, std::string_view frame);
-  void reject(ConnId conn);
   static bool allows(const Peer& peer, std::string_view topic);
   void leave(ConnId conn, const std::string& topic);
-  void save(ConnId conn, const Peer& peer);
 
+ protected:
   // Read on every frame: resolved once.
   const std::int64_t max_message_bytes_ = config_[kMaxMessageBytes];
   const std::int64_t messages_per_second_ = config_[kMessagesPerSecond];
