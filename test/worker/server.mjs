@@ -195,11 +195,11 @@ export class Client {
     return this.closed;
   }
 
-  // The close frame the server sent: { code, reason }. workerd ends the TCP
-  // connection of a socket closed outside that socket's own event (by another
-  // socket's upgrade, an alarm, its own size check) only ~10 s after the close
-  // handshake, and \`ws\` reports the close only then; stop waiting once the
-  // frame is in (readyState CLOSING): the reported code and reason are the frame's.
+  // The close frame the server sent: { code, reason }. When the server closes
+  // a socket that never sent a frame, workerd ends its TCP connection only when
+  // the object next hibernates (docs/operations.md, "Replaced sockets"), and
+  // \`ws\` reports the close only then; stop waiting once the frame is in
+  // (readyState CLOSING): the reported code and reason are the frame's.
   async closeFrame() {
     while (this.ws.readyState === WebSocket.OPEN) await new Promise((resolve) => setTimeout(resolve, 5));
     this.ws.terminate();
