@@ -6,8 +6,8 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 const root = new URL("..", import.meta.url).pathname;
 const BEGIN = "<!-- results:begin (scripts/bench.sh writes this section) -->";
 const END = "<!-- results:end -->";
-const SERVERS = ["switchboard", "switchboard, no assets", "floor", "y-webrtc", "limit"];
-const COLORS = { switchboard: "#f38020", "switchboard, no assets": "#f7b267", floor: "#7a7a7a", "y-webrtc": "#3867d6", limit: "#2d2d2d" };
+const SERVERS = ["switchboard", "switchboard, sharded", "switchboard, no assets", "floor", "y-webrtc", "limit"];
+const COLORS = { switchboard: "#f38020", "switchboard, sharded": "#b5520b", "switchboard, no assets": "#f7b267", floor: "#7a7a7a", "y-webrtc": "#3867d6", limit: "#2d2d2d" };
 
 const fmt = (value, digits = 0) => (Number.isFinite(value) ? value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }) : "–");
 const ratio = (value, floor) => (Number.isFinite(value) && floor ? `${(value / floor).toFixed(2)}×` : "–");

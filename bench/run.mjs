@@ -9,7 +9,7 @@ import { concurrency } from "./concurrency.mjs";
 import { coreBench } from "./core.mjs";
 import { fanoutRound, Room } from "./fanout.mjs";
 import { report } from "./report.mjs";
-import { killAll, startFloor, startLimit, startReference, startSwitchboard, startSwitchboardWithoutAssets } from "./servers.mjs";
+import { killAll, startFloor, startLimit, startReference, startSwitchboard, startSwitchboardSharded, startSwitchboardWithoutAssets } from "./servers.mjs";
 import { wasmBench } from "./wasm.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -46,8 +46,9 @@ results.core = coreBench();
 log("core: WebAssembly through the shim (Node)");
 results.wasm = await wasmBench();
 
-log("starting switchboard (with and without its demo page), floor, y-webrtc's server and the limit");
-const servers = [await startSwitchboard(), await startSwitchboardWithoutAssets(), await startFloor(), await startReference(), await startLimit()];
+log("starting switchboard (with and without its demo page), floor, y-webrtc's server, the limit, and switchboard with `/` sharded");
+// The concurrency runs take the first three.
+const servers = [await startSwitchboard(), await startSwitchboardWithoutAssets(), await startFloor(), await startReference(), await startLimit(), await startSwitchboardSharded()];
 try {
   results.fanout = Object.fromEntries(servers.map((s) => [s.name, []]));
   for (const n of SUBSCRIBERS) {

@@ -161,8 +161,6 @@ void SignalGateway::webSocketClose(ConnId conn, int code, std::string_view reaso
     by_sid_.erase(it->second);
     sids_.erase(it);
   }
-  unapplied_.erase(conn);
-  held_pongs_.erase(conn);
 }
 
 void SignalGateway::rebuilt() {
@@ -172,25 +170,23 @@ void SignalGateway::rebuilt() {
     std::string topic = key.substr(kRegisteredPrefix.size());
     if (topics_.contains(topic)) continue;
     host_.kv_delete(key);
-    Json op = {{"set", topic}, {"sids", Json::array()}};
-    tell(topic, Parcel{std::move(op), topic.size() + 32, 0, true});
+    change(topic, {{"set", topic}, {"sids", Json::array()}});
   }
 }
 
 void SignalGateway::joined(ConnId conn, const std::string& topic) {
   if (topics_[topic].size() == 1) host_.kv_put(std::string(kRegisteredPrefix) + topic, "1");
-  ++unapplied_[conn];
-  ++billing_.subscribes;
-  Json op = {{"sub", topic}, {"sid", sids_[conn]}};
-  tell(topic, Parcel{std::move(op), topic.size() + 48, conn, true});
+  change(topic, {{"sub", topic}, {"sid", sids_[conn]}});
 }
 
 void SignalGateway::left(ConnId conn, const std::string& topic) {
   if (!topics_.contains(topic)) host_.kv_delete(std::string(kRegisteredPrefix) + topic);
-  ++unapplied_[conn];
+  change(topic, {{"unsub", topic}, {"sid", sids_[conn]}});
+}
+
+void SignalGateway::change(const std::string& topic, Json op) {
   ++billing_.subscribes;
-  Json op = {{"unsub", topic}, {"sid", sids_[conn]}};
-  tell(topic, Parcel{std::move(op), topic.size() + 48, conn, true});
+  tell(topic, Parcel{.body = std::move(op), .bytes = topic.size() + 48, .resend = true});
 }
 
 void SignalGateway::fan_out(ConnId conn, std::string_view topic, Json& message, std::string_view frame) {
@@ -202,32 +198,33 @@ void SignalGateway::fan_out(ConnId conn, std::string_view topic, Json& message, 
   ++billing_.publishes;
   Json op = {{"pub", topic}, {"frame", frame}};
   if (field(message, "clients") != nullptr) op["rewrite"] = true;
-  tell(std::string(topic), Parcel{std::move(op), frame.size() + topic.size() + 32, 0, false});
+  tell(std::string(topic), Parcel{.body = std::move(op), .bytes = frame.size() + topic.size() + 32});
 }
 
 void SignalGateway::pong(ConnId conn) {
-  // A pong after a subscribe promises what it does on one object: the
-  // subscription is in force for every publish that follows.
-  if (unapplied_.contains(conn)) {
-    ++held_pongs_[conn];
-  } else {
+  // As on one object: every subscribe, unsubscribe, close and publish this
+  // gateway received before the ping is applied when the pong leaves.
+  if (unapplied_.empty()) {
     SignalingRoom::pong(conn);
+  } else {
+    held_pongs_.emplace_back(sent_, conn);
   }
 }
 
-void SignalGateway::applied(ConnId conn) {
-  auto it = unapplied_.find(conn);
-  if (it == unapplied_.end() || --it->second > 0) return;
-  unapplied_.erase(it);
-  auto held = held_pongs_.find(conn);
-  if (held == held_pongs_.end()) return;
-  int pongs = held->second;
-  held_pongs_.erase(held);
-  for (int i = 0; i < pongs && isOpen(conn); ++i) SignalingRoom::pong(conn);
+void SignalGateway::applied(std::uint64_t number) {
+  unapplied_.erase(number);
+  std::uint64_t oldest = unapplied_.empty() ? sent_ + 1 : *unapplied_.begin();
+  while (!held_pongs_.empty() && held_pongs_.front().first < oldest) {
+    ConnId conn = held_pongs_.front().second;
+    held_pongs_.pop_front();
+    if (isOpen(conn)) SignalingRoom::pong(conn);
+  }
 }
 
 void SignalGateway::tell(const std::string& topic, Parcel parcel) {
   std::string owner = owner_of(topic, shards_);
+  parcel.number = ++sent_;
+  unapplied_.insert(parcel.number);
   outbox_.push(owner, std::move(parcel));
   send_next(owner);
 }
@@ -253,19 +250,17 @@ Outcome SignalGateway::resume(const Json& context, const Json& answer) {
     // to a socket that is closing.
     std::int64_t dropped = 0;
     for (Parcel& parcel : parcels) {
-      if (parcel.membership && ++parcel.attempts < kAttempts) {
+      if (parcel.resend && ++parcel.attempts < kAttempts) {
         again.push_back(std::move(parcel));
       } else {
         ++dropped;
-        if (parcel.membership) applied(parcel.conn);
+        applied(parcel.number);
       }
     }
     event("space_call_failed", {{"to", owner}, {"sentAgain", again.size()}, {"dropped", dropped}}, Level::error);
     outbox_.retry(owner, std::move(again));
   } else {
-    for (const Parcel& parcel : parcels) {
-      if (parcel.membership) applied(parcel.conn);
-    }
+    for (const Parcel& parcel : parcels) applied(parcel.number);
   }
   send_next(owner);
   return Response{200, Json::object(), ""};
@@ -395,7 +390,7 @@ void SignalTopics::publish(const std::string& topic, const Json& op) {
     Json delivery = {{"topic", topic}, {"frame", *frame}, {"clients", clients}, {"sids", sids}};
     if (field(op, "rewrite") != nullptr) delivery["rewrite"] = true;
     std::size_t bytes = frame->get_ref<const std::string&>().size() + topic.size() + sids.size() * 20 + 48;
-    outbox_.push(gateway, Parcel{std::move(delivery), bytes, 0, false});
+    outbox_.push(gateway, Parcel{.body = std::move(delivery), .bytes = bytes});
   }
 }
 

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -42,8 +43,8 @@ std::string owner_of(std::string_view topic, std::int64_t shards);
 struct Parcel {
   Json body;
   std::size_t bytes = 0;
-  ConnId conn = 0;          // the socket whose subscription it carries (0: none)
-  bool membership = false;  // a subscription change: sent again if the call fails
+  std::uint64_t number = 0;  // a gateway's messages are numbered in the order its sockets sent them
+  bool resend = false;       // a subscription change: sent again if the call fails
   int attempts = 0;
 };
 
@@ -114,16 +115,20 @@ class SignalGateway final : public SignalingRoom {
   Response deliver(const Request& request);
   void tell(const std::string& topic, Parcel parcel);
   void send_next(const std::string& owner);
-  void applied(ConnId conn);
+  void change(const std::string& topic, Json op);
+  void applied(std::uint64_t number);
 
   const std::int64_t shards_ = config_[kTopicShards];
   Outbox outbox_;
   std::unordered_map<ConnId, std::string> sids_;  // a socket's id in the space, unique across restarts
   std::unordered_map<std::string, ConnId> by_sid_;
-  // Subscription changes of a socket that its topics' owners have not applied
-  // yet, and the pongs held until they have: a pong means "applied".
-  std::unordered_map<ConnId, int> unapplied_;
-  std::unordered_map<ConnId, int> held_pongs_;
+  // Messages for owners (numbered in the order sockets sent them) that their
+  // owners have not applied yet, and pongs held until everything this gateway
+  // received before their ping is applied: a pong promises what it does on
+  // one object, that what came before it is in force.
+  std::uint64_t sent_ = 0;
+  std::set<std::uint64_t> unapplied_;
+  std::deque<std::pair<std::uint64_t, ConnId>> held_pongs_;  // (messages numbered before the ping, socket)
   Billing billing_;
 };
 
