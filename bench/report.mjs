@@ -2,6 +2,7 @@
 // (between the markers; the prose around it is written by hand) and
 // bench/fanout.svg (plain SVG, no dependencies).
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { billingTable } from "./billing.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
 const BEGIN = "<!-- results:begin (scripts/bench.sh writes this section) -->";
@@ -82,6 +83,20 @@ nothing else), throughput and latency against the floor (one \`JSON.parse\` and 
 
 ${fanoutTable(results.fanout)}
 
+${results.capacity ? `### A sharded \`/\`: billable units and the capacity model
+
+Billable units, counted by the objects themselves (\`node bench/billing.mjs\`):
+
+${billingTable(results.billing)}
+
+Capacity model (\`bench/capacity.mjs\`), CPU per event fitted to the fan-out above
+(µs: frame ${fmt(results.capacity.cost.frame, 1)}, send ${fmt(results.capacity.cost.send, 1)}, call between objects ${fmt(results.capacity.cost.call, 1)});
+inputs ${Object.entries(results.capacity.inputs).map(([k, v]) => `${k} ${v}`).join(", ")}:
+
+![sockets supported vs G](bench/capacity.svg)
+
+${results.capacity.table}
+` : ""}
 ### Concurrency (one Durable Object)
 
 ${concurrencyTable(results.concurrency)}

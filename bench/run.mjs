@@ -5,6 +5,8 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
+import { billing } from "./billing.mjs";
+import { run as capacityModel } from "./capacity.mjs";
 import { concurrency } from "./concurrency.mjs";
 import { coreBench } from "./core.mjs";
 import { fanoutRound, Room } from "./fanout.mjs";
@@ -71,10 +73,14 @@ try {
   for (const server of servers) await server.stop();
   killAll();
 }
+log("sharded /: billable units per publish and subscribe");
+results.billing = await billing();
 results.machine.loadAfter = os.loadavg();
 results.seconds = (Date.now() - started) / 1000;
 
 mkdirSync(`${root}bench/results`, { recursive: true });
 writeFileSync(`${root}bench/results/latest.json`, JSON.stringify(results, null, 1));
+log("capacity model of a sharded / (its CPU per event from this run's fan-out)");
+results.capacity = capacityModel();
 report(results);
 log(`done in ${results.seconds.toFixed(0)} s: BENCHMARKS.md, bench/fanout.svg, bench/results/latest.json`);
