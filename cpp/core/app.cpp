@@ -1,6 +1,7 @@
 #include "app.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <string>
 
 namespace sb {
@@ -25,6 +26,14 @@ std::string_view level_name(Level level) {
   return "info";
 }
 
+App::App(Host& host, const Config& config, const FramePolicy& frames)
+    : host_(host),
+      config_(config),
+      frames_(frames),
+      max_message_bytes_(frames.limits ? config[frames.limits->max_message_bytes] : INT64_MAX),
+      messages_per_second_(frames.limits ? config[frames.limits->messages_per_second] : 0),
+      max_json_depth_(config[kMaxJsonDepth]) {}
+
 Outcome App::request(const Request& request) {
   Outcome outcome = fetch(request);
   if (const auto* response = std::get_if<Response>(&outcome)) {
@@ -39,15 +48,9 @@ Outcome App::request(const Request& request) {
 
 void App::open(ConnId conn, const Request& request) {
   keep_instance();
-  open_.insert(conn);
+  open_.try_emplace(conn);
   event("open", {{"connections", open_.size()}});
   webSocketOpen(conn, request);
-}
-
-void App::message(ConnId conn, std::string_view data, bool binary) {
-  if (!open_.contains(conn)) return;
-  ++frames_in_;
-  webSocketMessage(conn, data, binary);
 }
 
 void App::closed(ConnId conn, int code, std::string_view reason) {
@@ -109,11 +112,30 @@ void App::event(std::string_view name, Json fields, Level level) {
   host_.log(to_text(line));
 }
 
-bool App::upgradeAllowed(const Request& request, std::int64_t per_minute) {
-  if (per_minute <= 0) return true;
+std::optional<Response> App::crowded(const Request& request, std::size_t sockets) {
+  if (frames_.limits == nullptr) return std::nullopt;
+  const SocketLimits& limits = *frames_.limits;
+  if (!limits.max_connections.name.empty() && static_cast<std::int64_t>(sockets) >= config_[limits.max_connections]) {
+    return Response::error(503, "too many connections");
+  }
+  std::int64_t per_minute = config_[limits.ip_connects_per_minute];
+  if (per_minute <= 0) return std::nullopt;
   double now = host_.now();
   std::erase_if(upgrades_, [&](const auto& entry) { return entry.second.idle(now, per_minute, 60'000); });
-  return upgrades_[std::string(request.header("cf-connecting-ip"))].take(now, per_minute, 60'000);
+  if (upgrades_[std::string(request.header("cf-connecting-ip"))].take(now, per_minute, 60'000)) return std::nullopt;
+  return Response::error(429, "too many connections from this address");
+}
+
+Answer App::answer(ConnId, Refusal why, std::string_view) {
+  if (why == Refusal::binary) return {.reason = "binary frames are not supported", .close = 1003};
+  return {.reason = "invalid message", .close = 1008};
+}
+
+void App::refuse(ConnId conn, const Answer& answer) {
+  if (answer.invalid && !tolerated(conn)) return close(conn, 1008, "too many invalid messages");
+  if (answer.close != 0) return close(conn, answer.close, answer.reason);
+  refused(conn, answer.reason);
+  if (!answer.frame.empty()) send(conn, answer.frame);
 }
 
 void App::refused(ConnId conn, std::string_view reason) {
@@ -158,7 +180,7 @@ void App::attach(ConnId conn, const Json& state) {
 }
 
 void App::wake(ConnId conn, std::string_view attachment) {
-  open_.insert(conn);
+  open_.try_emplace(conn);
   std::optional<Json> state;
   if (attachment == kSpillMark) {
     spilled_.insert(conn);

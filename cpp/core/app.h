@@ -11,6 +11,7 @@
 #include <unordered_set>
 
 #include "config.h"
+#include "frame.h"
 #include "host.h"
 #include "http.h"
 #include "rate.h"
@@ -35,7 +36,8 @@ struct AutoResponse {
 
 class App {
  public:
-  App(Host& host, const Config& config) : host_(host), config_(config) {}
+  // `frames`: how the frame gate checks this app's frames (frame.h).
+  App(Host& host, const Config& config, const FramePolicy& frames = {});
   virtual ~App() = default;
   App(const App&) = delete;
   App& operator=(const App&) = delete;
@@ -55,6 +57,8 @@ class App {
   // Socket events as the shim delivers them. Events for a socket the core no
   // longer knows (it closed it already) are ignored.
   void open(ConnId conn, const Request& request);
+  // The frame gate (gate.cpp): a frame that passes reaches webSocketMessage
+  // parsed; one that does not gets the app's answer().
   void message(ConnId conn, std::string_view data, bool binary);
   void closed(ConnId conn, int code, std::string_view reason);
   // After a wake-up, once per socket still open, with its last attachment;
@@ -75,9 +79,19 @@ class App {
 
  protected:
   virtual void webSocketOpen(ConnId conn, const Request& request) = 0;
-  virtual void webSocketMessage(ConnId conn, std::string_view data, bool binary) = 0;
+  virtual void webSocketMessage(ConnId conn, Frame& frame) = 0;
   virtual void webSocketClose(ConnId conn, int code, std::string_view reason) = 0;
   virtual void webSocketWake(ConnId conn, const Json& state) = 0;
+  // Before the gate, for every frame: false ignores the frame (a socket the
+  // app no longer counts as its own). Where an app notes activity.
+  virtual bool accepts(ConnId conn) { return true; }
+  // The app's documented answer to a frame the gate turned down (`data` as
+  // received). By default a binary frame is closed with 1003, anything else
+  // with 1008.
+  virtual Answer answer(ConnId conn, Refusal why, std::string_view data);
+  // An invalid frame, counted against the socket: false when it is one too
+  // many (the socket is then closed with 1008 "too many invalid messages").
+  virtual bool tolerated(ConnId conn) { return true; }
   // After a wake-up, once every surviving socket went through webSocketWake:
   // the moment to reconcile stored state with the sockets that are left.
   virtual void rebuilt() {}
@@ -94,9 +108,13 @@ class App {
   // One structured log line (`wrangler tail` shows it): {"event", "level",
   // "app", "instance", …fields}. Never a payload, token or secret in `fields`.
   void event(std::string_view name, Json fields = Json::object(), Level level = Level::info);
-  // At most `per_minute` upgrades per client address (CF-Connecting-IP) per
-  // minute to this object; 0 lets everyone in.
-  bool upgradeAllowed(const Request& request, std::int64_t per_minute);
+  // The socket limits' refusal of an upgrade to an object with `sockets`
+  // open: 503 at max_connections, 429 past ip_connects_per_minute upgrades per
+  // client address (CF-Connecting-IP) per minute (0: no limit); none to open.
+  std::optional<Response> crowded(const Request& request, std::size_t sockets);
+  // Refused input (the gate's, or the app's own after it): counted and logged
+  // (refused()), then the answer's close or error frame.
+  void refuse(ConnId conn, const Answer& answer);
   // Input a socket sent that the app turned down (an error frame or a policy
   // close): counted in stats every time, logged at most once per socket per
   // LOG_REFUSALS_INTERVAL_MS with the number of refusals the line stands for
@@ -121,9 +139,18 @@ class App {
   const Config& config_;
 
  private:
-  std::unordered_set<ConnId> open_;
+  // The open sockets, each with its frame rate (not kept across hibernation:
+  // an idle socket's bucket is full anyway).
+  std::unordered_map<ConnId, TokenBucket> open_;
   std::unordered_set<ConnId> spilled_;  // attachments too large for the platform, kept in storage
   std::unordered_map<std::string, TokenBucket> upgrades_;  // by client address
+
+  // The frame gate's policy, its limits read once.
+  const FramePolicy frames_;
+  const std::int64_t max_message_bytes_;
+  const std::int64_t messages_per_second_;
+  const std::int64_t max_json_depth_;
+  TokenBucket shared_rate_;
   // Stores the instance name once, for wake-ups that come without it.
   void keep_instance();
 

@@ -198,7 +198,7 @@ TEST_CASE("relay: frames over the size limit get the later relay's error and are
   for (int i = 0; i < 40; ++i) accents += "\xc3\xa9";  // é
   s.object.message(desktop, R"({"type":"x","pad":")" + accents + R"("})");
   CHECK(s.take(desktop) == std::vector<Json>{s.error("Message too large (101 bytes, max 100)")});
-  CHECK(sb::Config()[sb::relay::kMaxMessageBytes] == 10485760);
+  CHECK(sb::Config()[sb::relay::kSocketLimits.max_message_bytes] == 10485760);
 }
 
 TEST_CASE("relay: past the per-session rate the sender gets the later relay's error until the bucket refills") {
@@ -390,8 +390,8 @@ TEST_CASE("relay: every limit has its documented default") {
   sb::Config defaults;
   CHECK(defaults[sb::relay::kIdleTimeoutMs] == 1'800'000);
   CHECK(defaults[sb::relay::kVacantTtlMs] == 300'000);
-  CHECK(defaults[sb::relay::kMaxMessagesPerSecond] == 100);
-  CHECK(defaults[sb::relay::kMaxMessageBytes] == 10'485'760);
+  CHECK(defaults[sb::relay::kSocketLimits.messages_per_second] == 100);
+  CHECK(defaults[sb::relay::kSocketLimits.max_message_bytes] == 10'485'760);
 }
 
 TEST_CASE("relay: a replaced socket still listed after a wake-up is closed; the newer one keeps the slot") {

@@ -13,10 +13,10 @@ import { Client, startWorker } from "./server.mjs";
 import { roomWith } from "./rooms-helpers.mjs";
 import { Member, newId } from "./swarm-helpers.mjs";
 
-const openSignal = /** @type {typeof Client.open<import("../../types/signal.js").ClientMessage, import("../../types/signal.js").ServerMessage>} */ (Client.open);
-const openMpc = /** @type {typeof Client.open<import("../../types/mpc.js").ClientMessage, import("../../types/mpc.js").ServerMessage>} */ (Client.open);
-const openRelay = /** @type {typeof Client.open<import("../../types/relay.js").ClientMessage, import("../../types/relay.js").ServerMessage>} */ (Client.open);
-const openRoom = /** @type {typeof Client.open<import("../../types/rooms.js").ClientMessage, import("../../types/rooms.js").ServerMessage>} */ (Client.open);
+const openSignal = /** @type {typeof Client.open<import("../../clients/src/messages/signal.js").ClientMessage, import("../../clients/src/messages/signal.js").ServerMessage>} */ (Client.open);
+const openMpc = /** @type {typeof Client.open<import("../../clients/src/messages/mpc.js").ClientMessage, import("../../clients/src/messages/mpc.js").ServerMessage>} */ (Client.open);
+const openRelay = /** @type {typeof Client.open<import("../../clients/src/messages/relay.js").ClientMessage, import("../../clients/src/messages/relay.js").ServerMessage>} */ (Client.open);
+const openRoom = /** @type {typeof Client.open<import("../../clients/src/messages/rooms.js").ClientMessage, import("../../clients/src/messages/rooms.js").ServerMessage>} */ (Client.open);
 
 const persistTo = mkdtempSync(join(tmpdir(), "switchboard-fault-"));
 // Limits that would otherwise close the attacker before its hundredth frame.

@@ -30,22 +30,22 @@ export function configWithoutAssets() {
 }
 
 // vars: { NAME: "value" } overrides; persistTo: a folder that outlives the server;
-// config: another wrangler.toml (bench/floor/ uses it).
-/** @param {{ vars?: Record<string, string | number>, persistTo?: string, config?: string }} [options] */
-export async function startWorker({ vars = {}, persistTo = mkdtempSync(join(tmpdir(), "switchboard-")), config } = {}) {
+// config: another wrangler.toml (bench/floor/ uses it); port: the port of a
+// server that stopped, to restart it where its clients reconnect.
+/** @param {{ vars?: Record<string, string | number>, persistTo?: string, config?: string, port?: number }} [options] */
+export async function startWorker({ vars = {}, persistTo = mkdtempSync(join(tmpdir(), "switchboard-")), config, port } = {}) {
   // A free port can be taken by another process before workerd binds it (the
   // suites start servers side by side): then try again on other ports.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await launch(vars, persistTo, config);
+      return await launch(vars, persistTo, config, port ?? (await freePort()));
     } catch (error) {
-      if (attempt === 3 || !/Address already in use/.test(String(error))) throw error;
+      if (attempt === 3 || port !== undefined || !/Address already in use/.test(String(error))) throw error;
     }
   }
 }
 
-async function launch(vars, persistTo, config) {
-  const port = await freePort();
+async function launch(vars, persistTo, config, port) {
   const args = ["dev", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", persistTo, "--inspector-port", String(await freePort())];
   if (config) args.push("--config", config);
   for (const [name, value] of Object.entries(vars)) args.push("--var", `${name}:${value}`);
@@ -80,6 +80,7 @@ async function launch(vars, persistTo, config) {
   }
   const base = `127.0.0.1:${port}`;
   return {
+    port,
     http: `http://${base}`,
     ws: `ws://${base}`,
     persistTo,
@@ -125,7 +126,7 @@ async function launch(vars, persistTo, config) {
 }
 
 // A WebSocket client that queues what it receives, so tests can await frames in order.
-// Typed per protocol (types/*.d.ts): Out = the app's ClientMessage, In = its ServerMessage;
+// Typed per protocol (clients/src/messages/*.d.ts): Out = the app's ClientMessage, In = its ServerMessage;
 // a suite opens `/** @type {typeof Client.open<Out, In>} */ (Client.open)`.
 /**
  * @template [Out=any]

@@ -38,10 +38,17 @@ std::optional<Session> parseSession(std::string_view text, std::int64_t max_dept
   return Session{*info, strings(field(*record, "active_participants")), std::string(string_field(*record, "creator").value_or(""))};
 }
 
+constexpr FramePolicy kFrames{.limits = &kSocketLimits};
+
+// The error frame: {"type":"error","error":<text>}.
+Answer error_answer(std::string_view text) {
+  return {.reason = std::string(text), .frame = to_text({{"type", "error"}, {"error", text}})};
+}
+
 }  // namespace
 
 DeviceRegistry::DeviceRegistry(Host& host, const Config& config)
-    : App(host, config), creatorBound_(config[kSessionEnd] != "all-participants"), tokenMode_(token_mode(config, kAccess)) {
+    : App(host, config, kFrames), creatorBound_(config[kSessionEnd] != "all-participants"), tokenMode_(token_mode(config, kAccess)) {
   if (auto stored = host_.kv_get(kDeviceList)) {
     if (auto list = parse_json(*stored)) deviceList_ = strings(&*list);
   }
@@ -50,8 +57,7 @@ DeviceRegistry::DeviceRegistry(Host& host, const Config& config)
 Outcome DeviceRegistry::fetch(const Request& request) {
   if (!request.upgrade) return Response::error(426, "expected a WebSocket upgrade (MPC device signaling)");
   if (tokenMode_ && !string_field(access_of(request).value_or(Json()), "sub")) return Response::error(401, "invalid access token");
-  if (static_cast<std::int64_t>(sockets_.size()) >= config_[kMaxConnections]) return Response::error(503, "too many connections");
-  if (!upgradeAllowed(request, config_[kIpConnectsPerMinute])) return Response::error(429, "too many connections from this address");
+  if (auto refusal = crowded(request, sockets_.size())) return *refusal;
   return Accept{};
 }
 
@@ -63,33 +69,38 @@ void DeviceRegistry::webSocketOpen(ConnId conn, const Request& request) {
   subs_[conn] = std::move(sub);
 }
 
-void DeviceRegistry::webSocketMessage(ConnId conn, std::string_view data, bool binary) {
-  if (binary) return close(conn, 1003, "binary frames are not supported");
-  if (static_cast<std::int64_t>(data.size()) > config_[kMaxMessageBytes]) return error(conn, "message too large");
-  if (!rates_[conn].take(host_.now(), config_[kMessagesPerSecond], 1000)) return error(conn, "rate limit exceeded");
-  std::optional<Json> message = parse_json(data, config_[kMaxJsonDepth]);
-  std::optional<std::string_view> type = message ? string_field(*message, "type") : std::nullopt;
-  // What serde would refuse (unknown tag, missing or mistyped field) is "invalid message".
-  if (!type) return error(conn, "invalid message");
-  const Json* info = field(*message, "session_info");
-  if (*type == "register") {
-    auto device = string_field(*message, "device_id");
+Answer DeviceRegistry::answer(ConnId conn, Refusal why, std::string_view data) {
+  switch (why) {
+    case Refusal::too_large: return error_answer("message too large");
+    case Refusal::too_fast: return error_answer("rate limit exceeded");
+    // What serde would refuse (unknown tag, missing or mistyped field) is "invalid message".
+    case Refusal::not_json:
+    case Refusal::untyped: return error_answer("invalid message");
+    case Refusal::binary: break;
+  }
+  return App::answer(conn, why, data);
+}
+
+void DeviceRegistry::webSocketMessage(ConnId conn, Frame& frame) {
+  const Json* info = field(frame.message, "session_info");
+  if (frame.type == "register") {
+    auto device = string_field(frame.message, "device_id");
     if (!device) return error(conn, "invalid message");
     registerDevice(conn, std::string(*device));
-  } else if (*type == "list_devices") {
+  } else if (frame.type == "list_devices") {
     reply(conn, {{"type", "devices"}, {"devices", deviceList_}});
-  } else if (*type == "relay") {
-    auto to = string_field(*message, "to");
-    const Json* payload = field(*message, "data");
+  } else if (frame.type == "relay") {
+    auto to = string_field(frame.message, "to");
+    const Json* payload = field(frame.message, "data");
     if (!to || payload == nullptr) return error(conn, "invalid message");
     relay(conn, std::string(*to), *payload);
-  } else if (*type == "announce_session" && info != nullptr) {
+  } else if (frame.type == "announce_session" && info != nullptr) {
     announceSession(conn, *info);
-  } else if (*type == "request_active_sessions") {
+  } else if (frame.type == "request_active_sessions") {
     requestActiveSessions(conn);
-  } else if (*type == "query_my_active_sessions") {
+  } else if (frame.type == "query_my_active_sessions") {
     queryMyActiveSessions(conn);
-  } else if (*type == "session_status_update" && info != nullptr) {
+  } else if (frame.type == "session_status_update" && info != nullptr) {
     sessionStatusUpdate(conn, *info);
   } else {
     error(conn, "invalid message");
@@ -252,7 +263,6 @@ void DeviceRegistry::sessionStatusUpdate(ConnId conn, const Json& info) {
 void DeviceRegistry::webSocketClose(ConnId conn, int, std::string_view) {
   sockets_.erase(conn);
   subs_.erase(conn);
-  rates_.erase(conn);
   auto it = devices_.find(conn);
   if (it == devices_.end()) return;
   std::string device = it->second;
@@ -416,9 +426,6 @@ Json DeviceRegistry::counts() const { return {{"devices", conns_.size()}, {"sess
 
 void DeviceRegistry::reply(ConnId conn, const Json& message) { send(conn, to_text(message)); }
 
-void DeviceRegistry::error(ConnId conn, std::string_view text) {
-  refused(conn, text);
-  reply(conn, {{"type", "error"}, {"error", text}});
-}
+void DeviceRegistry::error(ConnId conn, std::string_view text) { refuse(conn, error_answer(text)); }
 
 }  // namespace sb::mpc

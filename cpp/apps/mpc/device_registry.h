@@ -19,18 +19,20 @@
 
 namespace sb::mpc {
 
-inline constexpr Limit kMaxMessageBytes{"MPC_MAX_MESSAGE_BYTES", 1024 * 1024, "largest frame; larger gets `error \"message too large\"` and changes nothing"};
+inline constexpr SocketLimits kSocketLimits{
+    .max_message_bytes = {"MPC_MAX_MESSAGE_BYTES", 1024 * 1024, "largest frame; larger gets `error \"message too large\"` and changes nothing"},
+    .messages_per_second = {"MPC_MESSAGES_PER_SECOND", 100, "frames per second one socket may send (bursts up to the same number); more get `error \"rate limit exceeded\"` and do nothing"},
+    .max_connections = {"MPC_MAX_CONNECTIONS", 10000, "sockets per shard; more are refused with 503"},
+    .ip_connects_per_minute = {"MPC_IP_CONNECTS_PER_MINUTE", 0, "upgrades per client IP per minute and shard (`CF-Connecting-IP`); more get 429; 0 = off"}};
 inline constexpr Limit kMaxSessionInfoBytes{"MPC_MAX_SESSION_INFO_BYTES", 16 * 1024, "largest stored `session_info` (as JSON); larger gets `error \"session_info too large\"`"};
 inline constexpr Limit kMaxIdBytes{"MPC_MAX_ID_BYTES", 128, "longest `device_id` / `session_id`; longer gets `error \"invalid device_id\"` / `\"invalid session_id\"`"};
 inline constexpr Limit kMaxSessions{"MPC_MAX_SESSIONS", 1000, "sessions per shard; announcing another gets `error \"too many sessions\"`"};
-inline constexpr Limit kMaxConnections{"MPC_MAX_CONNECTIONS", 10000, "sockets per shard; more are refused with 503"};
-inline constexpr Limit kMessagesPerSecond{"MPC_MESSAGES_PER_SECOND", 100, "frames per second one socket may send (bursts up to the same number); more get `error \"rate limit exceeded\"` and do nothing"};
-inline constexpr Limit kIpConnectsPerMinute{"MPC_IP_CONNECTS_PER_MINUTE", 0, "upgrades per client IP per minute and shard (`CF-Connecting-IP`); more get 429; 0 = off"};
 inline constexpr Setting kSessionEnd{"MPC_SESSION_END", "creator", "when a session ends: `creator` (when the device that announced it leaves) or `all-participants` (the original server's rule, see MPC)"};
 // "token": every socket needs an access token (scope: the shard) and may only register as its `sub`.
 inline constexpr Setting kAccess{"MPC_ACCESS", "open", "`open` (anyone who knows a `device_id` can register it and take over its socket) or `token`: an access token for the shard, and `register` only as its `sub`"};
 inline constexpr const Setting* kSettings[] = {&kSessionEnd, &kAccess};
-inline constexpr const Limit* kLimits[] = {&kMaxMessageBytes, &kMaxSessionInfoBytes, &kMaxIdBytes, &kMaxSessions, &kMaxConnections, &kMessagesPerSecond, &kIpConnectsPerMinute};
+inline constexpr const Limit* kLimits[] = {&kSocketLimits.max_message_bytes, &kMaxSessionInfoBytes, &kMaxIdBytes, &kMaxSessions,
+                                          &kSocketLimits.max_connections, &kSocketLimits.messages_per_second, &kSocketLimits.ip_connects_per_minute};
 
 // The stored record `session:<id>`.
 struct Session {
@@ -49,7 +51,8 @@ class DeviceRegistry final : public App {
 
  protected:
   void webSocketOpen(ConnId conn, const Request& request) override;
-  void webSocketMessage(ConnId conn, std::string_view data, bool binary) override;
+  void webSocketMessage(ConnId conn, Frame& frame) override;
+  Answer answer(ConnId conn, Refusal why, std::string_view data) override;
   void webSocketClose(ConnId conn, int code, std::string_view reason) override;
   void webSocketWake(ConnId conn, const Json& state) override;
   Json counts() const override;
@@ -92,7 +95,6 @@ class DeviceRegistry final : public App {
   bool tokenMode_;     // MPC_ACCESS
   std::unordered_map<ConnId, std::string> subs_;  // token mode: socket → the only device_id it may register
   std::unordered_set<ConnId> sockets_;
-  std::unordered_map<ConnId, TokenBucket> rates_;  // per socket; not kept across hibernation (an idle bucket is full)
   std::unordered_map<std::string, ConnId> conns_;    // registered device → its socket
   std::unordered_map<ConnId, std::string> devices_;  // socket → registered device
   std::vector<std::string> deviceList_;              // mirror of `device_list`, in registration order

@@ -40,6 +40,11 @@ double store_time(Host& host, std::string_view key, double at) {
 
 std::int64_t timestamp(Host& host) { return static_cast<std::int64_t>(host.now()); }
 
+// One rate for both sides, as the later relay's per-session limit. (It lives
+// in memory only: the platform hibernates an object only after several seconds
+// without events, so a wake-up starts a fresh window anyway.)
+constexpr FramePolicy kFrames{.limits = &kSocketLimits, .typed = false, .shared_rate = true};
+
 }  // namespace
 
 std::optional<Pairing> Pairing::from_path(std::string_view path) {
@@ -51,7 +56,7 @@ std::optional<Pairing> Pairing::from_path(std::string_view path) {
 }
 
 PairingSession::PairingSession(Host& host, const Config& config)
-    : App(host, config), activity_(stored_time(host, kActivityKey)), vacant_since_(stored_time(host, kVacantKey)) {}
+    : App(host, config, kFrames), activity_(stored_time(host, kActivityKey)), vacant_since_(stored_time(host, kVacantKey)) {}
 
 Outcome PairingSession::fetch(const Request& request) {
   if (!request.upgrade) return Response::error(426, kUpgradeRequired);
@@ -60,7 +65,7 @@ Outcome PairingSession::fetch(const Request& request) {
   if (token_mode(config_, kAccess) && string_field(access_of(request).value_or(Json()), "sub") != pairing->side_name()) {
     return Response::error(401, "invalid access token");
   }
-  if (!upgradeAllowed(request, config_[kIpConnectsPerMinute])) return Response::error(429, "too many connections from this address");
+  if (auto refusal = crowded(request, 0)) return *refusal;
   return Accept{};
 }
 
@@ -92,32 +97,36 @@ void PairingSession::webSocketOpen(ConnId conn, const Request& request) {
   arm();
 }
 
-void PairingSession::webSocketMessage(ConnId conn, std::string_view data, bool binary) {
-  std::optional<Side> side = side_of(conn);
-  if (!side) return;
-  double now = host_.now();
-  record_activity(now);
-  if (binary) {
-    close(conn, 1003, "binary frames are not supported");
-    return;
+bool PairingSession::accepts(ConnId conn) {
+  if (!side_of(conn)) return false;
+  record_activity(host_.now());
+  return true;
+}
+
+Answer PairingSession::answer(ConnId conn, Refusal why, std::string_view data) {
+  switch (why) {
+    case Refusal::too_large:
+      return error("Message too large (" + std::to_string(data.size()) + " bytes, max " +
+                   std::to_string(config_[kSocketLimits.max_message_bytes]) + ")");
+    case Refusal::too_fast:
+      return error("Rate limit exceeded (max " + std::to_string(config_[kSocketLimits.messages_per_second]) + " messages/sec)");
+    case Refusal::not_json: return error("Invalid JSON");
+    case Refusal::binary:
+    case Refusal::untyped: break;  // untyped: any JSON is relayed
   }
-  if (static_cast<std::int64_t>(data.size()) > config_[kMaxMessageBytes]) {
-    return error(conn, "Message too large (" + std::to_string(data.size()) + " bytes, max " +
-                           std::to_string(config_[kMaxMessageBytes]) + ")");
-  }
-  if (!rate_.take(now, config_[kMaxMessagesPerSecond], 1000)) {
-    return error(conn, "Rate limit exceeded (max " + std::to_string(config_[kMaxMessagesPerSecond]) + " messages/sec)");
-  }
-  std::optional<Json> message = parse_json(data, config_[kMaxJsonDepth]);
-  if (!message) return error(conn, "Invalid JSON");
-  if (string_field(*message, "type") == "ping") {
+  return App::answer(conn, why, data);
+}
+
+void PairingSession::webSocketMessage(ConnId conn, Frame& frame) {
+  if (frame.type == "ping") {
     send(conn, to_text(Json{{"type", "pong"}, {"timestamp", timestamp(host_)}}));
     return;
   }
-  if (std::optional<ConnId> peer = slot(other(*side))) {
-    send(*peer, to_text(*message));
+  Side side = *side_of(conn);
+  if (std::optional<ConnId> peer = slot(other(side))) {
+    send(*peer, to_text(frame.message));
   } else {
-    error(conn, *side == Side::Desktop ? "Mobile device not connected" : "Desktop not connected");
+    refuse(conn, error(side == Side::Desktop ? "Mobile device not connected" : "Desktop not connected"));
   }
 }
 
@@ -182,9 +191,9 @@ void PairingSession::notify(Side to, std::string_view type) {
   if (std::optional<ConnId> conn = slot(to)) send(*conn, to_text(Json{{"type", type}, {"timestamp", timestamp(host_)}}));
 }
 
-void PairingSession::error(ConnId conn, std::string_view message) {
-  refused(conn, message);
-  send(conn, to_text(Json{{"type", "error"}, {"error", message}, {"timestamp", timestamp(host_)}}));
+Answer PairingSession::error(std::string message) {
+  std::string frame = to_text(Json{{"type", "error"}, {"error", message}, {"timestamp", timestamp(host_)}});
+  return {.reason = std::move(message), .frame = std::move(frame)};
 }
 
 void PairingSession::record_activity(double now) {

@@ -7,19 +7,21 @@
 
 #include "core/access.h"
 #include "core/manifest.h"
-#include "core/rate.h"
 
 namespace sb::relay {
 
 inline constexpr Limit kIdleTimeoutMs{"RELAY_IDLE_TIMEOUT_MS", 30 * 60 * 1000, "time without inbound frames after which both sides are closed with 1000 \"Session timeout\" and the session is deleted"};
 inline constexpr Limit kVacantTtlMs{"RELAY_VACANT_TTL_MS", 5 * 60 * 1000, "how long a session with neither side connected waits for a reconnect before it is deleted"};
-inline constexpr Limit kMaxMessagesPerSecond{"RELAY_MAX_MESSAGES_PER_SECOND", 100, "inbound frames per session per second; more get the error \"Rate limit exceeded (max <n> messages/sec)\" and are not forwarded"};
-inline constexpr Limit kMaxMessageBytes{"RELAY_MAX_MESSAGE_BYTES", 10 * 1024 * 1024, "largest text frame (UTF-8 bytes); larger get the error \"Message too large (<n> bytes, max <max>)\" and are not forwarded"};
-inline constexpr Limit kIpConnectsPerMinute{"RELAY_IP_CONNECTS_PER_MINUTE", 0, "upgrades per client IP per minute and session (`CF-Connecting-IP`); more get 429; 0 = off"};
+inline constexpr SocketLimits kSocketLimits{
+    .max_message_bytes = {"RELAY_MAX_MESSAGE_BYTES", 10 * 1024 * 1024, "largest text frame (UTF-8 bytes); larger get the error \"Message too large (<n> bytes, max <max>)\" and are not forwarded"},
+    .messages_per_second = {"RELAY_MAX_MESSAGES_PER_SECOND", 100, "inbound frames per session per second; more get the error \"Rate limit exceeded (max <n> messages/sec)\" and are not forwarded"},
+    .max_connections = {},
+    .ip_connects_per_minute = {"RELAY_IP_CONNECTS_PER_MINUTE", 0, "upgrades per client IP per minute and session (`CF-Connecting-IP`); more get 429; 0 = off"}};
 // "token": each side needs an access token with the session id as `scope` and its side (`desktop` or `mobile`) as `sub`.
 inline constexpr Setting kAccess{"RELAY_ACCESS", "open", "`open` (anyone who knows a session id can take either side) or `token`: an access token for the session whose `sub` is the side"};
 inline constexpr const Setting* kSettings[] = {&kAccess};
-inline constexpr const Limit* kLimits[] = {&kIdleTimeoutMs, &kVacantTtlMs, &kMaxMessagesPerSecond, &kMaxMessageBytes, &kIpConnectsPerMinute};
+inline constexpr const Limit* kLimits[] = {&kIdleTimeoutMs, &kVacantTtlMs, &kSocketLimits.messages_per_second, &kSocketLimits.max_message_bytes,
+                                          &kSocketLimits.ip_connects_per_minute};
 
 enum class Side { Desktop, Mobile };
 
@@ -49,7 +51,9 @@ class PairingSession final : public App {
 
  protected:
   void webSocketOpen(ConnId conn, const Request& request) override;
-  void webSocketMessage(ConnId conn, std::string_view data, bool binary) override;
+  bool accepts(ConnId conn) override;
+  void webSocketMessage(ConnId conn, Frame& frame) override;
+  Answer answer(ConnId conn, Refusal why, std::string_view data) override;
   void webSocketClose(ConnId conn, int code, std::string_view reason) override;
   void webSocketWake(ConnId conn, const Json& state) override;
 
@@ -57,7 +61,7 @@ class PairingSession final : public App {
   std::optional<ConnId>& slot(Side side) { return side == Side::Desktop ? desktop_ : mobile_; }
   std::optional<Side> side_of(ConnId conn) const;
   void notify(Side to, std::string_view type);
-  void error(ConnId conn, std::string_view message);
+  Answer error(std::string message);
   void record_activity(double now);
   void arm();
   void end();
@@ -68,9 +72,6 @@ class PairingSession final : public App {
   std::optional<double> activity_;
   std::optional<double> vacant_since_;
   double armed_ = 0;
-  // The one-second rate window lives in memory only: the platform hibernates an
-  // object only after several seconds without events, so a wake-up starts a fresh window anyway.
-  TokenBucket rate_;  // shared by both sides, as the later relay's per-session limit
 };
 
 }  // namespace sb::relay

@@ -9,9 +9,17 @@ namespace {
 
 constexpr std::string_view kCapacityKey = "maxParticipants";
 
-std::string error_frame(std::string_view error) { return to_text({{"type", "error"}, {"error", error}}); }
+constexpr FramePolicy kFrames{.limits = &kSocketLimits};
+
+// {"type":"error","error":<error>}; an invalid frame counts toward ROOMS_MAX_INVALID_MESSAGES.
+Answer error_answer(std::string error, bool invalid = false) {
+  std::string frame = to_text({{"type", "error"}, {"error", error}});
+  return {.reason = std::move(error), .frame = std::move(frame), .invalid = invalid};
+}
 
 }  // namespace
+
+Room::Room(Host& host, const Config& config) : App(host, config, kFrames) {}
 
 Outcome Room::fetch(const Request& request) {
   if (request.path == "/capacity" && request.method == "POST") return admit(request);
@@ -23,7 +31,7 @@ Outcome Room::fetch(const Request& request) {
   auto admitted = RoomToken::read(host_, token, host_.now());
   if (!admitted) return Response::error(401, "Invalid token");
   if (full_without(admitted->participant_id)) return Response::error(409, "Room is full");
-  if (!upgradeAllowed(request, config_[kIpConnectsPerMinute])) return Response::error(429, "too many connections from this address");
+  if (auto refusal = crowded(request, 0)) return *refusal;
   return Accept{};
 }
 
@@ -96,58 +104,50 @@ void Room::webSocketOpen(ConnId conn, const Request& request) {
   event("participant_joined", {{"participant", joined.id}});
 }
 
-void Room::webSocketMessage(ConnId conn, std::string_view data, bool binary) {
-  auto it = participants_.find(conn);
-  if (it == participants_.end()) return;
-  Participant& sender = it->second;
-  if (binary) {
-    close(conn, 1003, "binary frames are not supported");
-    return;
+Answer Room::answer(ConnId conn, Refusal why, std::string_view data) {
+  switch (why) {
+    case Refusal::too_large: return {.reason = "message too big", .close = 1009};
+    case Refusal::too_fast: return error_answer("rate limit exceeded");
+    case Refusal::not_json:
+    case Refusal::untyped: return error_answer("invalid message: expected a JSON object with a string type", true);
+    case Refusal::binary: break;
   }
-  if (static_cast<std::int64_t>(data.size()) > config_[kMaxMessageBytes]) {
-    close(conn, 1009, "message too big");
-    return;
-  }
-  if (!sender.rate.take(host_.now(), config_[kMessagesPerSecond], 1000)) {
-    refused(conn, "rate limit exceeded");
-    send(conn, error_frame("rate limit exceeded"));
-    return;
-  }
-  std::optional<Json> message = parse_json(data, config_[kMaxJsonDepth]);
-  // A copy: stamping fields below may move the frame's strings.
-  std::optional<std::string> type;
-  if (auto text = message ? string_field(*message, "type") : std::nullopt) type = std::string(*text);
-  if (!type) return reject(conn, "invalid message: expected a JSON object with a string type");
+  return App::answer(conn, why, data);
+}
 
-  if (*type == "cloudflare-session") {
-    auto session = string_field(*message, "sessionId");
-    const Json* tracks = field(*message, "tracks");
+void Room::webSocketMessage(ConnId conn, Frame& frame) {
+  Participant& sender = participants_.find(conn)->second;
+  Json& message = frame.message;
+  if (frame.type == "cloudflare-session") {
+    auto session = string_field(message, "sessionId");
+    const Json* tracks = field(message, "tracks");
     if (!session || session->empty() || tracks == nullptr || !tracks->is_array()) {
       return reject(conn, "cloudflare-session needs a sessionId and a tracks array");
     }
     sender.session_id = std::string(*session);
     sender.tracks = *tracks;
     save(conn, sender);
-    to_others(conn, data);  // exactly as received: clients read their own fields
+    to_others(conn, frame.text);  // exactly as received: clients read their own fields
     return;
   }
+  // Before stamping: a new member may move the frame's strings.
+  bool track_state = frame.type == "track-state";
   // The sender's identity comes from its token, never from the frame.
-  (*message)["from"] = sender.id;
-  if (*type == "track-state") {
-    (*message)["participantId"] = sender.id;
-    to_others(conn, to_text(*message));
+  message["from"] = sender.id;
+  if (track_state) {
+    message["participantId"] = sender.id;
+    to_others(conn, to_text(message));
     return;
   }
   // The legacy peer-to-peer path (offer, answer, ice, ...): to everyone or to one.
-  std::optional<std::string_view> to = string_field(*message, "to");
+  std::optional<std::string_view> to = string_field(message, "to");
   if (!to) return reject(conn, "message needs a \"to\": a participant id or \"all\"");
   if (*to == "all") {
-    to_others(conn, to_text(*message));
+    to_others(conn, to_text(message));
   } else if (auto target = sockets_.find(std::string(*to)); target != sockets_.end()) {
-    send(target->second, to_text(*message));
+    send(target->second, to_text(message));
   } else {
-    refused(conn, "unknown participant");
-    send(conn, error_frame("unknown participant: " + std::string(*to)));
+    refuse(conn, {.reason = "unknown participant", .frame = error_answer("unknown participant: " + std::string(*to)).frame});
   }
 }
 
@@ -188,15 +188,13 @@ void Room::to_others(ConnId conn, std::string_view frame) {
   if (!others.empty()) send(others, frame);
 }
 
-void Room::reject(ConnId conn, std::string_view error) {
+void Room::reject(ConnId conn, std::string_view error) { refuse(conn, error_answer(std::string(error), true)); }
+
+bool Room::tolerated(ConnId conn) {
   Participant& participant = participants_[conn];
-  if (++participant.invalid > config_[kMaxInvalidMessages]) {
-    close(conn, 1008, "too many invalid messages");
-    return;
-  }
+  if (++participant.invalid > config_[kMaxInvalidMessages]) return false;
   save(conn, participant);
-  refused(conn, error);
-  send(conn, error_frame(error));
+  return true;
 }
 
 Json Room::counts() const { return {{"participants", sockets_.size()}}; }

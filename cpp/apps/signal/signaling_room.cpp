@@ -5,6 +5,7 @@
 #include "core/access.h"
 
 namespace sb::signal {
+
 // The frame as received, with `clients` added. The parser has just accepted it
 // as one non-empty object (valid UTF-8; only whitespace or a BOM around it), so
 // its text from the first `{` to the last `}` is that object; serialising the
@@ -23,13 +24,21 @@ std::string with_clients(Json& message, std::string_view frame, std::size_t clie
   return text;
 }
 
+namespace {
+
+// Binary frames are read as UTF-8 text, as bin/server.js does.
+constexpr FramePolicy kFrames{.limits = &kSocketLimits, .binary_as_text = true};
+// y-webrtc clients cannot read an error frame: refusals are closes, or counted as invalid.
+const Answer kInvalid{.reason = "invalid message", .invalid = true};
+
+}  // namespace
+
+SignalingRoom::SignalingRoom(Host& host, const Config& config) : App(host, config, kFrames) {}
+
 Outcome SignalingRoom::fetch(const Request& request) {
   if (!request.upgrade) return Response::error(426, "expected a WebSocket upgrade (y-webrtc signaling)");
   if (token_mode(config_, kAccess) && !access_of(request)) return Response::error(401, "invalid access token");
-  if (static_cast<std::int64_t>(peers_.size()) >= config_[kMaxConnections]) {
-    return Response::error(503, "too many connections");
-  }
-  if (!upgradeAllowed(request, config_[kIpConnectsPerMinute])) return Response::error(429, "too many connections from this address");
+  if (auto refusal = crowded(request, peers_.size())) return *refusal;
   return Accept{};
 }
 
@@ -57,32 +66,30 @@ bool SignalingRoom::allows(const Peer& peer, std::string_view topic) {
   });
 }
 
-void SignalingRoom::webSocketMessage(ConnId conn, std::string_view data, bool) {
-  // Binary frames are read as UTF-8 text, as bin/server.js does.
-  if (static_cast<std::int64_t>(data.size()) > max_message_bytes_) {
-    close(conn, 1009, "message too big");
-    return;
-  }
-  // y-webrtc clients cannot read an error frame: a flood is a policy close.
-  if (!peers_[conn].rate.take(host_.now(), messages_per_second_, 1000)) {
-    close(conn, 1008, "rate limit exceeded");
-    return;
-  }
-  std::optional<Json> message = parse_json(data, max_json_depth_);
-  std::optional<std::string_view> type = message ? string_field(*message, "type") : std::nullopt;
-  if (!type) return reject(conn);
-  const Json* topics = field(*message, "topics");
-  if (*type == "publish") {
-    publish(conn, *message, data);
-  } else if (*type == "subscribe" && topics && topics->is_array()) {
+void SignalingRoom::webSocketMessage(ConnId conn, Frame& frame) {
+  const Json* topics = field(frame.message, "topics");
+  if (frame.type == "publish") {
+    publish(conn, frame.message, frame.text);
+  } else if (frame.type == "subscribe" && topics && topics->is_array()) {
     subscribe(conn, *topics);
-  } else if (*type == "unsubscribe" && topics && topics->is_array()) {
+  } else if (frame.type == "unsubscribe" && topics && topics->is_array()) {
     unsubscribe(conn, *topics);
-  } else if (*type == "ping") {
+  } else if (frame.type == "ping") {
     pong(conn);
   } else {
     reject(conn);
   }
+}
+
+Answer SignalingRoom::answer(ConnId, Refusal why, std::string_view) {
+  switch (why) {
+    case Refusal::too_large: return {.reason = "message too big", .close = 1009};
+    case Refusal::too_fast: return {.reason = "rate limit exceeded", .close = 1008};
+    case Refusal::not_json:
+    case Refusal::untyped: return kInvalid;
+    case Refusal::binary: break;  // read as text
+  }
+  return kInvalid;
 }
 
 void SignalingRoom::subscribe(ConnId conn, const Json& topics) {
@@ -142,14 +149,13 @@ void SignalingRoom::fan_out(ConnId, std::string_view topic, Json& message, std::
 
 void SignalingRoom::pong(ConnId conn) { send(conn, R"({"type":"pong"})"); }
 
-void SignalingRoom::reject(ConnId conn) {
+void SignalingRoom::reject(ConnId conn) { refuse(conn, kInvalid); }
+
+bool SignalingRoom::tolerated(ConnId conn) {
   Peer& peer = peers_[conn];
-  if (++peer.invalid > config_[kMaxInvalidMessages]) {
-    close(conn, 1008, "too many invalid messages");
-  } else {
-    refused(conn, "invalid message");
-    save(conn, peer);
-  }
+  if (++peer.invalid > config_[kMaxInvalidMessages]) return false;
+  save(conn, peer);
+  return true;
 }
 
 Json SignalingRoom::counts() const { return {{"topics", topics_.size()}}; }

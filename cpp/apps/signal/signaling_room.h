@@ -8,16 +8,16 @@
 
 #include "core/access.h"
 #include "core/manifest.h"
-#include "core/rate.h"
 
 namespace sb::signal {
 
-inline constexpr Limit kMaxMessageBytes{"SIGNAL_MAX_MESSAGE_BYTES", 256 * 1024, "largest frame; larger closes the socket with 1009"};
+inline constexpr SocketLimits kSocketLimits{
+    .max_message_bytes = {"SIGNAL_MAX_MESSAGE_BYTES", 256 * 1024, "largest frame; larger closes the socket with 1009"},
+    .messages_per_second = {"SIGNAL_MESSAGES_PER_SECOND", 100, "frames per second one socket may send (bursts up to the same number); more closes it with 1008"},
+    .max_connections = {"SIGNAL_MAX_CONNECTIONS", 10000, "sockets per shard; more are refused with 503"},
+    .ip_connects_per_minute = {"SIGNAL_IP_CONNECTS_PER_MINUTE", 0, "upgrades per client IP per minute and shard (CF-Connecting-IP); more get 429; 0 = off"}};
 inline constexpr Limit kMaxInvalidMessages{"SIGNAL_MAX_INVALID_MESSAGES", 100, "unparseable or unknown frames a socket may send before it is closed with 1008"};
 inline constexpr Limit kMaxTopicsPerConnection{"SIGNAL_MAX_TOPICS_PER_CONNECTION", 256, "topics one socket may subscribe to; more closes it with 1008"};
-inline constexpr Limit kMessagesPerSecond{"SIGNAL_MESSAGES_PER_SECOND", 100, "frames per second one socket may send (bursts up to the same number); more closes it with 1008"};
-inline constexpr Limit kMaxConnections{"SIGNAL_MAX_CONNECTIONS", 10000, "sockets per shard; more are refused with 503"};
-inline constexpr Limit kIpConnectsPerMinute{"SIGNAL_IP_CONNECTS_PER_MINUTE", 0, "upgrades per client IP per minute and shard (CF-Connecting-IP); more get 429; 0 = off"};
 inline constexpr Setting kToken{"SIGNAL_TOKEN", "", "upgrades must present it as `Authorization: Bearer <token>` or `?token=<token>` (else 401); unset: open", true};
 // "token": every socket needs an access token whose `scope` is the shard; its
 // optional `topics` claim limits what the socket may subscribe to and publish on.
@@ -33,25 +33,25 @@ std::string with_clients(Json& message, std::string_view frame, std::size_t clie
 // space (space.h): the hooks below are where a gateway differs.
 class SignalingRoom : public App {
  public:
-  using App::App;
+  SignalingRoom(Host& host, const Config& config);
 
   Outcome fetch(const Request& request) override;
   std::optional<AutoResponse> autoResponse() const override;
 
  protected:
   void webSocketOpen(ConnId conn, const Request& request) override;
-  void webSocketMessage(ConnId conn, std::string_view data, bool binary) override;
+  void webSocketMessage(ConnId conn, Frame& frame) override;
+  Answer answer(ConnId conn, Refusal why, std::string_view data) override;
+  bool tolerated(ConnId conn) override;
   void webSocketClose(ConnId conn, int code, std::string_view reason) override;
   void webSocketWake(ConnId conn, const Json& state) override;
   Json counts() const override;
 
- protected:
   struct Peer {
     std::vector<std::string> topics;
     // The token's `topics` claim (an entry ending in `*` is a prefix); none: every topic.
     std::optional<std::vector<std::string>> allowed;
     std::int64_t invalid = 0;
-    TokenBucket rate;  // not kept across hibernation: an idle socket's bucket is full anyway
   };
 
   // A publish that passed the socket's checks: here, fanned out at once.
@@ -63,23 +63,18 @@ class SignalingRoom : public App {
   virtual void left(ConnId, const std::string&) {}
   // Fields of its own the subclass keeps in a socket's attachment.
   virtual void annotate(ConnId, Json&) const {}
-  void reject(ConnId conn);
   void save(ConnId conn, const Peer& peer);
+
+  std::unordered_map<ConnId, Peer> peers_;
+  std::unordered_map<std::string, std::vector<ConnId>> topics_;
 
  private:
   void subscribe(ConnId conn, const Json& topics);
   void unsubscribe(ConnId conn, const Json& topics);
   void publish(ConnId conn, Json& message, std::string_view frame);
+  void reject(ConnId conn);
   static bool allows(const Peer& peer, std::string_view topic);
   void leave(ConnId conn, const std::string& topic);
-
- protected:
-  // Read on every frame: resolved once.
-  const std::int64_t max_message_bytes_ = config_[kMaxMessageBytes];
-  const std::int64_t messages_per_second_ = config_[kMessagesPerSecond];
-  const std::int64_t max_json_depth_ = config_[kMaxJsonDepth];
-  std::unordered_map<ConnId, Peer> peers_;
-  std::unordered_map<std::string, std::vector<ConnId>> topics_;
 };
 
 }  // namespace sb::signal

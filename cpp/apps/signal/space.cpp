@@ -291,7 +291,7 @@ Response SignalGateway::deliver(const Request& request) {
       }
     }
     if (!to.empty()) {
-      std::optional<Json> message = field(delivery, "rewrite") ? parse_json(*frame, max_json_depth_) : Json();
+      std::optional<Json> message = field(delivery, "rewrite") ? parse_json(*frame, config_[kMaxJsonDepth]) : Json();
       if (message) send(to, with_clients(*message, *frame, clients->get<std::size_t>()));
     }
     if (!missing.empty()) gone.push_back({{"topic", *topic}, {"sids", std::move(missing)}});

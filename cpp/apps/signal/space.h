@@ -26,8 +26,9 @@ inline constexpr Limit kBatchBytes{"SIGNAL_SPACE_BATCH_BYTES", 1024 * 1024,
 inline constexpr Limit kQueueBytes{"SIGNAL_SPACE_QUEUE_BYTES", 16 * 1024 * 1024,
                                    "publishes one gateway may have waiting for one topic owner; past it a publish is dropped and counted as refused"};
 
-inline constexpr const Limit* kLimits[] = {&kMaxMessageBytes, &kMaxInvalidMessages, &kMaxTopicsPerConnection, &kMessagesPerSecond, &kMaxConnections,
-                                           &kIpConnectsPerMinute, &kGateways, &kTopicShards, &kBatchBytes, &kQueueBytes};
+inline constexpr const Limit* kLimits[] = {&kSocketLimits.max_message_bytes, &kMaxInvalidMessages, &kMaxTopicsPerConnection,
+                                          &kSocketLimits.messages_per_second, &kSocketLimits.max_connections, &kSocketLimits.ip_connects_per_minute,
+                                          &kGateways, &kTopicShards, &kBatchBytes, &kQueueBytes};
 
 inline constexpr std::string_view kGatewayBinding = "SignalGateway";
 inline constexpr std::string_view kOwnerBinding = "SignalTopics";
@@ -143,7 +144,7 @@ class SignalTopics final : public App {
 
  protected:
   void webSocketOpen(ConnId, const Request&) override {}
-  void webSocketMessage(ConnId, std::string_view, bool) override {}
+  void webSocketMessage(ConnId, Frame&) override {}
   void webSocketClose(ConnId, int, std::string_view) override {}
   void webSocketWake(ConnId, const Json&) override {}
   Json counts() const override;

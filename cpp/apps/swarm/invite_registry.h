@@ -28,7 +28,7 @@ class InviteRegistry final : public App {
 
  protected:
   void webSocketOpen(ConnId, const Request&) override {}
-  void webSocketMessage(ConnId, std::string_view, bool) override {}
+  void webSocketMessage(ConnId, Frame&) override {}
   void webSocketClose(ConnId, int, std::string_view) override {}
   void webSocketWake(ConnId, const Json&) override {}
 

@@ -73,6 +73,9 @@ std::optional<Json> stored(Host& host, std::string_view key) {
 
 std::string envelope(std::string_view event, const Json& data) { return to_text({{"event", event}, {"data", data}}); }
 
+// Frames are {"event", "data"}.
+constexpr FramePolicy kFrames{.limits = &kSocketLimits, .type_field = "event"};
+
 // The schema of each client event (docs/swarm.md, Errors): the reason a
 // payload is refused, or nothing.
 std::optional<std::string> check(std::string_view event, const Json* data) {
@@ -182,7 +185,7 @@ std::optional<Device> Device::from_json(const Json& j) {
 
 // --- The object ------------------------------------------------------------
 
-SwarmCoordinator::SwarmCoordinator(Host& host, const Config& config) : App(host, config) {
+SwarmCoordinator::SwarmCoordinator(Host& host, const Config& config) : App(host, config, kFrames) {
   if (auto state = host_.kv_get(kRunStateKey)) run_state_ = *state;
   if (auto throttle = stored(host_, kThrottleKey); finite_number(throttle ? &*throttle : nullptr)) throttle_ = throttle->get<double>();
   if (auto completed = stored(host_, kCompletedKey); completed && completed->is_number_integer()) completed_ = completed->get<std::int64_t>();
@@ -215,8 +218,7 @@ Outcome SwarmCoordinator::fetch(const Request& request) {
   if (token_mode(config_, kAccess) && string_field(access_of(request).value_or(Json()), "sub") != device) {
     return Response::error(401, "invalid access token");
   }
-  if (static_cast<std::int64_t>(sockets_.size()) >= config_[kMaxConnections]) return Response::error(503, "too many connections");
-  if (!upgradeAllowed(request, config_[kIpConnectsPerMinute])) return Response::error(429, "too many connections from this address");
+  if (auto refusal = crowded(request, sockets_.size())) return *refusal;
   return Accept{};
 }
 
@@ -250,42 +252,32 @@ void SwarmCoordinator::webSocketWake(ConnId conn, const Json& state) {
   it->second.lastUserInteraction = interaction->get<double>();
 }
 
-void SwarmCoordinator::webSocketMessage(ConnId conn, std::string_view data, bool binary) {
-  auto socket = sockets_.find(conn);
-  if (socket == sockets_.end()) return;
-  if (binary) return close(conn, 1003, "binary frames are not supported");
-  if (static_cast<std::int64_t>(data.size()) > config_[kMaxMessageBytes]) {
-    refused(conn, "frame too large");
-    return warn(conn, "Rejected frame: larger than " + std::to_string(config_[kMaxMessageBytes]) + " bytes");
+Answer SwarmCoordinator::answer(ConnId conn, Refusal why, std::string_view data) {
+  switch (why) {
+    case Refusal::too_large:
+      return warning("frame too large", "Rejected frame: larger than " + std::to_string(config_[kSocketLimits.max_message_bytes]) + " bytes");
+    case Refusal::too_fast:
+      return warning("rate limit exceeded", "Rejected frame: more than " + std::to_string(config_[kSocketLimits.messages_per_second]) + " per second");
+    case Refusal::not_json: return warning("not JSON", "Rejected frame: not JSON");
+    case Refusal::untyped: return warning("not an event", "Rejected frame: expected {\"event\": <name>, \"data\": <payload>}");
+    case Refusal::binary: break;
   }
-  if (!rates_[conn].take(host_.now(), config_[kMessagesPerSecond], 1000)) {
-    refused(conn, "rate limit exceeded");
-    return warn(conn, "Rejected frame: more than " + std::to_string(config_[kMessagesPerSecond]) + " per second");
-  }
-  std::optional<Json> message = parse_json(data, config_[kMaxJsonDepth]);
-  if (!message) {
-    refused(conn, "not JSON");
-    return warn(conn, "Rejected frame: not JSON");
-  }
-  std::optional<std::string_view> event = string_field(*message, "event");
-  if (!event) {
-    refused(conn, "not an event");
-    return warn(conn, "Rejected frame: expected {\"event\": <name>, \"data\": <payload>}");
-  }
-  const Json* payload = field(*message, "data");
-  std::string device = socket->second;
+  return App::answer(conn, why, data);
+}
+
+void SwarmCoordinator::webSocketMessage(ConnId conn, Frame& frame) {
+  std::string_view event = frame.type;
+  const Json* payload = field(frame.message, "data");
+  std::string device = sockets_[conn];
   auto known = devices_.find(device);
   std::optional<std::pair<std::int64_t, double>> seen;
   if (known != devices_.end()) seen = std::pair{known->second.lastHeartbeat, known->second.lastUserInteraction};
-  Rejection rejected = check(*event, payload);
-  if (!rejected) rejected = dispatch(conn, device, *event, payload);
+  Rejection rejected = check(event, payload);
+  if (!rejected) rejected = dispatch(conn, device, event, payload);
   if (auto it = devices_.find(device); it != devices_.end() && seen != std::pair{it->second.lastHeartbeat, it->second.lastUserInteraction}) {
     for (ConnId socket : device_sockets_[device]) attach_device(socket, device);
   }
-  if (rejected) {
-    refused(conn, "invalid event");
-    warn(conn, "Rejected " + std::string(clip(*event, 64)) + ": " + *rejected);
-  }
+  if (rejected) refuse(conn, warning("invalid event", "Rejected " + std::string(clip(event, 64)) + ": " + *rejected));
   if (snapshot_due_) broadcast("swarm:snapshot", snapshot());
   snapshot_due_ = false;
   flush();
@@ -296,7 +288,6 @@ void SwarmCoordinator::webSocketClose(ConnId conn, int, std::string_view) {
   if (socket == sockets_.end()) return;
   std::string id = socket->second;
   sockets_.erase(socket);
-  rates_.erase(conn);
   auto owned = device_sockets_.find(id);
   if (owned != device_sockets_.end()) owned->second.erase(conn);
   auto device = devices_.find(id);
@@ -515,8 +506,7 @@ SwarmCoordinator::Rejection SwarmCoordinator::generate_invite(ConnId conn, const
   if (static_cast<std::int64_t>(invites_.size()) >= limit) {
     std::string rate = window == 60'000 ? std::to_string(limit) + "/min" : std::to_string(limit) + " per " + locale_string(window / 1000) + " s";
     log("WARN", "Invite code generation rate limited (" + rate + ")", "AUTH");
-    refused(conn, "invite rate limited");
-    emit(conn, "auth:token", "");
+    refuse(conn, {.reason = "invite rate limited", .frame = envelope("auth:token", "")});
     return std::nullopt;
   }
   invites_.push_back(now_ms);
@@ -629,8 +619,9 @@ void SwarmCoordinator::log(std::string_view level, std::string_view message, std
   broadcast("sys:log", {{"level", level}, {"message", message}, {"timestamp", now()}, {"source", source}});
 }
 
-void SwarmCoordinator::warn(ConnId conn, std::string_view message) {
-  emit(conn, "sys:log", {{"level", "WARN"}, {"message", message}, {"timestamp", now()}, {"source", "GATEWAY"}});
+Answer SwarmCoordinator::warning(std::string_view reason, std::string_view message) {
+  return {.reason = std::string(reason),
+          .frame = envelope("sys:log", {{"level", "WARN"}, {"message", message}, {"timestamp", now()}, {"source", "GATEWAY"}})};
 }
 
 Json SwarmCoordinator::counts() const {

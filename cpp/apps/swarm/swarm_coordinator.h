@@ -16,17 +16,19 @@
 
 namespace sb::swarm {
 
-inline constexpr Limit kMaxMessageBytes{"SWARM_MAX_MESSAGE_BYTES", 64 * 1024, "largest frame; larger ones get a WARN sys:log and change nothing"};
-inline constexpr Limit kMaxConnections{"SWARM_MAX_CONNECTIONS", 1000, "sockets per swarm; more are refused with 503"};
-inline constexpr Limit kMessagesPerSecond{"SWARM_MESSAGES_PER_SECOND", 1000, "frames per second one socket may send (bursts up to the same number; a worker sends two per finished job); more get a WARN sys:log and change nothing"};
-inline constexpr Limit kIpConnectsPerMinute{"SWARM_IP_CONNECTS_PER_MINUTE", 0, "upgrades per client IP per minute and swarm (`CF-Connecting-IP`); more get 429; 0 = off"};
+inline constexpr SocketLimits kSocketLimits{
+    .max_message_bytes = {"SWARM_MAX_MESSAGE_BYTES", 64 * 1024, "largest frame; larger ones get a WARN sys:log and change nothing"},
+    .messages_per_second = {"SWARM_MESSAGES_PER_SECOND", 1000, "frames per second one socket may send (bursts up to the same number; a worker sends two per finished job); more get a WARN sys:log and change nothing"},
+    .max_connections = {"SWARM_MAX_CONNECTIONS", 1000, "sockets per swarm; more are refused with 503"},
+    .ip_connects_per_minute = {"SWARM_IP_CONNECTS_PER_MINUTE", 0, "upgrades per client IP per minute and swarm (`CF-Connecting-IP`); more get 429; 0 = off"}};
 inline constexpr Limit kMaxDevices{"SWARM_MAX_DEVICES", 1000, "devices one swarm remembers; registering more gets a WARN sys:log"};
 inline constexpr Limit kTickMs{"SWARM_TICK_MS", 2000, "the alarm: snapshot broadcast and liveness sweep, while a socket is connected (ms)"};
 inline constexpr Limit kOfflineAfterMs{"SWARM_OFFLINE_AFTER_MS", 60'000, "a device that sent nothing for this long is OFFLINE (ms)"};
 inline constexpr Limit kRemoveAfterMs{"SWARM_REMOVE_AFTER_MS", 300'000, "a disconnected device silent for this long is removed (ms)"};
 inline constexpr Limit kInvitesPerWindow{"SWARM_INVITES_PER_WINDOW", 5, "invite codes one swarm may make per rolling window"};
 inline constexpr Limit kInviteWindowMs{"SWARM_INVITE_WINDOW_MS", 60'000, "the invite rate limit's rolling window (ms)"};
-inline constexpr const Limit* kLimits[] = {&kMaxMessageBytes, &kMaxConnections, &kMessagesPerSecond, &kIpConnectsPerMinute, &kMaxDevices, &kTickMs, &kOfflineAfterMs, &kRemoveAfterMs, &kInvitesPerWindow, &kInviteWindowMs};
+inline constexpr const Limit* kLimits[] = {&kSocketLimits.max_message_bytes, &kSocketLimits.max_connections, &kSocketLimits.messages_per_second,
+                                          &kSocketLimits.ip_connects_per_minute, &kMaxDevices, &kTickMs, &kOfflineAfterMs, &kRemoveAfterMs, &kInvitesPerWindow, &kInviteWindowMs};
 
 // "token": every device needs an access token whose `sub` is its persistentId;
 // it joins the swarm named by `scope`, or, with an invite code, the code's swarm.
@@ -68,7 +70,9 @@ class SwarmCoordinator final : public App {
 
  protected:
   void webSocketOpen(ConnId conn, const Request& request) override;
-  void webSocketMessage(ConnId conn, std::string_view data, bool binary) override;
+  bool accepts(ConnId conn) override { return sockets_.contains(conn); }
+  void webSocketMessage(ConnId conn, Frame& frame) override;
+  Answer answer(ConnId conn, Refusal why, std::string_view data) override;
   void webSocketClose(ConnId conn, int code, std::string_view reason) override;
   void webSocketWake(ConnId conn, const Json& state) override;
   Json counts() const override;
@@ -101,7 +105,8 @@ class SwarmCoordinator final : public App {
   void emit(ConnId conn, std::string_view event, const Json& data);
   void broadcast(std::string_view event, const Json& data);
   void log(std::string_view level, std::string_view message, std::string_view source);
-  void warn(ConnId conn, std::string_view message);
+  // A WARN sys:log to one socket, for input it refused (`reason`: how the refusal is counted).
+  Answer warning(std::string_view reason, std::string_view message);
 
   // Write-through storage: what an event changed is saved once, at its end.
   void save_device(const std::string& id) { dirty_devices_.insert(id); }
@@ -123,7 +128,6 @@ class SwarmCoordinator final : public App {
   // Sockets: each belongs to one device id; a device may have several.
   std::map<ConnId, std::string> sockets_;
   std::map<std::string, std::set<ConnId>> device_sockets_;
-  std::map<ConnId, TokenBucket> rates_;  // not kept across hibernation: an idle socket's bucket is full anyway
 
   std::map<std::string, std::int64_t> stored_heartbeats_;  // each device's lastHeartbeat as storage has it
   std::set<std::string> dirty_devices_;

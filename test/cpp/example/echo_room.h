@@ -9,15 +9,15 @@ namespace sb::example {
 
 extern const Manifest kManifest;
 
-// Sends every text frame back to its sender.
+// Sends every JSON text frame back to its sender.
 class EchoRoom final : public App {
  public:
-  using App::App;
+  EchoRoom(Host& host, const Config& config);
   Outcome fetch(const Request& request) override;
 
  protected:
   void webSocketOpen(ConnId, const Request&) override {}
-  void webSocketMessage(ConnId conn, std::string_view data, bool binary) override;
+  void webSocketMessage(ConnId conn, Frame& frame) override;
   void webSocketClose(ConnId, int, std::string_view) override {}
   void webSocketWake(ConnId, const Json&) override {}
 };

@@ -1,0 +1,55 @@
+// The frame gate: what every socket frame goes through before its app sees it
+// (App::message): binary, size, rate, JSON (at MAX_JSON_DEPTH), its kind. An
+// app declares how, and answers each refusal its own documented way.
+#pragma once
+#include <string>
+#include <string_view>
+
+#include "config.h"
+#include "json.h"
+
+namespace sb {
+
+// The socket limits an app has, each under the app's own name (its `[vars]`
+// entry): the gate enforces the first two, App::crowded the others. A limit
+// with an empty name is one the app does not have.
+struct SocketLimits {
+  Limit max_message_bytes;
+  Limit messages_per_second;  // bursts up to the same number
+  Limit max_connections;
+  Limit ip_connects_per_minute;
+};
+
+// How an app's frames are checked.
+struct FramePolicy {
+  const SocketLimits* limits = nullptr;  // none: no size or rate limit
+  // The member that names a message's kind ("type", "event"); a frame without
+  // it as a string is refused as untyped, unless `typed` is false.
+  std::string_view type_field = "type";
+  bool typed = true;
+  bool binary_as_text = false;  // read binary frames as UTF-8 text, else refuse them
+  bool shared_rate = false;     // one rate for all the object's sockets, else one per socket
+};
+
+// Why the gate turned a frame down, in the order it checks.
+enum class Refusal { binary, too_large, too_fast, not_json, untyped };
+
+// A frame the gate let through.
+struct Frame {
+  std::string_view text;  // as received
+  Json& message;
+  // The policy's type member; "" when absent (untyped apps). A view into
+  // `message`: copy it before adding members to the message.
+  std::string_view type;
+};
+
+// What a socket gets for refused input: counted in stats and logged as
+// `reason` every time; then the close, or else the error frame.
+struct Answer {
+  std::string reason;
+  int close = 0;       // a close code (also the close's reason); 0: the socket stays open
+  std::string frame;   // the app's error frame; empty: none
+  bool invalid = false;  // counts toward the socket's invalid-frame limit (App::tolerated)
+};
+
+}  // namespace sb

@@ -1,0 +1,29 @@
+// The frame gate, on every frame of every app: compiled for speed with the
+// signaling room (CMakeLists.txt), as it is the publish path.
+#include "app.h"
+
+namespace sb {
+
+void App::message(ConnId conn, std::string_view data, bool binary) {
+  auto socket = open_.find(conn);
+  if (socket == open_.end()) return;
+  ++frames_in_;
+  if (!accepts(conn)) return;
+  if (binary && !frames_.binary_as_text) return refuse(conn, answer(conn, Refusal::binary, data));
+  if (static_cast<std::int64_t>(data.size()) > max_message_bytes_) return refuse(conn, answer(conn, Refusal::too_large, data));
+  if (frames_.limits != nullptr) {
+    TokenBucket& rate = frames_.shared_rate ? shared_rate_ : socket->second;
+    if (!rate.take(host_.now(), messages_per_second_, 1000)) return refuse(conn, answer(conn, Refusal::too_fast, data));
+  }
+  std::optional<Json> message = parse_json(data, max_json_depth_);
+  if (!message) return refuse(conn, answer(conn, Refusal::not_json, data));
+  Frame frame{data, *message, {}};
+  if (auto type = string_field(frame.message, frames_.type_field)) {
+    frame.type = *type;
+  } else if (frames_.typed) {
+    return refuse(conn, answer(conn, Refusal::untyped, data));
+  }
+  webSocketMessage(conn, frame);
+}
+
+}  // namespace sb
