@@ -3,7 +3,7 @@
 // the two pads sync over WebRTC, introduced across gateways.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { chromium } from "playwright-core";
+import { launchChromium } from "./browser.mjs";
 import { startWorker } from "./server.mjs";
 import { sharded, socketsPerGateway, stats } from "./space-helpers.mjs";
 
@@ -11,11 +11,7 @@ let worker;
 let browser;
 before(async () => {
   worker = await startWorker({ vars: sharded });
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    // No network here: no background fetches, and real host candidates instead of mDNS names.
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-features=WebRtcHideLocalIpsWithMdns"],
-  });
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();

@@ -71,26 +71,26 @@ bool Outbox::push(const std::string& to, Parcel parcel) {
   return !line.busy;
 }
 
-std::vector<Parcel>& Outbox::take(const std::string& to, std::size_t max_bytes) {
+Json Outbox::take(const std::string& to, std::size_t max_bytes) {
   Line& line = lines_[to];
-  if (line.busy) {
-    static std::vector<Parcel> none;
-    none.clear();
-    return none;
-  }
+  Json bodies = Json::array();
+  if (line.busy) return bodies;
   std::size_t bytes = 0;
   while (!line.queued.empty() && (line.in_flight.empty() || bytes + line.queued.front().bytes <= max_bytes)) {
     bytes += line.queued.front().bytes;
     line.bytes -= line.queued.front().bytes;
+    bodies.push_back(line.queued.front().body);
     line.in_flight.push_back(std::move(line.queued.front()));
     line.queued.pop_front();
   }
   line.busy = !line.in_flight.empty();
   ++line.call;
-  return line.in_flight;
+  return bodies;
 }
 
-std::vector<Parcel> Outbox::done(const std::string& to, std::uint64_t call) {
+std::vector<Parcel> Outbox::done(const std::string& to, const Json& context) {
+  const Json* number = field(context, "call");
+  std::uint64_t call = number && number->is_number_unsigned() ? number->get<std::uint64_t>() : 0;
   auto it = lines_.find(to);
   if (it == lines_.end() || !it->second.busy || it->second.call != call) return {};
   it->second.busy = false;
@@ -230,10 +230,8 @@ void SignalGateway::tell(const std::string& topic, Parcel parcel) {
 }
 
 void SignalGateway::send_next(const std::string& owner) {
-  std::vector<Parcel>& batch = outbox_.take(owner, static_cast<std::size_t>(config_[kBatchBytes]));
-  if (batch.empty()) return;
-  Json ops = Json::array();
-  for (const Parcel& parcel : batch) ops.push_back(parcel.body);
+  Json ops = outbox_.take(owner, static_cast<std::size_t>(config_[kBatchBytes]));
+  if (ops.empty()) return;
   ++billing_.calls;
   perform(Effect{call(kOwnerBinding, owner, kOpsPath, {{"gateway", instance()}, {"ops", std::move(ops)}}),
                  {{"owner", owner}, {"call", outbox_.call(owner)}}});
@@ -241,8 +239,7 @@ void SignalGateway::send_next(const std::string& owner) {
 
 Outcome SignalGateway::resume(const Json& context, const Json& answer) {
   std::string owner(string_field(context, "owner").value_or(""));
-  const Json* number = field(context, "call");
-  std::vector<Parcel> parcels = outbox_.done(owner, number && number->is_number_unsigned() ? number->get<std::uint64_t>() : 0);
+  std::vector<Parcel> parcels = outbox_.done(owner, context);
   std::vector<Parcel> again;
   if (!succeeded(answer)) {
     // Subscription changes go again (applying one twice changes nothing);
@@ -395,10 +392,8 @@ void SignalTopics::publish(const std::string& topic, const Json& op) {
 }
 
 void SignalTopics::send_next(const std::string& gateway) {
-  std::vector<Parcel>& batch = outbox_.take(gateway, static_cast<std::size_t>(config_[kBatchBytes]));
-  if (batch.empty()) return;
-  Json deliveries = Json::array();
-  for (const Parcel& parcel : batch) deliveries.push_back(parcel.body);
+  Json deliveries = outbox_.take(gateway, static_cast<std::size_t>(config_[kBatchBytes]));
+  if (deliveries.empty()) return;
   ++billing_.calls;
   perform(Effect{call(kGatewayBinding, gateway, kDeliverPath, {{"deliveries", std::move(deliveries)}}),
                  {{"gateway", gateway}, {"call", outbox_.call(gateway)}}});
@@ -406,8 +401,7 @@ void SignalTopics::send_next(const std::string& gateway) {
 
 Outcome SignalTopics::resume(const Json& context, const Json& answer) {
   std::string gateway(string_field(context, "gateway").value_or(""));
-  const Json* number = field(context, "call");
-  std::vector<Parcel> parcels = outbox_.done(gateway, number && number->is_number_unsigned() ? number->get<std::uint64_t>() : 0);
+  std::vector<Parcel> parcels = outbox_.done(gateway, context);
   if (!succeeded(answer)) {
     event("space_call_failed", {{"to", gateway}, {"dropped", parcels.size()}}, Level::error);
   } else if (std::optional<Json> body = parse_json(string_field(answer, "body").value_or(""))) {

@@ -57,14 +57,16 @@ class Outbox {
  public:
   // Queues a parcel; true when no call to `to` is in flight (start one with take()).
   bool push(const std::string& to, Parcel parcel);
-  // The next batch for `to` (at least one parcel, else up to `max_bytes`), now
-  // in flight; empty when nothing waits or a call is in flight already.
-  std::vector<Parcel>& take(const std::string& to, std::size_t max_bytes);
+  // The bodies of the next batch for `to` (at least one parcel, else up to
+  // `max_bytes`), now in flight; empty when nothing waits or a call is in
+  // flight already.
+  Json take(const std::string& to, std::size_t max_bytes);
   // The number of the last call to `to` that take() started (its answer names it).
   std::uint64_t call(const std::string& to) const;
-  // Call `call` to `to` returned: the parcels it carried, no longer in flight
-  // (none for an answer to a call this outbox did not start: one made before a trap).
-  std::vector<Parcel> done(const std::string& to, std::uint64_t call);
+  // The call named in `context` (as call() numbered it) to `to` returned: the
+  // parcels it carried, no longer in flight (none for an answer to a call this
+  // outbox did not start: one made before a trap).
+  std::vector<Parcel> done(const std::string& to, const Json& context);
   // Parcels that go again, ahead of anything queued since.
   void retry(const std::string& to, std::vector<Parcel> parcels);
   std::size_t queued_bytes(const std::string& to) const;
