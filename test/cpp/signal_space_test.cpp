@@ -147,3 +147,30 @@ TEST_CASE("sharded: an owner rebuilt from storage still knows who listens") {
   space.pump();
   CHECK(g1.take(listener) == std::vector<std::string>{R"({"type":"publish","topic":"kept","data":1,"clients":1})"});
 }
+
+TEST_CASE("sharded: a gateway woken from hibernation knows its sockets by their ids; one restarted tells the owners they are gone") {
+  Space space(3);
+  Object& g0 = space.gateway(0);
+  ConnId listener = g0.join();
+  g0.message(listener, R"({"type":"subscribe","topics":["woken"]})");
+  space.pump();
+  g0.hibernate();  // the socket stays, with its attachment
+  CHECK(space.objects[std::string(sb::signal::kGatewayBinding) + "/g0"]->host.effects.empty());  // nothing to reconcile
+  Object& g1 = space.gateway(1);
+  ConnId sender = g1.join();
+  g1.message(sender, R"({"type":"publish","topic":"woken","data":1})");
+  space.pump();
+  CHECK(g0.take(listener) == std::vector<std::string>{R"({"type":"publish","topic":"woken","data":1,"clients":1})"});
+
+  // A restart: the same storage, no sockets. Its first start tells the owner.
+  std::string key = std::string(sb::signal::kGatewayBinding) + "/g0";
+  auto restarted = std::make_unique<Object>("signal-gateway", kVars, "g0");
+  restarted->host.storage = space.objects[key]->host.storage;
+  restarted->hibernate();
+  space.objects[key] = std::move(restarted);
+  space.pump();
+  g1.message(sender, R"({"type":"subscribe","topics":["woken"]})");
+  g1.message(sender, R"({"type":"publish","topic":"woken","data":2})");
+  space.pump();
+  CHECK(g1.take(sender) == std::vector<std::string>{R"({"type":"publish","topic":"woken","data":2,"clients":1})"});
+}
