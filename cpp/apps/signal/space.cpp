@@ -76,13 +76,14 @@ Json Outbox::take(const std::string& to, std::size_t max_bytes) {
   Json bodies = Json::array();
   if (line.busy) return bodies;
   std::size_t bytes = 0;
-  while (!line.queued.empty() && (line.in_flight.empty() || bytes + line.queued.front().bytes <= max_bytes)) {
-    bytes += line.queued.front().bytes;
-    line.bytes -= line.queued.front().bytes;
-    bodies.push_back(line.queued.front().body);
-    line.in_flight.push_back(std::move(line.queued.front()));
-    line.queued.pop_front();
+  std::size_t taken = 0;
+  for (; taken < line.queued.size() && (taken == 0 || bytes + line.queued[taken].bytes <= max_bytes); ++taken) {
+    bytes += line.queued[taken].bytes;
+    bodies.push_back(line.queued[taken].body);
+    line.in_flight.push_back(std::move(line.queued[taken]));
   }
+  line.bytes -= bytes;
+  line.queued.erase(line.queued.begin(), line.queued.begin() + static_cast<std::ptrdiff_t>(taken));
   line.busy = !line.in_flight.empty();
   ++line.call;
   return bodies;
@@ -104,10 +105,8 @@ std::uint64_t Outbox::call(const std::string& to) const {
 
 void Outbox::retry(const std::string& to, std::vector<Parcel> parcels) {
   Line& line = lines_[to];
-  for (auto it = parcels.rbegin(); it != parcels.rend(); ++it) {
-    line.bytes += it->bytes;
-    line.queued.push_front(std::move(*it));
-  }
+  for (const Parcel& parcel : parcels) line.bytes += parcel.bytes;
+  line.queued.insert(line.queued.begin(), std::make_move_iterator(parcels.begin()), std::make_move_iterator(parcels.end()));
 }
 
 std::vector<std::string> Outbox::ready() const {
@@ -212,11 +211,13 @@ void SignalGateway::pong(ConnId conn) {
 }
 
 void SignalGateway::applied(std::uint64_t number) {
-  unapplied_.erase(number);
-  std::uint64_t oldest = unapplied_.empty() ? sent_ + 1 : *unapplied_.begin();
-  while (!held_pongs_.empty() && held_pongs_.front().first < oldest) {
-    ConnId conn = held_pongs_.front().second;
-    held_pongs_.pop_front();
+  std::erase(unapplied_, number);
+  std::uint64_t oldest = unapplied_.empty() ? sent_ + 1 : unapplied_.front();
+  std::size_t due = 0;
+  while (due < held_pongs_.size() && held_pongs_[due].first < oldest) ++due;
+  std::vector<std::pair<std::uint64_t, ConnId>> pongs(held_pongs_.begin(), held_pongs_.begin() + static_cast<std::ptrdiff_t>(due));
+  held_pongs_.erase(held_pongs_.begin(), held_pongs_.begin() + static_cast<std::ptrdiff_t>(due));
+  for (const auto& [before, conn] : pongs) {
     if (isOpen(conn)) SignalingRoom::pong(conn);
   }
 }
@@ -224,7 +225,7 @@ void SignalGateway::applied(std::uint64_t number) {
 void SignalGateway::tell(const std::string& topic, Parcel parcel) {
   std::string owner = owner_of(topic, shards_);
   parcel.number = ++sent_;
-  unapplied_.insert(parcel.number);
+  unapplied_.push_back(parcel.number);
   outbox_.push(owner, std::move(parcel));
   send_next(owner);
 }

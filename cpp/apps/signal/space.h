@@ -7,9 +7,7 @@
 // sockets to give it to. docs/signal.md explains the design and its windows.
 #pragma once
 #include <cstdint>
-#include <deque>
 #include <map>
-#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -75,7 +73,7 @@ class Outbox {
 
  private:
   struct Line {
-    std::deque<Parcel> queued;
+    std::vector<Parcel> queued;
     std::vector<Parcel> in_flight;
     bool busy = false;
     std::size_t bytes = 0;
@@ -130,8 +128,8 @@ class SignalGateway final : public SignalingRoom {
   // received before their ping is applied: a pong promises what it does on
   // one object, that what came before it is in force.
   std::uint64_t sent_ = 0;
-  std::set<std::uint64_t> unapplied_;
-  std::deque<std::pair<std::uint64_t, ConnId>> held_pongs_;  // (messages numbered before the ping, socket)
+  std::vector<std::uint64_t> unapplied_;  // ascending
+  std::vector<std::pair<std::uint64_t, ConnId>> held_pongs_;  // (messages numbered before the ping, socket), ascending
   Billing billing_;
 };
 
