@@ -37,6 +37,9 @@ struct Manifest {
   std::span<const Route> routes;
   // Worker side: the answer to an Effect one of its routes returned; null if none does.
   Outcome (*resume)(const Json& context, const Json& answer, const Config& config, WorkerHost& host) = nullptr;
+  // Worker side: GET /stats/<name>/<instance> when the app answers it itself
+  // (an instance spread over several objects); nullopt: the object's own counts.
+  std::optional<Outcome> (*stats)(std::string_view instance, const Config& config, WorkerHost& host) = nullptr;
   // The Durable Object's core; null for an app that has none (the demo page).
   std::unique_ptr<App> (*make)(Host& host, const Config& config) = nullptr;
   Limits limits = {};
