@@ -58,6 +58,7 @@ async function wranglerServer(name, options) {
     ws: `ws://127.0.0.1:${port}`,
     proxied: worker.ws,
     pid,  // the workerd whose memory is the Durable Object's
+    inspector: worker.inspector,  // wrangler's DevTools endpoint, for bench/profile.mjs
     async stop() {
       await worker.stop();
       track(worker.pid, false);

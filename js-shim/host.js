@@ -31,10 +31,11 @@ export class Host {
 
   send(conns, count, text, len) {
     const frame = this.#text(text, len);
-    const ids = this.#module.HEAPU32.subarray(conns >>> 2, (conns >>> 2) + count);
-    for (const id of ids) {
+    // The ids read in place: no view or iterator per frame (fan-out is the hot path).
+    const heap = this.#module.HEAPU32;
+    for (let at = conns >>> 2, end = at + count; at < end; at++) {
       try {
-        this.sockets.get(id)?.send(frame);
+        this.sockets.get(heap[at])?.send(frame);
       } catch {
         // The socket is closing; its close event is on its way to the core.
       }

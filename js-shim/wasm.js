@@ -40,6 +40,9 @@ export class Core {
 
   #module;
   #host;
+  // The core's input buffer as last handed out (sb_input keeps it until a
+  // larger one is asked for), and its view over the current memory.
+  #input = { ptr: 0, capacity: 0, view: undefined };
 
   constructor(module, host) {
     this.#module = module;
@@ -69,15 +72,28 @@ export class Core {
     // Large frames (a relay's 10 MiB bundles) are encoded first: reserving the
     // worst case, 3 bytes per UTF-16 unit, would grow memory by 3× their size for good.
     if (text.length > kEncodeFirst) return this.#writeBytes(encoder.encode(text));
-    const capacity = text.length * 3;
-    const ptr = this.#module._sb_input(capacity);
-    return encoder.encodeInto(text, this.#module.HEAPU8.subarray(ptr, ptr + capacity)).written;
+    return encoder.encodeInto(text, this.#inputView(text.length * 3)).written;
+  }
+
+  // A view of at least `capacity` bytes of the input buffer. Most frames fit
+  // the last one: no call into the core and no new view per message.
+  #inputView(capacity) {
+    const input = this.#input;
+    if (capacity > input.capacity) {
+      input.ptr = this.#module._sb_input(capacity);
+      input.capacity = capacity;
+    }
+    // Memory growth (in sb_input or any other call) replaces HEAPU8 and detaches the old views.
+    const heap = this.#module.HEAPU8;
+    if (input.view?.buffer !== heap.buffer || input.view.byteOffset !== input.ptr || input.view.length !== input.capacity) {
+      input.view = heap.subarray(input.ptr, input.ptr + input.capacity);
+    }
+    return input.view;
   }
 
   #writeBytes(buffer) {
     const bytes = buffer instanceof Uint8Array ? buffer : new Uint8Array(buffer);
-    const ptr = this.#module._sb_input(bytes.byteLength);
-    this.#module.HEAPU8.set(bytes, ptr);
+    this.#inputView(bytes.byteLength).set(bytes);
     return bytes.byteLength;
   }
 }

@@ -1,8 +1,10 @@
-// The signal app's core alone, natively, one phase per event kind. Under
-// callgrind (bench/core.mjs runs it with --collect-atstart=no) each phase is
-// collected and dumped on its own, so its instruction count divides by its
-// event count; outside valgrind the same phases are timed. One JSON line per
-// phase on stdout.
+// The apps' cores alone, natively, one phase per event kind: the signal app's
+// subscribe, publish and close, then each other app's hot path (the swarm's
+// heartbeat and snapshot, the relay's forward, the MPC relay, the rooms
+// forward). Under callgrind (bench/core.mjs runs it with --collect-atstart=no)
+// each phase is collected and dumped on its own, so its instruction count
+// divides by its event count; outside valgrind the same phases are timed. One
+// JSON line per phase on stdout.
 #include <malloc.h>
 #include <valgrind/callgrind.h>
 
@@ -14,6 +16,7 @@
 #include <string>
 
 #include "apps/apps.h"
+#include "apps/rooms/room_token.h"
 
 namespace {
 
@@ -39,6 +42,7 @@ class NullHost final : public sb::Host {
   void set_alarm(double) override {}
   double now() override { return clock_ms; }
   void random(std::span<std::uint8_t> out) override { std::fill(out.begin(), out.end(), 0); }
+  // Room tokens are signed and checked with the same (zero) digest.
   sb::Digest hmac_sha256(std::string_view, std::string_view) override { return {}; }
   sb::Digest hmac_secret(std::string_view, std::string_view) override { return {}; }
   void perform(std::string_view) override {}
@@ -83,6 +87,97 @@ void expect_delivered(std::size_t frames, std::size_t expected, const std::strin
   std::exit(1);
 }
 
+sb::Request upgrade(std::string path, std::map<std::string, std::string> query = {}) {
+  sb::Request r;
+  r.method = "GET";
+  r.path = std::move(path);
+  r.upgrade = true;
+  for (auto& [name, value] : query) r.query[name] = value;
+  return r;
+}
+
+// One Durable Object of an app, driven as the shim drives it: the upgrade
+// through the app's fetch, then open, message and alarm.
+struct Object {
+  Object(NullHost& host, std::string_view app, const sb::Json& vars, std::string_view instance)
+      : config(sb::configure(vars)), app(sb::find_app(app)->make(host, config)) {
+    this->app->identify(app, instance);
+  }
+  ConnId join(const sb::Request& request) {
+    if (!std::holds_alternative<sb::Accept>(app->request(request))) {
+      std::fprintf(stderr, "core_bench: upgrade to %s refused\n", request.path.c_str());
+      std::exit(1);
+    }
+    app->open(++last, request);
+    return last;
+  }
+  sb::Config config;
+  std::unique_ptr<sb::App> app;
+  ConnId last = 0;
+};
+
+// A JSON string of `bytes` characters, to pad a frame to a size.
+std::string pad(std::size_t bytes) { return std::string(bytes, 'x'); }
+
+// The other apps' hot paths, 200 B frames where the client sends them.
+void other_apps(int events) {
+  {
+    // A swarm of 20 registered, benchmarked devices (the snapshot lists each
+    // with its numbers); liveness stays ONLINE over the bench's clock.
+    NullHost host;
+    Object swarm(host, "swarm", {{"SWARM_OFFLINE_AFTER_MS", "1000000000000"}}, "node-host0001");
+    std::vector<ConnId> devices;
+    for (int i = 0; i < 20; ++i) {
+      char id[32];
+      std::snprintf(id, sizeof id, "node-dev%05d", i);
+      ConnId conn = swarm.join(upgrade("/ws", {{"persistentId", i == 0 ? "node-host0001" : id}}));
+      swarm.app->message(conn, R"({"event":"device:register","data":{"name":"Desktop )" + std::to_string(i) +
+                                   R"(","capabilities":{"cpuCores":8,"memoryGB":15.5,"gpuAvailable":true,"gpuName":"RTX 4090"}}})",
+                         false);
+      swarm.app->message(conn, R"({"event":"benchmark:result","data":{"score":)" + std::to_string(123456.7 + i) + "}}", false);
+      devices.push_back(conn);
+    }
+    const std::string beat = R"({"event":"heartbeat","data":{"lastInteraction":1767225600123.5}})";
+    expect_delivered(phase("swarm heartbeat", events, host, [&](int) { swarm.app->message(devices[1], beat, false); }), 0, "swarm heartbeat");
+    expect_delivered(phase("swarm snapshot (20 devices)", events, host, [&](int) { swarm.app->alarm(); }), events * devices.size(),
+                     "swarm snapshot");
+  }
+  {
+    NullHost host;
+    Object relay(host, "relay", sb::Json::object(), "abc123");
+    ConnId desktop = relay.join(upgrade("/desktop/abc123"));
+    relay.join(upgrade("/mobile/abc123"));
+    const std::string head = R"({"type":"console_log","payload":{"level":"info","message":")";
+    const std::string frame = head + pad(200 - head.size() - 4) + R"("}})";
+    expect_delivered(phase("relay forward", events, host, [&](int) { relay.app->message(desktop, frame, false); }), events, "relay forward");
+  }
+  {
+    NullHost host;
+    Object mpc(host, "mpc", sb::Json::object(), "mpc");
+    ConnId a = mpc.join(upgrade("/mpc"));
+    ConnId b = mpc.join(upgrade("/mpc"));
+    mpc.app->message(a, R"({"type":"register","device_id":"mpc-1"})", false);
+    mpc.app->message(b, R"({"type":"register","device_id":"mpc-2"})", false);
+    const std::string head = R"({"type":"relay","to":"mpc-2","data":{"round":1,"payload":")";
+    const std::string frame = head + pad(200 - head.size() - 3) + R"("}})";
+    expect_delivered(phase("mpc relay", events, host, [&](int) { mpc.app->message(a, frame, false); }), events, "mpc relay");
+  }
+  {
+    NullHost host;
+    const sb::Json vars = {{"JWT_SECRET", "room-secret"}};
+    Object room(host, "rooms", vars, "room-1");
+    auto enter = [&](const char* participant) {
+      sb::rooms::RoomToken token{"room-1", participant, participant};
+      return room.join(upgrade("/ws", {{"token", token.issue(host, host.now(), 86400)}}));
+    };
+    ConnId a = enter("p-a");
+    enter("p-b");
+    const std::string head = R"({"type":"offer","to":"p-b","data":{"sdp":")";
+    const std::string frame = head + pad(200 - head.size() - 3) + R"("}})";
+    expect_delivered(phase("rooms forward", events, host, [&](int) { room.app->message(a, frame, false); }), events, "rooms forward");
+  }
+}
+
 }  // namespace
 
 int main() {
@@ -117,5 +212,6 @@ int main() {
   }
   // Each closing socket is one of the 1,000 subscribers of "room".
   phase("close", kEvents, host, [&](int i) { room->closed(static_cast<ConnId>(i + 1), 1000, ""); });
+  other_apps(kEvents);
   return 0;
 }

@@ -46,7 +46,8 @@ export async function startWorker({ vars = {}, persistTo = mkdtempSync(join(tmpd
 }
 
 async function launch(vars, persistTo, config, port) {
-  const args = ["dev", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", persistTo, "--inspector-port", String(await freePort())];
+  const inspectorPort = await freePort();
+  const args = ["dev", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", persistTo, "--inspector-port", String(inspectorPort)];
   if (config) args.push("--config", config);
   for (const [name, value] of Object.entries(vars)) args.push("--var", `${name}:${value}`);
   const child = spawn(join(root, "node_modules/.bin/wrangler"), args, {
@@ -84,6 +85,7 @@ async function launch(vars, persistTo, config, port) {
     http: `http://${base}`,
     ws: `ws://${base}`,
     persistTo,
+    inspector: `127.0.0.1:${inspectorPort}`,  // wrangler's DevTools endpoint (bench/profile.mjs)
     pid: child.pid,  // also the process group of wrangler and its workerd processes
     output: () => output,
     // The Worker's log lines, parsed: `wrangler dev` prints warnings and errors

@@ -71,7 +71,10 @@ std::optional<Json> stored(Host& host, std::string_view key) {
   return text ? parse_json(*text) : std::nullopt;
 }
 
-std::string envelope(std::string_view event, const Json& data) { return to_text({{"event", event}, {"data", data}}); }
+// {"event", "data"} written around data's own text: a Json holding both would copy all of data first.
+std::string envelope(std::string_view event, const Json& data) {
+  return R"({"event":)" + to_text(std::string(event)) + R"(,"data":)" + to_text(data) + "}";
+}
 
 // Frames are {"event", "data"}.
 constexpr FramePolicy kFrames{.limits = &kSocketLimits, .type_field = "event"};
@@ -144,19 +147,25 @@ std::optional<std::string> check(std::string_view event, const Json* data) {
 
 // --- Device ---------------------------------------------------------------
 
+// Built field by field: a braced list would build each pair as an array and copy it in again.
 Json Device::to_json() const {
-  Json capabilities = {{"cpuCores", cpuCores}, {"memoryGB", js_number(memoryGB)}, {"gpuAvailable", gpuAvailable}};
-  if (gpuName) capabilities["gpuName"] = *gpuName;
-  return {{"id", id},
-          {"name", name},
-          {"type", type},
-          {"status", status},
-          {"capabilities", capabilities},
-          {"opsScore", js_number(opsScore)},
-          {"totalJobsCompleted", totalJobsCompleted},
-          {"lastHeartbeat", lastHeartbeat},
-          {"lastUserInteraction", js_number(lastUserInteraction)},
-          {"swarmId", swarmId}};
+  Json capabilities = Json::object();
+  capabilities.emplace("cpuCores", cpuCores);
+  capabilities.emplace("memoryGB", js_number(memoryGB));
+  capabilities.emplace("gpuAvailable", gpuAvailable);
+  if (gpuName) capabilities.emplace("gpuName", *gpuName);
+  Json device = Json::object();
+  device.emplace("id", id);
+  device.emplace("name", name);
+  device.emplace("type", type);
+  device.emplace("status", status);
+  device.emplace("capabilities", std::move(capabilities));
+  device.emplace("opsScore", js_number(opsScore));
+  device.emplace("totalJobsCompleted", totalJobsCompleted);
+  device.emplace("lastHeartbeat", lastHeartbeat);
+  device.emplace("lastUserInteraction", js_number(lastUserInteraction));
+  device.emplace("swarmId", swarmId);
+  return device;
 }
 
 std::optional<Device> Device::from_json(const Json& j) {
@@ -602,7 +611,7 @@ Json SwarmCoordinator::snapshot() const {
                 {"globalVelocity", running ? js_number(std::round(ops * (throttle_ / 100))) : Json(0)},
                 {"globalThrottle", js_number(throttle_)}};
   Json resources = {{"totalCores", cores}, {"totalMemory", js_number(memory)}, {"totalGPUs", gpus}, {"onlineCount", online}};
-  return {{"runState", run_state_}, {"devices", devices}, {"stats", stats}, {"resources", resources}};
+  return {{"runState", run_state_}, {"devices", std::move(devices)}, {"stats", std::move(stats)}, {"resources", std::move(resources)}};
 }
 
 void SwarmCoordinator::emit(ConnId conn, std::string_view event, const Json& data) { send(conn, envelope(event, data)); }
