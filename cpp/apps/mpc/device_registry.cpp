@@ -57,7 +57,7 @@ DeviceRegistry::DeviceRegistry(Host& host, const Config& config)
 Outcome DeviceRegistry::fetch(const Request& request) {
   if (!request.upgrade) return Response::error(426, "expected a WebSocket upgrade (MPC device signaling)");
   if (tokenMode_ && !string_field(access_of(request).value_or(Json()), "sub")) return Response::error(401, "invalid access token");
-  if (auto refusal = crowded(request, sockets_.size())) return *refusal;
+  if (auto space = room_for(request, sockets_.size()); !space) return space.error();
   return Accept{};
 }
 

@@ -31,7 +31,7 @@ Outcome Room::fetch(const Request& request) {
   auto admitted = RoomToken::read(host_, token, host_.now());
   if (!admitted) return Response::error(401, "Invalid token");
   if (full_without(admitted->participant_id)) return Response::error(409, "Room is full");
-  if (auto refusal = crowded(request, 0)) return *refusal;
+  if (auto space = room_for(request, 0); !space) return space.error();
   return Accept{};
 }
 

@@ -16,8 +16,8 @@ constexpr std::string_view kRoomsPath = "/api/rooms";
 constexpr std::string_view kMetadata = "ROOM_METADATA";
 constexpr std::string_view kStun = "stun:stun.cloudflare.com:3478";
 
-std::optional<Response> without_secret(const Config& config) {
-  if (config.has(kJwtSecret)) return std::nullopt;
+Expected<void> with_secret(const Config& config) {
+  if (config.has(kJwtSecret)) return {};
   return Response::error(503, "JWT_SECRET is not configured (wrangler secret put JWT_SECRET)");
 }
 
@@ -44,7 +44,7 @@ std::string iso_time(double now_ms) {
 }
 
 // A request's JSON object; an empty body counts as `{}`.
-std::variant<Json, Response> body_object(const Request& request, const Config& config) {
+Expected<Json> body_object(const Request& request, const Config& config) {
   if (static_cast<std::int64_t>(request.body.size()) > config[kMaxBodyBytes]) return Response::error(413, "request body too large");
   if (request.body.empty()) return Json::object();
   std::optional<Json> body = parse_json(request.body, config[kMaxJsonDepth]);
@@ -54,7 +54,7 @@ std::variant<Json, Response> body_object(const Request& request, const Config& c
 
 // A name under either spelling the clients use (snake_case first, as the
 // original reads `a || b`; `camel` may be ""): the first non-empty string, or nullopt.
-std::variant<std::optional<std::string>, Response> name_field(const Json& body, std::string_view snake, std::string_view camel, const Config& config) {
+Expected<std::optional<std::string>> name_field(const Json& body, std::string_view snake, std::string_view camel, const Config& config) {
   for (std::string_view key : {snake, camel}) {
     const Json* value = key.empty() ? nullptr : field(body, key);
     if (value == nullptr || value->is_null()) continue;
@@ -68,7 +68,7 @@ std::variant<std::optional<std::string>, Response> name_field(const Json& body, 
   return std::optional<std::string>();
 }
 
-std::variant<std::int64_t, Response> max_participants_field(const Json& body, const Config& config) {
+Expected<std::int64_t> max_participants_field(const Json& body, const Config& config) {
   const std::int64_t most = config[kMaxParticipants];
   for (std::string_view key : {"max_participants", "maxParticipants"}) {
     const Json* value = field(body, key);
@@ -87,32 +87,32 @@ Effect kv_get(std::string_view room_id, Json context) {
 
 Outcome create_room(const Request& request, const Config& config, WorkerHost& host) {
   auto body = body_object(request, config);
-  if (auto* error = std::get_if<Response>(&body)) return *error;
-  const Json& fields = std::get<Json>(body);
+  if (!body) return body.error();
+  const Json& fields = *body;
   auto name = name_field(fields, "name", "", config);
-  if (auto* error = std::get_if<Response>(&name)) return *error;
+  if (!name) return name.error();
   auto creator = name_field(fields, "created_by", "createdBy", config);
-  if (auto* error = std::get_if<Response>(&creator)) return *error;
+  if (!creator) return creator.error();
   auto max = max_participants_field(fields, config);
-  if (auto* error = std::get_if<Response>(&max)) return *error;
+  if (!max) return max.error();
 
   std::string room_id = random_uuid(host);
   std::string created_at = iso_time(host.now());
   Json metadata = {{"id", room_id}};
-  if (auto& given = std::get<std::optional<std::string>>(name)) metadata["name"] = *given;
-  metadata["createdBy"] = std::get<std::optional<std::string>>(creator).value_or("unknown");
+  if (const auto& given = *name) metadata["name"] = *given;
+  metadata["createdBy"] = creator->value_or("unknown");
   metadata["createdAt"] = created_at;
-  metadata["maxParticipants"] = std::get<std::int64_t>(max);
+  metadata["maxParticipants"] = *max;
   Json put = {{"binding", kMetadata}, {"put", room_id}, {"value", to_text(metadata)}, {"ttl", config[kMetadataTtlSeconds]}};
   return Effect{{{"kv", std::move(put)}}, {{"step", "created"}, {"room_id", room_id}, {"created_at", created_at}}};
 }
 
 Outcome join_room(std::string_view room_id, const Request& request, const Config& config) {
   auto body = body_object(request, config);
-  if (auto* error = std::get_if<Response>(&body)) return *error;
-  auto name = name_field(std::get<Json>(body), "participant_name", "participantName", config);
-  if (auto* error = std::get_if<Response>(&name)) return *error;
-  return kv_get(room_id, {{"step", "join"}, {"room_id", room_id}, {"participant_name", std::get<std::optional<std::string>>(name).value_or("Guest")}});
+  if (!body) return body.error();
+  auto name = name_field(*body, "participant_name", "participantName", config);
+  if (!name) return name.error();
+  return kv_get(room_id, {{"step", "join"}, {"room_id", room_id}, {"participant_name", name->value_or("Guest")}});
 }
 
 Json stun_only() { return Json::array({{{"urls", kStun}}}); }
@@ -157,13 +157,13 @@ Outcome ice_servers(std::string_view room_id, const Request& request, const Conf
 
 // POST /api/rooms.
 Outcome create(const Request& request, const Config& config, WorkerHost& host) {
-  if (auto error = without_secret(config)) return *error;
+  if (auto secret = with_secret(config); !secret) return secret.error();
   return create_room(request, config, host);
 }
 
 // The room of /api/rooms/<id>[/…], or the refusal every room route makes first.
-std::variant<std::string_view, Response> room_of(const Request& request, const Config& config) {
-  if (auto error = without_secret(config)) return *error;
+Expected<std::string_view> room_of(const Request& request, const Config& config) {
+  if (auto secret = with_secret(config); !secret) return secret.error();
   std::string_view rest = std::string_view(request.path).substr(kRoomsPath.size() + 1);
   std::string_view room_id = rest.substr(0, rest.find('/'));
   if (!is_instance_name(room_id)) return Response::error(404, "Room not found");
@@ -173,28 +173,28 @@ std::variant<std::string_view, Response> room_of(const Request& request, const C
 // GET /api/rooms/<id>.
 Outcome find(const Request& request, const Config& config, WorkerHost&) {
   auto room = room_of(request, config);
-  if (auto* error = std::get_if<Response>(&room)) return *error;
-  return kv_get(std::get<std::string_view>(room), {{"step", "found"}});
+  if (!room) return room.error();
+  return kv_get(*room, {{"step", "found"}});
 }
 
 // POST /api/rooms/<id>/join.
 Outcome join(const Request& request, const Config& config, WorkerHost&) {
   auto room = room_of(request, config);
-  if (auto* error = std::get_if<Response>(&room)) return *error;
-  return join_room(std::get<std::string_view>(room), request, config);
+  if (!room) return room.error();
+  return join_room(*room, request, config);
 }
 
 // POST /api/rooms/<id>/ice-servers.
 Outcome ice(const Request& request, const Config& config, WorkerHost& host) {
   auto room = room_of(request, config);
-  if (auto* error = std::get_if<Response>(&room)) return *error;
-  return ice_servers(std::get<std::string_view>(room), request, config, host);
+  if (!room) return room.error();
+  return ice_servers(*room, request, config, host);
 }
 
 // `/ws?token=`: only a verified token reaches its room's Durable Object.
 Outcome connect(const Request& request, const Config& config, WorkerHost& host) {
   if (!request.upgrade) return Response::error(426, "expected a WebSocket upgrade (rooms: /ws?token=<jwt>)");
-  if (auto error = without_secret(config)) return *error;
+  if (auto secret = with_secret(config); !secret) return secret.error();
   std::string_view token = request.param("token").value_or("");
   if (token.empty()) return Response::error(401, "Missing token");
   auto admitted = RoomToken::read(host, token, host.now());

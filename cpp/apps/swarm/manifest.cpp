@@ -27,8 +27,8 @@ Outcome join(const Request& request, const Config& config, WorkerHost& host) {
   std::string swarm(device);  // open mode, no invite code: the device hosts its own swarm
   if (token_mode(config, kAccess)) {
     auto checked = check_access(request, config, host, "swarm");
-    if (auto* refused = std::get_if<Response>(&checked)) return *refused;
-    claims = std::move(std::get<Json>(checked));
+    if (!checked) return checked.error();
+    claims = std::move(*checked);
     std::string_view scope = string_field(*claims, "scope").value_or("");
     if (string_field(*claims, "sub") != device || !is_instance_name(scope)) return not_valid_here();
     swarm = scope;
