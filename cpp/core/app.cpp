@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <string>
 
+#include "manifest.h"
+
 namespace sb {
 namespace {
 
@@ -44,6 +46,11 @@ Outcome App::request(const Request& request) {
     }
   }
   return outcome;
+}
+
+Outcome object_request(const Manifest& app, App& object, const Request& request) {
+  if (request.method == "GET" && request.path.starts_with("/stats/")) return Response::json(200, object.stats(app.limits, app.settings));
+  return object.request(request);
 }
 
 void App::open(ConnId conn, const Request& request) {

@@ -46,6 +46,11 @@ struct Manifest {
 
 using Manifests = std::span<const Manifest* const>;
 
+// A request that reached `object`, an object of `app`: GET /stats/… is the
+// core's to answer (the router lets it through only when it may be read,
+// ADMIN_TOKEN); anything else is the app's (App::request).
+Outcome object_request(const Manifest& app, App& object, const Request& request);
+
 template <class T>
 std::unique_ptr<App> make_object(Host& host, const Config& config) {
   return std::make_unique<T>(host, config);

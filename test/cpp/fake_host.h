@@ -115,7 +115,7 @@ class Object {
 
   // An upgrade that reached the object: the socket's id, or the refusal.
   std::variant<ConnId, Response> connect(Request request = upgrade("/")) {
-    Outcome outcome = app_->request(request);
+    Outcome outcome = fetch(request);
     if (auto* refused = std::get_if<Response>(&outcome)) return *refused;
     ConnId conn = next_++;
     open_.push_back(conn);
@@ -145,7 +145,7 @@ class Object {
     forget_closed();
     return outcome;
   }
-  Outcome fetch(const Request& request) { return app_->request(request); }
+  Outcome fetch(const Request& request) { return object_request(spec_, *app_, request); }
   Json stats() const { return app_->stats(spec_.limits, spec_.settings); }
   // Eviction: a new core, rebuilt from the open sockets' attachments and storage.
   void hibernate() {

@@ -128,6 +128,18 @@ TEST_CASE("ALLOWED_ORIGINS: exact matches may upgrade and get CORS; others get 4
   CHECK(std::holds_alternative<sb::Forward>(sb::route(upgrade_from("https://evil.example"), sb::Config(), sb::all_apps(), host)));
 }
 
+TEST_CASE("an object answers GET /stats/<app>/<instance> itself: its counts, limits and settings") {
+  sb::test::Object room("signal", Json{{"SIGNAL_MAX_TOPICS_PER_CONNECTION", "7"}}, "eu-1");
+  room.join();
+  auto response = std::get<sb::Response>(room.fetch(get("/stats/signal/eu-1")));
+  CHECK(response.status == 200);
+  Json stats = sb::parse_json(response.body).value_or(Json());
+  CHECK(stats["app"] == "signal");
+  CHECK(stats["connections"] == 1);
+  CHECK(stats["limits"]["SIGNAL_MAX_TOPICS_PER_CONNECTION"] == 7);
+  CHECK(stats["settings"]["SIGNAL_ACCESS"] == "open");
+}
+
 TEST_CASE("/stats/<app>/<instance> goes to that object; ADMIN_TOKEN guards it when set") {
   auto host = worker_host();
   auto forward = std::get<sb::Forward>(sb::route(get("/stats/signal/eu-1"), sb::Config(), sb::all_apps(), host));
