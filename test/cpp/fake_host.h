@@ -113,8 +113,21 @@ class Object {
   // The route the Worker would take for `request` (one of this app's).
   Outcome route(const Request& request) { return *route_app(spec_, request, config_, host); }
 
-  // An upgrade that reached the object: the socket's id, or the refusal.
+  // An upgrade that reached the object: the socket's id, or the refusal. It
+  // carries what the Worker's route verified (the Forward's headers); one the
+  // Worker refused reaches the object as sent, which must refuse it too.
   std::variant<ConnId, Response> connect(Request request = upgrade("/")) {
+    if (std::optional<Outcome> routed = route_app(spec_, request, config_, host)) {
+      if (auto* forward = std::get_if<Forward>(&*routed)) {
+        for (const auto& [name, value] : forward->headers.items()) {
+          if (value.is_string()) {
+            request.headers[name] = value;
+          } else {
+            request.headers.erase(name);
+          }
+        }
+      }
+    }
     Outcome outcome = fetch(request);
     if (auto* refused = std::get_if<Response>(&outcome)) return *refused;
     ConnId conn = next_++;

@@ -199,7 +199,7 @@ Outcome connect(const Request& request, const Config& config, WorkerHost& host) 
   if (token.empty()) return Response::error(401, "Missing token");
   auto admitted = RoomToken::read(host, token, host.now());
   if (!admitted) return Response::error(401, "Invalid token");
-  return Forward{"", admitted->room_id};
+  return admitted->forward();
 }
 
 // The stored metadata's maxParticipants (rooms written by this code always have one).
