@@ -2,6 +2,7 @@
 // signaling, and a live view of one object's stats.
 import { WebrtcProvider } from "y-webrtc";
 import * as Y from "yjs";
+import { SignalingClient } from "../clients/src/index.js";
 
 const room = location.hash.slice(1) || "switchboard-demo";
 const signaling = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/`;
@@ -35,6 +36,16 @@ text.observe((event) => {
   pad.value = text.toString();
   pad.setSelectionRange(caret, caret);
 });
+
+// Windows with this room open, through the client package: a SignalingClient
+// on a shard of its own (the pad's shard keeps only y-webrtc's sockets) that
+// says hello on the room's topic now and then; every delivered publish carries
+// the topic's subscriber count. It subscribes again by itself after a reconnect.
+const presence = new SignalingClient({ url: location.origin, shard: "demo-presence" });
+presence.subscribe(room);
+presence.on("message", ({ clients }) => ($("windows").textContent = String(clients)));
+presence.on("open", () => presence.publish(room, { hello: true }));
+setInterval(() => presence.publish(room, { hello: true }), 5000);
 
 provider.on("status", ({ connected }) => ($("signaling").textContent = connected ? "connected" : "offline"));
 setInterval(() => {
@@ -85,7 +96,7 @@ async function refreshStats() {
   const list = $("stats");
   list.replaceChildren();
   for (const [name, value] of Object.entries(stats)) {
-    if (name === "app" || name === "limits") continue;
+    if (name === "app" || typeof value === "object") continue;  // limits and settings are not counts
     const term = document.createElement("dt");
     term.textContent = name;
     const detail = document.createElement("dd");

@@ -3,7 +3,8 @@
 # the deploy workflow, set-up), doctest (plain, then ASan+UBSan), the fuzz
 # targets for a short fixed time, the production WebAssembly build and its
 # bundle (kept in build/bundle/, what CI deploys), the type check of the
-# suites' messages against types/*.d.ts, then the Worker integration suites in
+# suites' messages against clients/src/messages/*.d.ts and the client package's
+# examples against its classes, then the Worker integration suites in
 # workerd against the test build (the same plus a frame that traps).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,7 +30,7 @@ echo "== WebAssembly build and the deploy bundle"
 bash scripts/build-wasm.sh
 node --test test/worker/bundle.test.mjs
 
-echo "== typed messages: the integration suites' frames against types/*.d.ts"
+echo "== typed messages: the integration suites' frames and the client examples (types/tsconfig.json)"
 node_modules/.bin/tsc -p types/tsconfig.json
 
 echo "== Worker integration tests (workerd via wrangler dev)"

@@ -1,6 +1,6 @@
 // Whoever clones the repository can follow every reference in it: each
 // Markdown link (and its #anchor) in the README and docs/, and each file path
-// named in those pages, in types/ and in code comments, points at a file of
+// named in those pages, in clients/ and in code comments, points at a file of
 // the repository (or at one the build writes), and nothing cites a document
 // that is not here.
 import assert from "node:assert/strict";
@@ -81,7 +81,7 @@ test("every Markdown link points at a file of the repository, and every #anchor 
   assert.deepEqual(broken, []);
 });
 
-test("every file path named in the README, docs/, types/ and code comments exists (or is written by the build)", () => {
+test("every file path named in the README, docs/, clients/ and code comments exists (or is written by the build)", () => {
   const missing = [];
   const check = (file, text) => {
     for (const path of pathsIn(text)) {

@@ -1,6 +1,8 @@
 // The demo page in real headless Chromium (Debian's): two browser contexts
 // type into one shared pad over real WebRTC, introduced by this server's
-// signaling, and the stats panel counts their two signaling sockets. The
+// signaling, each sees the other window through the client package (bundled
+// into the page by esbuild), and the stats panel counts their two signaling
+// sockets. The
 // screenshot goes to build/demo.png; UPDATE_DEMO_PNG=1 refreshes docs/demo.png.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
@@ -35,6 +37,10 @@ test("two windows share the pad over WebRTC; the stats panel shows two connectio
   const [alice, bob] = pages;
   for (const page of pages) {
     await page.waitForFunction(() => document.getElementById("peers").textContent === "1", null, { timeout: 30_000 });
+  }
+  // The presence line comes through the client package's SignalingClient.
+  for (const page of pages) {
+    await page.waitForFunction(() => document.getElementById("windows").textContent === "2", null, { timeout: 15_000 });
   }
   await alice.fill("#pad", "hello from alice");
   await alice.locator("#pad").dispatchEvent("input");

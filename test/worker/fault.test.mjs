@@ -13,10 +13,10 @@ import { Client, startWorker } from "./server.mjs";
 import { roomWith } from "./rooms-helpers.mjs";
 import { Member, newId } from "./swarm-helpers.mjs";
 
-const openSignal = /** @type {typeof Client.open<import("../../types/signal.js").ClientMessage, import("../../types/signal.js").ServerMessage>} */ (Client.open);
-const openMpc = /** @type {typeof Client.open<import("../../types/mpc.js").ClientMessage, import("../../types/mpc.js").ServerMessage>} */ (Client.open);
-const openRelay = /** @type {typeof Client.open<import("../../types/relay.js").ClientMessage, import("../../types/relay.js").ServerMessage>} */ (Client.open);
-const openRoom = /** @type {typeof Client.open<import("../../types/rooms.js").ClientMessage, import("../../types/rooms.js").ServerMessage>} */ (Client.open);
+const openSignal = /** @type {typeof Client.open<import("../../clients/src/messages/signal.js").ClientMessage, import("../../clients/src/messages/signal.js").ServerMessage>} */ (Client.open);
+const openMpc = /** @type {typeof Client.open<import("../../clients/src/messages/mpc.js").ClientMessage, import("../../clients/src/messages/mpc.js").ServerMessage>} */ (Client.open);
+const openRelay = /** @type {typeof Client.open<import("../../clients/src/messages/relay.js").ClientMessage, import("../../clients/src/messages/relay.js").ServerMessage>} */ (Client.open);
+const openRoom = /** @type {typeof Client.open<import("../../clients/src/messages/rooms.js").ClientMessage, import("../../clients/src/messages/rooms.js").ServerMessage>} */ (Client.open);
 
 const persistTo = mkdtempSync(join(tmpdir(), "switchboard-fault-"));
 // Limits that would otherwise close the attacker before its hundredth frame.
@@ -401,4 +401,48 @@ test("kill -9 under traffic, then a restart on the same state: what the README p
   await logged((line) => line.event === "open" && line.app === "swarm" && line.instance === hostId);
   assert.deepEqual(worker.logged().filter((line) => line.instance === ""), []);
   await Promise.all([s1, s2, alice2, desktop2, mobile2, roomA2, roomB2].map((client) => client.close()).concat([host2.close(), guest2.close()]));
+});
+
+// A socket another one replaces gets its close frame at once and, once it has
+// spoken, its TCP connection ends at once too, even while its peers keep the
+// object busy (so no hibernation closes it for us). (A socket that never sent
+// a frame is the exception: docs/operations.md, "Replaced sockets".)
+test("a replaced socket's connection ends within a second, while its peers keep the object busy", async () => {
+  const BUDGET_MS = 1000;
+  const busy = (client, frame) => setInterval(() => client.send(frame), 50);
+  async function replaced(old, spoken, replace) {
+    await spoken;
+    const start = Date.now();
+    const replacement = await replace();
+    const ended = await Promise.race([old.closed, settle(5 * BUDGET_MS).then(() => ({ code: "still open" }))]);
+    return { code: ended.code, ms: Date.now() - start, replacement };
+  }
+
+  const [device, peer] = await mpcPair(`linger-${rand()}`, "device", "peer");
+  const mpcTimer = busy(peer, { type: "relay", to: "device", data: {} });
+  const mpc = await replaced(device, Promise.resolve(), async () => {
+    const again = await openMpc(device.ws.url);
+    again.send({ type: "register", device_id: "device" });
+    return again;
+  });
+
+  const [desktop, mobile] = await relayPair(`linger${rand()}`);
+  const relayTimer = busy(mobile, { type: "console_log", level: "info", args: [] });
+  desktop.send({ type: "ping" });
+  const relay = await replaced(desktop, desktop.next(), () => openRelay(desktop.ws.url));
+
+  const { participants: [a, b] } = await roomWith(worker, ["A", "B"]);
+  const alice = await openRoom(`${worker.ws}/ws?token=${a.token}`);
+  const bob = await openRoom(`${worker.ws}/ws?token=${b.token}`);
+  assert.equal((await alice.next()).type, "join");
+  const roomsTimer = busy(alice, { type: "offer", to: b.participant_id, data: {} });
+  bob.send({ type: "cloudflare-session", sessionId: "s-b", tracks: [] });
+  const rooms = await replaced(bob, settle(100), () => openRoom(bob.ws.url));
+
+  for (const timer of [mpcTimer, relayTimer, roomsTimer]) clearInterval(timer);
+  for (const [app, { code, ms }] of Object.entries({ mpc, relay, rooms })) {
+    assert.equal(code, 1000, app);
+    assert.ok(ms < BUDGET_MS, `${app}: the replaced socket's connection ended after ${ms} ms`);
+  }
+  await Promise.all([peer, mpc.replacement, mobile, relay.replacement, alice, rooms.replacement].map((client) => client.close()));
 });

@@ -10,14 +10,14 @@ import { Client, refusedUpgrade, startWorker } from "./server.mjs";
 import { roomWith } from "./rooms-helpers.mjs";
 import { Member, newId } from "./swarm-helpers.mjs";
 
-/** @typedef {import("../../types/mpc.js").ClientMessage} MpcOut */
-/** @typedef {import("../../types/mpc.js").ServerMessage} MpcIn */
-/** @typedef {import("../../types/rooms.js").ClientMessage} RoomsOut */
-/** @typedef {import("../../types/rooms.js").ServerMessage} RoomsIn */
-/** @typedef {import("../../types/relay.js").ClientMessage} RelayOut */
-/** @typedef {import("../../types/relay.js").ServerMessage} RelayIn */
-/** @typedef {import("../../types/signal.js").ClientMessage} SignalOut */
-/** @typedef {import("../../types/signal.js").ServerMessage} SignalIn */
+/** @typedef {import("../../clients/src/messages/mpc.js").ClientMessage} MpcOut */
+/** @typedef {import("../../clients/src/messages/mpc.js").ServerMessage} MpcIn */
+/** @typedef {import("../../clients/src/messages/rooms.js").ClientMessage} RoomsOut */
+/** @typedef {import("../../clients/src/messages/rooms.js").ServerMessage} RoomsIn */
+/** @typedef {import("../../clients/src/messages/relay.js").ClientMessage} RelayOut */
+/** @typedef {import("../../clients/src/messages/relay.js").ServerMessage} RelayIn */
+/** @typedef {import("../../clients/src/messages/signal.js").ClientMessage} SignalOut */
+/** @typedef {import("../../clients/src/messages/signal.js").ServerMessage} SignalIn */
 
 const RATE = 5;  // frames per second and socket
 const vars = {
@@ -106,7 +106,7 @@ describe(`per-socket message rate (${RATE} a second): the frames past it are ref
     const answers = await burst(client, { type: "list_devices" }, 3 * RATE);
     const refusals = answers.filter((frame) => frame.type === "error");
     assert.ok(refusals.length >= RATE, `${refusals.length} refusals`);
-    assert.ok(refusals.every((frame) => /** @type {import("../../types/mpc.js").ErrorMessage} */ (frame).error === "rate limit exceeded"));
+    assert.ok(refusals.every((frame) => /** @type {import("../../clients/src/messages/mpc.js").ErrorMessage} */ (frame).error === "rate limit exceeded"));
     assert.ok(answers.slice(0, RATE).every((frame) => frame.type === "devices"), "the first burst's worth is served");
     assert.ok(answers.every((frame) => frame.type === "devices" || frame.type === "error"));
     await client.nothing(100);
@@ -151,7 +151,7 @@ describe(`per-socket message rate (${RATE} a second): the frames past it are ref
       seen.push(await host.until((frame) => frame.event !== "swarm:snapshot"));
     }
     const synced = seen.filter((frame) => frame.event === "swarm:throttle_sync").map((frame) => Number(frame.data));
-    const warned = seen.filter((frame) => frame.event === "sys:log").map((frame) => /** @type {import("../../types/swarm.js").LogEntry} */ (frame.data));
+    const warned = seen.filter((frame) => frame.event === "sys:log").map((frame) => /** @type {import("../../clients/src/messages/swarm.js").LogEntry} */ (frame.data));
     assert.deepEqual(synced, synced.map((_, i) => i + 1), "the first ones are applied, in order");
     assert.ok(warned.length >= RATE, `${warned.length} refusals`);
     assert.ok(warned.every((entry) => entry.level === "WARN" && entry.message === `Rejected frame: more than ${RATE} per second`));

@@ -5,9 +5,9 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { Client, startWorker } from "./server.mjs";
 
-// Frames sent and expected here are type-checked against types/mpc.d.ts (tsc -p types).
-/** @typedef {import("../../types/mpc.js").ClientMessage} Out */
-/** @typedef {import("../../types/mpc.js").ServerMessage} In */
+// Frames sent and expected here are type-checked against clients/src/messages/mpc.d.ts (tsc -p types).
+/** @typedef {import("../../clients/src/messages/mpc.js").ClientMessage} Out */
+/** @typedef {import("../../clients/src/messages/mpc.js").ServerMessage} In */
 const openClient = /** @type {typeof Client.open<Out, In>} */ (Client.open);
 
 let worker;

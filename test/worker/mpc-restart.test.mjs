@@ -8,10 +8,10 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { Client, startWorker } from "./server.mjs";
 
-// Frames sent and expected here are type-checked against types/mpc.d.ts (tsc -p types).
-/** @typedef {import("../../types/mpc.js").ClientMessage} Out */
-/** @typedef {import("../../types/mpc.js").ServerMessage} In */
-/** @typedef {import("../../types/mpc.js").ParticipantUpdateRelay} ParticipantUpdateRelay */
+// Frames sent and expected here are type-checked against clients/src/messages/mpc.d.ts (tsc -p types).
+/** @typedef {import("../../clients/src/messages/mpc.js").ClientMessage} Out */
+/** @typedef {import("../../clients/src/messages/mpc.js").ServerMessage} In */
+/** @typedef {import("../../clients/src/messages/mpc.js").ParticipantUpdateRelay} ParticipantUpdateRelay */
 const openClient = /** @type {typeof Client.open<Out, In>} */ (Client.open);
 
 async function device(url, id) {

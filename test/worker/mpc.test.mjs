@@ -6,11 +6,11 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { Client, refusedUpgrade, startWorker } from "./server.mjs";
 
-// Frames sent and expected here are type-checked against types/mpc.d.ts (tsc -p types).
-/** @typedef {import("../../types/mpc.js").ClientMessage} Out */
-/** @typedef {import("../../types/mpc.js").ServerMessage} In */
-/** @typedef {import("../../types/mpc.js").Devices} Devices */
-/** @typedef {import("../../types/mpc.js").SessionAvailable} SessionAvailable */
+// Frames sent and expected here are type-checked against clients/src/messages/mpc.d.ts (tsc -p types).
+/** @typedef {import("../../clients/src/messages/mpc.js").ClientMessage} Out */
+/** @typedef {import("../../clients/src/messages/mpc.js").ServerMessage} In */
+/** @typedef {import("../../clients/src/messages/mpc.js").Devices} Devices */
+/** @typedef {import("../../clients/src/messages/mpc.js").SessionAvailable} SessionAvailable */
 /** @typedef {import("./server.mjs").Client<Out, In>} MpcClient */
 const openClient = /** @type {typeof Client.open<Out, In>} */ (Client.open);
 

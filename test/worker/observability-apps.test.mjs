@@ -6,14 +6,14 @@ import { after, before, test } from "node:test";
 import { roomWith } from "./rooms-helpers.mjs";
 import { Client, refusedUpgrade, startWorker } from "./server.mjs";
 
-/** @typedef {import("../../types/mpc.js").ClientMessage} MpcOut */
-/** @typedef {import("../../types/mpc.js").ServerMessage} MpcIn */
-/** @typedef {import("../../types/relay.js").ClientMessage} RelayOut */
-/** @typedef {import("../../types/relay.js").ServerMessage} RelayIn */
-/** @typedef {import("../../types/rooms.js").ClientMessage} RoomsOut */
-/** @typedef {import("../../types/rooms.js").ServerMessage} RoomsIn */
-/** @typedef {import("../../types/swarm.js").ClientMessage} SwarmOut */
-/** @typedef {import("../../types/swarm.js").ServerMessage} SwarmIn */
+/** @typedef {import("../../clients/src/messages/mpc.js").ClientMessage} MpcOut */
+/** @typedef {import("../../clients/src/messages/mpc.js").ServerMessage} MpcIn */
+/** @typedef {import("../../clients/src/messages/relay.js").ClientMessage} RelayOut */
+/** @typedef {import("../../clients/src/messages/relay.js").ServerMessage} RelayIn */
+/** @typedef {import("../../clients/src/messages/rooms.js").ClientMessage} RoomsOut */
+/** @typedef {import("../../clients/src/messages/rooms.js").ServerMessage} RoomsIn */
+/** @typedef {import("../../clients/src/messages/swarm.js").ClientMessage} SwarmOut */
+/** @typedef {import("../../clients/src/messages/swarm.js").ServerMessage} SwarmIn */
 const openMpc = /** @type {typeof Client.open<MpcOut, MpcIn>} */ (Client.open);
 const openRelay = /** @type {typeof Client.open<RelayOut, RelayIn>} */ (Client.open);
 const openRoom = /** @type {typeof Client.open<RoomsOut, RoomsIn>} */ (Client.open);

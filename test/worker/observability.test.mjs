@@ -5,9 +5,9 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { Client, startWorker } from "./server.mjs";
 
-// Frames sent and expected here are type-checked against types/signal.d.ts (tsc -p types).
-/** @typedef {import("../../types/signal.js").ClientMessage} Out */
-/** @typedef {import("../../types/signal.js").ServerMessage} In */
+// Frames sent and expected here are type-checked against clients/src/messages/signal.d.ts (tsc -p types).
+/** @typedef {import("../../clients/src/messages/signal.js").ClientMessage} Out */
+/** @typedef {import("../../clients/src/messages/signal.js").ServerMessage} In */
 const openClient = /** @type {typeof Client.open<Out, In>} */ (Client.open);
 
 let worker;
@@ -68,7 +68,7 @@ test("event log: opens, refusals and closes of one object, each with a level, wi
 });
 
 test("a flood of 500 garbage frames: one refused line for the socket, the rest counted on its close line; stats exact", async () => {
-  /** @type {import("./server.mjs").Client<import("../../types/mpc.js").ClientMessage, import("../../types/mpc.js").ServerMessage>} */
+  /** @type {import("./server.mjs").Client<import("../../clients/src/messages/mpc.js").ClientMessage, import("../../clients/src/messages/mpc.js").ServerMessage>} */
   const flooder = await Client.open(`${worker.ws}/mpc/flooded`);
   for (let i = 0; i < 500; i++) flooder.send("garbage");
   for (let i = 0; i < 500; i++) assert.equal((await flooder.next()).type, "error");

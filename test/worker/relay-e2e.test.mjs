@@ -7,9 +7,9 @@ import { after, before, test } from "node:test";
 import WebSocket from "ws";
 import { startWorker } from "./server.mjs";
 
-// Frames sent and expected here are type-checked against types/relay.d.ts (tsc -p types).
-/** @typedef {import("../../types/relay.js").ClientMessage} Out */
-/** @typedef {import("../../types/relay.js").ServerMessage} In */
+// Frames sent and expected here are type-checked against clients/src/messages/relay.d.ts (tsc -p types).
+/** @typedef {import("../../clients/src/messages/relay.js").ClientMessage} Out */
+/** @typedef {import("../../clients/src/messages/relay.js").ServerMessage} In */
 
 let worker;
 before(async () => (worker = await startWorker()));
@@ -66,9 +66,9 @@ test("seed simulation: bundle_update desktop → mobile, bundle_ack and console_
   assert.equal(bundle.payload.code, 'console.log("Hello")');
 
   // The mobile client's answers (mobile/src/services/relay.ts).
-  /** @type {import("../../types/relay.js").BundleAck} */
+  /** @type {import("../../clients/src/messages/relay.js").BundleAck} */
   const ack = { type: "bundle_ack", success: true, timestamp: Date.now() };
-  /** @type {import("../../types/relay.js").ConsoleLog} */
+  /** @type {import("../../clients/src/messages/relay.js").ConsoleLog} */
   const log = { type: "console_log", level: "log", args: ["Hello"], timestamp: Date.now() };
   mobile.send(ack);
   mobile.send(log);
@@ -89,11 +89,11 @@ test("seed simulation: bundle_update desktop → mobile, bundle_ack and console_
   await again.received("connected");
 
   // The desktop client's send(type, payload) wraps as {type, payload, timestamp}.
-  /** @type {import("../../types/relay.js").BundleUpdate} */
+  /** @type {import("../../clients/src/messages/relay.js").BundleUpdate} */
   const update = { type: "bundle_update", payload: { code: "render(<App />)", sourceMap: '{"version":3}' }, timestamp: Date.now() };
   desktop.send(update);
   assert.deepEqual(await again.received("bundle_update"), update);
-  /** @type {import("../../types/relay.js").BundleAck} */
+  /** @type {import("../../clients/src/messages/relay.js").BundleAck} */
   const failed = { type: "bundle_ack", success: false, error: "SyntaxError: Unexpected token", timestamp: Date.now() };
   again.send(failed);
   assert.deepEqual(await desktop.received("bundle_ack"), failed);

@@ -7,9 +7,9 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { Client, startWorker } from "./server.mjs";
 
-// Frames sent and expected here are type-checked against types/relay.d.ts (tsc -p types).
-/** @typedef {import("../../types/relay.js").ClientMessage} Out */
-/** @typedef {import("../../types/relay.js").ServerMessage} In */
+// Frames sent and expected here are type-checked against clients/src/messages/relay.d.ts (tsc -p types).
+/** @typedef {import("../../clients/src/messages/relay.js").ClientMessage} Out */
+/** @typedef {import("../../clients/src/messages/relay.js").ServerMessage} In */
 const openClient = /** @type {typeof Client.open<Out, In>} */ (Client.open);
 
 const IDLE = 2500;

@@ -5,10 +5,10 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { Client, refusedUpgrade, startWorker } from "./server.mjs";
 
-// Frames sent and expected here are type-checked against types/relay.d.ts (tsc -p types).
-/** @typedef {import("../../types/relay.js").ClientMessage} Out */
-/** @typedef {import("../../types/relay.js").ServerMessage} In */
-/** @typedef {import("../../types/relay.js").BundleUpdate} BundleUpdate */
+// Frames sent and expected here are type-checked against clients/src/messages/relay.d.ts (tsc -p types).
+/** @typedef {import("../../clients/src/messages/relay.js").ClientMessage} Out */
+/** @typedef {import("../../clients/src/messages/relay.js").ServerMessage} In */
+/** @typedef {import("../../clients/src/messages/relay.js").BundleUpdate} BundleUpdate */
 const openClient = /** @type {typeof Client.open<Out, In>} */ (Client.open);
 
 let worker;
@@ -21,20 +21,20 @@ const open = (side, id) => openClient(`${worker.ws}/${side}/${id}`);
 
 // A frame of `type` stamped with the relay's clock.
 async function expectEvent(client, type) {
-  const frame = /** @type {import("../../types/relay.js").PeerConnected | import("../../types/relay.js").PeerDisconnected} */ (await client.next());
+  const frame = /** @type {import("../../clients/src/messages/relay.js").PeerConnected | import("../../clients/src/messages/relay.js").PeerDisconnected} */ (await client.next());
   assert.deepEqual(Object.keys(frame), ["type", "timestamp"]);
   assert.equal(frame.type, type);
   assert.ok(Math.abs(frame.timestamp - Date.now()) < 60_000);
 }
 
 async function expectError(client, error) {
-  const frame = /** @type {import("../../types/relay.js").ErrorMessage} */ (await client.next());
+  const frame = /** @type {import("../../clients/src/messages/relay.js").ErrorMessage} */ (await client.next());
   assert.deepEqual({ ...frame, timestamp: 0 }, { type: "error", error, timestamp: 0 });
   assert.equal(typeof frame.timestamp, "number");
 }
 
 async function expectWelcome(client, clientType, id) {
-  const frame = /** @type {import("../../types/relay.js").Connected} */ (await client.next());
+  const frame = /** @type {import("../../clients/src/messages/relay.js").Connected} */ (await client.next());
   assert.deepEqual({ ...frame, timestamp: 0 }, { type: "connected", clientType, sessionId: id, timestamp: 0 });
   assert.ok(Math.abs(frame.timestamp - Date.now()) < 60_000);
 }

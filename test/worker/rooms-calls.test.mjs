@@ -8,9 +8,9 @@ import { createServer } from "node:http";
 import { after, before, describe, test } from "node:test";
 import { Client, startWorker } from "./server.mjs";
 
-// Frames sent and expected here are type-checked against types/rooms.d.ts (tsc -p types).
-/** @typedef {import("../../types/rooms.js").ClientMessage} Out */
-/** @typedef {import("../../types/rooms.js").ServerMessage} In */
+// Frames sent and expected here are type-checked against clients/src/messages/rooms.d.ts (tsc -p types).
+/** @typedef {import("../../clients/src/messages/rooms.js").ClientMessage} Out */
+/** @typedef {import("../../clients/src/messages/rooms.js").ServerMessage} In */
 const openClient = /** @type {typeof Client.open<Out, In>} */ (Client.open);
 
 const APP_ID = "app-under-test";
@@ -163,7 +163,7 @@ describe("the podcast recorder's flow, end to end", () => {
     return { ...joined.body, name, sessionId, tracks: tracks.map((t, i) => ({ trackName: t.trackName, kind: i === 0 ? "audio" : "video" })) };
   }
 
-  /** @returns {import("../../types/rooms.js").CloudflareSession} */
+  /** @returns {import("../../clients/src/messages/rooms.js").CloudflareSession} */
   const announce = (roomId, p) => ({ type: "cloudflare-session", roomId, participantId: p.participant_id, participantName: p.name, sessionId: p.sessionId, tracks: p.tracks });
 
   // On a cloudflare-session: pull the peer's tracks, answer the SFU's offer.

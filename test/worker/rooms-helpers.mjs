@@ -1,7 +1,7 @@
 // @ts-check
 // A room with participants, made through the rooms API as the desktop client does.
 
-/** @typedef {import("../../types/rooms.js").JoinRoomResponse} JoinRoomResponse */
+/** @typedef {import("../../clients/src/messages/rooms.js").JoinRoomResponse} JoinRoomResponse */
 
 /**
  * @param {{ http: string }} worker
@@ -14,7 +14,7 @@ export async function roomWith(worker, names) {
     if (response.status !== 200) throw new Error(`${path}: HTTP ${response.status} ${await response.text()}`);
     return response.json();
   };
-  /** @type {import("../../types/rooms.js").CreateRoomResponse} */
+  /** @type {import("../../clients/src/messages/rooms.js").CreateRoomResponse} */
   const created = await post("/api/rooms", { name: "test room", maxParticipants: Math.max(10, names.length) });
   const participants = [];
   for (const name of names) participants.push(await post(`/api/rooms/${created.room_id}/join`, { participant_name: name }));

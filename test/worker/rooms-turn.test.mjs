@@ -8,11 +8,11 @@ import { createServer } from "node:http";
 import { after, before, test } from "node:test";
 import { startWorker } from "./server.mjs";
 
-// Answers checked here are type-checked against types/rooms.d.ts (tsc -p types).
-/** @typedef {import("../../types/rooms.js").CreateRoomResponse} CreateRoomResponse */
-/** @typedef {import("../../types/rooms.js").JoinRoomResponse} JoinRoomResponse */
-/** @typedef {import("../../types/rooms.js").IceServer} IceServer */
-/** @typedef {import("../../types/rooms.js").IceServersResponse} IceServersResponse */
+// Answers checked here are type-checked against clients/src/messages/rooms.d.ts (tsc -p types).
+/** @typedef {import("../../clients/src/messages/rooms.js").CreateRoomResponse} CreateRoomResponse */
+/** @typedef {import("../../clients/src/messages/rooms.js").JoinRoomResponse} JoinRoomResponse */
+/** @typedef {import("../../clients/src/messages/rooms.js").IceServer} IceServer */
+/** @typedef {import("../../clients/src/messages/rooms.js").IceServersResponse} IceServersResponse */
 
 const KEY_ID = "turn-key-under-test";
 const KEY_TOKEN = "turn-api-token-never-to-a-client";

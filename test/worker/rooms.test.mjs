@@ -7,10 +7,10 @@ import { after, before, describe, test } from "node:test";
 import { SignJWT, UnsecuredJWT, decodeProtectedHeader, jwtVerify } from "jose";
 import { Client, refusedUpgrade, startWorker } from "./server.mjs";
 
-// Frames sent and expected here are type-checked against types/rooms.d.ts (tsc -p types).
-/** @typedef {import("../../types/rooms.js").ClientMessage} Out */
-/** @typedef {import("../../types/rooms.js").ServerMessage} In */
-/** @typedef {import("../../types/rooms.js").CloudflareSession} CloudflareSession */
+// Frames sent and expected here are type-checked against clients/src/messages/rooms.d.ts (tsc -p types).
+/** @typedef {import("../../clients/src/messages/rooms.js").ClientMessage} Out */
+/** @typedef {import("../../clients/src/messages/rooms.js").ServerMessage} In */
+/** @typedef {import("../../clients/src/messages/rooms.js").CloudflareSession} CloudflareSession */
 const openClient = /** @type {typeof Client.open<Out, In>} */ (Client.open);
 
 const SECRET = "rooms-test-secret";
@@ -25,18 +25,18 @@ async function api(method, path, body) {
 }
 
 /**
- * @param {import("../../types/rooms.js").CreateRoomRequest} [fields]
+ * @param {import("../../clients/src/messages/rooms.js").CreateRoomRequest} [fields]
  * @returns {Promise<string>} the room id
  */
 async function createRoom(fields = { name: "Episode 1" }) {
   const created = await api("POST", "/api/rooms", fields);
   assert.equal(created.status, 200);
-  return /** @type {import("../../types/rooms.js").CreateRoomResponse} */ (created.body).room_id;
+  return /** @type {import("../../clients/src/messages/rooms.js").CreateRoomResponse} */ (created.body).room_id;
 }
 
-/** @returns {Promise<import("../../types/rooms.js").JoinRoomResponse>} */
+/** @returns {Promise<import("../../clients/src/messages/rooms.js").JoinRoomResponse>} */
 async function join(roomId, name) {
-  /** @type {import("../../types/rooms.js").JoinRoomRequest} */
+  /** @type {import("../../clients/src/messages/rooms.js").JoinRoomRequest} */
   const request = { participant_name: name };
   const joined = await api("POST", `/api/rooms/${roomId}/join`, request);
   assert.equal(joined.status, 200, JSON.stringify(joined.body));

@@ -30,22 +30,22 @@ export function configWithoutAssets() {
 }
 
 // vars: { NAME: "value" } overrides; persistTo: a folder that outlives the server;
-// config: another wrangler.toml (bench/floor/ uses it).
-/** @param {{ vars?: Record<string, string | number>, persistTo?: string, config?: string }} [options] */
-export async function startWorker({ vars = {}, persistTo = mkdtempSync(join(tmpdir(), "switchboard-")), config } = {}) {
+// config: another wrangler.toml (bench/floor/ uses it); port: the port of a
+// server that stopped, to restart it where its clients reconnect.
+/** @param {{ vars?: Record<string, string | number>, persistTo?: string, config?: string, port?: number }} [options] */
+export async function startWorker({ vars = {}, persistTo = mkdtempSync(join(tmpdir(), "switchboard-")), config, port } = {}) {
   // A free port can be taken by another process before workerd binds it (the
   // suites start servers side by side): then try again on other ports.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await launch(vars, persistTo, config);
+      return await launch(vars, persistTo, config, port ?? (await freePort()));
     } catch (error) {
-      if (attempt === 3 || !/Address already in use/.test(String(error))) throw error;
+      if (attempt === 3 || port !== undefined || !/Address already in use/.test(String(error))) throw error;
     }
   }
 }
 
-async function launch(vars, persistTo, config) {
-  const port = await freePort();
+async function launch(vars, persistTo, config, port) {
   const args = ["dev", "--port", String(port), "--ip", "127.0.0.1", "--persist-to", persistTo, "--inspector-port", String(await freePort())];
   if (config) args.push("--config", config);
   for (const [name, value] of Object.entries(vars)) args.push("--var", `${name}:${value}`);
@@ -80,6 +80,7 @@ async function launch(vars, persistTo, config) {
   }
   const base = `127.0.0.1:${port}`;
   return {
+    port,
     http: `http://${base}`,
     ws: `ws://${base}`,
     persistTo,
@@ -125,7 +126,7 @@ async function launch(vars, persistTo, config) {
 }
 
 // A WebSocket client that queues what it receives, so tests can await frames in order.
-// Typed per protocol (types/*.d.ts): Out = the app's ClientMessage, In = its ServerMessage;
+// Typed per protocol (clients/src/messages/*.d.ts): Out = the app's ClientMessage, In = its ServerMessage;
 // a suite opens `/** @type {typeof Client.open<Out, In>} */ (Client.open)`.
 /**
  * @template [Out=any]
@@ -195,11 +196,11 @@ export class Client {
     return this.closed;
   }
 
-  // The close frame the server sent: { code, reason }. workerd ends the TCP
-  // connection of a socket closed outside that socket's own event (by another
-  // socket's upgrade, an alarm, its own size check) only ~10 s after the close
-  // handshake, and \`ws\` reports the close only then; stop waiting once the
-  // frame is in (readyState CLOSING): the reported code and reason are the frame's.
+  // The close frame the server sent: { code, reason }. When the server closes
+  // a socket that never sent a frame, workerd ends its TCP connection only when
+  // the object next hibernates (docs/operations.md, "Replaced sockets"), and
+  // \`ws\` reports the close only then; stop waiting once the frame is in
+  // (readyState CLOSING): the reported code and reason are the frame's.
   async closeFrame() {
     while (this.ws.readyState === WebSocket.OPEN) await new Promise((resolve) => setTimeout(resolve, 5));
     this.ws.terminate();

@@ -5,9 +5,9 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { Client, refusedUpgrade, startWorker } from "./server.mjs";
 
-// Frames sent and expected here are type-checked against types/signal.d.ts (tsc -p types).
-/** @typedef {import("../../types/signal.js").ClientMessage} Out */
-/** @typedef {import("../../types/signal.js").ServerMessage} In */
+// Frames sent and expected here are type-checked against clients/src/messages/signal.d.ts (tsc -p types).
+/** @typedef {import("../../clients/src/messages/signal.js").ClientMessage} Out */
+/** @typedef {import("../../clients/src/messages/signal.js").ServerMessage} In */
 const openClient = /** @type {typeof Client.open<Out, In>} */ (Client.open);
 
 let worker;

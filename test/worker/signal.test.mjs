@@ -5,11 +5,11 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { Client, refusedUpgrade, startWorker } from "./server.mjs";
 
-// Frames sent and expected here are type-checked against types/signal.d.ts (tsc -p types).
-/** @typedef {import("../../types/signal.js").ClientMessage} Out */
-/** @typedef {import("../../types/signal.js").ServerMessage} In */
-/** @typedef {import("../../types/signal.js").Publish} Publish */
-/** @typedef {import("../../types/signal.js").Published} Published */
+// Frames sent and expected here are type-checked against clients/src/messages/signal.d.ts (tsc -p types).
+/** @typedef {import("../../clients/src/messages/signal.js").ClientMessage} Out */
+/** @typedef {import("../../clients/src/messages/signal.js").ServerMessage} In */
+/** @typedef {import("../../clients/src/messages/signal.js").Publish} Publish */
+/** @typedef {import("../../clients/src/messages/signal.js").Published} Published */
 const openClient = /** @type {typeof Client.open<Out, In>} */ (Client.open);
 
 let worker;

@@ -18,7 +18,7 @@ test("host + three invited guests: benchmark, RUNNING, throttle, batches, a drop
   await host.log("Node Registered: Host Desktop");
   const code = await host.invite();
 
-  /** @type {{ name: string, cores: number, memory: number, gpu: boolean, score: number, type: import("../../types/swarm.js").DeviceType }[]} */
+  /** @type {{ name: string, cores: number, memory: number, gpu: boolean, score: number, type: import("../../clients/src/messages/swarm.js").DeviceType }[]} */
   const specs = [
     { name: "GPU Rig", cores: 8, memory: 32, gpu: true, score: 150000, type: "SERVER" },
     { name: "Laptop", cores: 4, memory: 8, gpu: false, score: 8000, type: "DESKTOP" },

@@ -2,14 +2,14 @@
 // What the Ostrich-Legs browser client does on the wire (client/src/core/
 // WebSocketManager.ts, hooks/useSocket.ts), and the snapshot rules of
 // docs/swarm.md as a client can check them. Frames sent and expected here are
-// type-checked against types/swarm.d.ts (tsc -p types).
+// type-checked against clients/src/messages/swarm.d.ts (tsc -p types).
 import assert from "node:assert/strict";
 import { Client } from "./server.mjs";
 
-/** @typedef {import("../../types/swarm.js").ClientMessage} Out */
-/** @typedef {import("../../types/swarm.js").ServerMessage} In */
-/** @typedef {import("../../types/swarm.js").Snapshot} Snapshot */
-/** @typedef {import("../../types/swarm.js").LogEntry} LogEntry */
+/** @typedef {import("../../clients/src/messages/swarm.js").ClientMessage} Out */
+/** @typedef {import("../../clients/src/messages/swarm.js").ServerMessage} In */
+/** @typedef {import("../../clients/src/messages/swarm.js").Snapshot} Snapshot */
+/** @typedef {import("../../clients/src/messages/swarm.js").LogEntry} LogEntry */
 const openClient = /** @type {typeof Client.open<Out, In>} */ (Client.open);
 
 export const newId = () => `node-${Math.random().toString(36).slice(2, 11).padEnd(9, "0")}`;
@@ -108,7 +108,7 @@ export class Member {
    */
   async snapshot(match = () => true, ms) {
     const frame = await this.until((frame) => frame.event === "swarm:snapshot" && match(frame.data), ms);
-    return /** @type {import("../../types/swarm.js").SwarmSnapshot} */ (frame).data;
+    return /** @type {import("../../clients/src/messages/swarm.js").SwarmSnapshot} */ (frame).data;
   }
 
   /**
@@ -118,20 +118,20 @@ export class Member {
    */
   async log(message, ms) {
     const frame = await this.until((frame) => frame.event === "sys:log" && (typeof message === "string" ? frame.data.message === message : message.test(frame.data.message)), ms);
-    return /** @type {import("../../types/swarm.js").SysLog} */ (frame).data;
+    return /** @type {import("../../clients/src/messages/swarm.js").SysLog} */ (frame).data;
   }
 
-  /** @returns {Promise<import("../../types/swarm.js").Job[]>} */
+  /** @returns {Promise<import("../../clients/src/messages/swarm.js").Job[]>} */
   async batch() {
     const frame = await this.until((frame) => frame.event === "job:batch");
-    return /** @type {import("../../types/swarm.js").JobBatch} */ (frame).data;
+    return /** @type {import("../../clients/src/messages/swarm.js").JobBatch} */ (frame).data;
   }
 
   /** @returns {Promise<string>} */
   async invite() {
     this.emit("auth:generate_token", {});
     const frame = await this.until((frame) => frame.event === "auth:token");
-    return /** @type {import("../../types/swarm.js").AuthToken} */ (frame).data;
+    return /** @type {import("../../clients/src/messages/swarm.js").AuthToken} */ (frame).data;
   }
 
   close() {

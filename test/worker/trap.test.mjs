@@ -9,13 +9,13 @@ import { Client, startWorker } from "./server.mjs";
 import { roomWith } from "./rooms-helpers.mjs";
 import { Member } from "./swarm-helpers.mjs";
 
-// Frames sent and expected here are type-checked against types/*.d.ts (tsc -p types).
-/** @typedef {import("../../types/signal.js").ClientMessage} Out */
-/** @typedef {import("../../types/signal.js").ServerMessage} In */
+// Frames sent and expected here are type-checked against clients/src/messages/*.d.ts (tsc -p types).
+/** @typedef {import("../../clients/src/messages/signal.js").ClientMessage} Out */
+/** @typedef {import("../../clients/src/messages/signal.js").ServerMessage} In */
 const openClient = /** @type {typeof Client.open<Out, In>} */ (Client.open);
-const openMpc = /** @type {typeof Client.open<import("../../types/mpc.js").ClientMessage, import("../../types/mpc.js").ServerMessage>} */ (Client.open);
-const openRelay = /** @type {typeof Client.open<import("../../types/relay.js").ClientMessage, import("../../types/relay.js").ServerMessage>} */ (Client.open);
-const openRoom = /** @type {typeof Client.open<import("../../types/rooms.js").ClientMessage, import("../../types/rooms.js").ServerMessage>} */ (Client.open);
+const openMpc = /** @type {typeof Client.open<import("../../clients/src/messages/mpc.js").ClientMessage, import("../../clients/src/messages/mpc.js").ServerMessage>} */ (Client.open);
+const openRelay = /** @type {typeof Client.open<import("../../clients/src/messages/relay.js").ClientMessage, import("../../clients/src/messages/relay.js").ServerMessage>} */ (Client.open);
+const openRoom = /** @type {typeof Client.open<import("../../clients/src/messages/rooms.js").ClientMessage, import("../../clients/src/messages/rooms.js").ServerMessage>} */ (Client.open);
 
 const TRAP = "__switchboard_test_trap__";
 let worker;

@@ -5,8 +5,8 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { Client, configWithoutAssets, startWorker } from "./server.mjs";
 
-/** @typedef {import("../../types/signal.js").ClientMessage} Out */
-/** @typedef {import("../../types/signal.js").ServerMessage} In */
+/** @typedef {import("../../clients/src/messages/signal.js").ClientMessage} Out */
+/** @typedef {import("../../clients/src/messages/signal.js").ServerMessage} In */
 const openClient = /** @type {typeof Client.open<Out, In>} */ (Client.open);
 
 /** @type {Awaited<ReturnType<typeof startWorker>>} */

@@ -74,12 +74,12 @@ export interface Relayed<Data = unknown> {
   data: Data;
 }
 
-/** e.g. "invalid message", "unknown device: <id>", "unknown session: <id>", "message too large". */
 /** The server's own relay: a session's participants changed (the TUI's "everyone has joined" trigger). */
 export interface ParticipantUpdateRelay extends Relayed<ParticipantUpdate> {
   from: "server";
 }
 
+/** e.g. "invalid message", "unknown device: <id>", "unknown session: <id>", "message too large". */
 export interface ErrorMessage {
   type: "error";
   error: string;

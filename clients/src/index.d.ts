@@ -1,0 +1,11 @@
+export * from "./connection.js";
+export * from "./signal.js";
+export * from "./mpc.js";
+export * from "./relay.js";
+export * from "./swarm.js";
+export * from "./rooms.js";
+export type * as signal from "./messages/signal.js";
+export type * as mpc from "./messages/mpc.js";
+export type * as relay from "./messages/relay.js";
+export type * as swarm from "./messages/swarm.js";
+export type * as rooms from "./messages/rooms.js";
