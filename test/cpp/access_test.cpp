@@ -143,7 +143,7 @@ TEST_CASE("relay in token mode: sub is the side; swarm: sub is the persistentId 
   auto lookup = std::get<sb::Effect>(swarm.route(with_token("/ws", guest, {{"persistentId", "node-g"}, {"token", "ABCDEF"}})));
   auto spec = sb::find_app("swarm");
   Json answer = {{"status", 200}, {"body", R"({"swarm":"node-x"})"}};
-  auto invited = std::get<sb::Forward>(spec->resume(lookup.context, answer, sb::configure(kTokenMode), swarm.host));
+  auto invited = std::get<sb::Forward>(sb::resume_step(*spec, lookup.context, answer, sb::configure(kTokenMode), swarm.host));
   CHECK(invited.instance == "node-x");
   CHECK(Json::parse(invited.headers[std::string(sb::kAccessHeader)].get<std::string>())["sub"] == "node-g");
 }

@@ -50,7 +50,7 @@ struct Worker {
   explicit Worker(const Json& vars = kVars) : config(sb::configure(vars)), host(sb::test::with_secrets(vars)) {}
 
   std::optional<sb::Outcome> route(const Request& r) { return sb::route_app(spec, r, config, host); }
-  sb::Outcome resume(const sb::Effect& effect, const Json& answer) { return spec.resume(effect.context, answer, config, host); }
+  sb::Outcome resume(const sb::Effect& effect, const Json& answer) { return sb::resume_step(spec, effect.context, answer, config, host); }
 
   const sb::Manifest& spec = *sb::find_app("rooms");
   sb::Config config;

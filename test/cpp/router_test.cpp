@@ -80,7 +80,8 @@ sb::Outcome lookup_resume(const Json& context, const Json& answer, const sb::Con
 }
 
 constexpr sb::Route kLookupRoutes[] = {{.path = "/lookup", .handle = &lookup_route}};
-const sb::Manifest kLookupApp{.name = "lookup", .routes = kLookupRoutes, .resume = &lookup_resume};
+constexpr sb::Step kLookupSteps[] = {{.name = "", .resume = &lookup_resume}};  // one step: unnamed
+const sb::Manifest kLookupApp{.name = "lookup", .routes = kLookupRoutes, .steps = kLookupSteps};
 const sb::Manifest* const kLookup[] = {&kLookupApp};
 
 }  // namespace

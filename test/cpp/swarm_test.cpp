@@ -103,13 +103,13 @@ TEST_CASE("swarm routes: /ws with persistentId and /swarm/ws; /ws without it is 
     CHECK(refused.status == 403);
     CHECK(Json::parse(refused.body) == Json{{"error", "invalid invite code"}});
   }
-  auto joined = std::get<sb::Forward>(app.resume(effect.context, {{"status", 200}, {"body", R"({"swarm":"node-host0001"})"}}, config, host));
+  auto joined = std::get<sb::Forward>(sb::resume_step(app, effect.context, {{"status", 200}, {"body", R"({"swarm":"node-host0001"})"}}, config, host));
   CHECK(joined.instance == "node-host0001");
-  auto unknown = std::get<sb::Response>(app.resume(effect.context, {{"status", 404}, {"body", R"({"error":"invalid invite code"})"}}, config, host));
+  auto unknown = std::get<sb::Response>(sb::resume_step(app, effect.context, {{"status", 404}, {"body", R"({"error":"invalid invite code"})"}}, config, host));
   CHECK(unknown.status == 403);
   CHECK(Json::parse(unknown.body) == Json{{"error", "invalid invite code"}});
-  CHECK(std::get<sb::Response>(app.resume(effect.context, {{"error", "unreachable"}}, config, host)).status == 503);
-  CHECK(std::get<sb::Response>(app.resume(effect.context, {{"status", 200}, {"body", "{}"}}, config, host)).status == 503);
+  CHECK(std::get<sb::Response>(sb::resume_step(app, effect.context, {{"error", "unreachable"}}, config, host)).status == 503);
+  CHECK(std::get<sb::Response>(sb::resume_step(app, effect.context, {{"status", 200}, {"body", "{}"}}, config, host)).status == 503);
 
   // Through the router: /ws with persistentId is the swarm's (without it, the rooms app's).
   auto routed = sb::route(member("node-1"), config, sb::all_apps(), host);

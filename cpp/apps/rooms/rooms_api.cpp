@@ -16,6 +16,20 @@ constexpr std::string_view kRoomsPath = "/api/rooms";
 constexpr std::string_view kMetadata = "ROOM_METADATA";
 constexpr std::string_view kStun = "stun:stun.cloudflare.com:3478";
 
+// Where the routes' Effects continue (their definitions below).
+Outcome ice_servers_answered(const Json& context, const Json& answer, const Config& config, WorkerHost& host);
+Outcome joined(const Json& context, const Json& answer, const Config& config, WorkerHost& host);
+Outcome created(const Json& context, const Json& answer, const Config& config, WorkerHost& host);
+Outcome found(const Json& context, const Json& answer, const Config& config, WorkerHost& host);
+Outcome join_found(const Json& context, const Json& answer, const Config& config, WorkerHost& host);
+Outcome admitted(const Json& context, const Json& answer, const Config& config, WorkerHost& host);
+constexpr Step kIceServersAnswered{"ice-servers", &ice_servers_answered};
+constexpr Step kJoined{"joined", &joined};
+constexpr Step kCreated{"created", &created};
+constexpr Step kFound{"found", &found};
+constexpr Step kJoinFound{"join", &join_found};
+constexpr Step kAdmitted{"admit", &admitted};
+
 Expected<void> with_secret(const Config& config) {
   if (config.has(kJwtSecret)) return {};
   return Response::error(503, "JWT_SECRET is not configured (wrangler secret put JWT_SECRET)");
@@ -81,8 +95,8 @@ Expected<std::int64_t> max_participants_field(const Json& body, const Config& co
   return std::min(config[kDefaultMaxParticipants], most);
 }
 
-Effect kv_get(std::string_view room_id, Json context) {
-  return Effect{{{"kv", {{"binding", kMetadata}, {"get", room_id}}}}, std::move(context)};
+Effect kv_get(const Step& step, std::string_view room_id, Json context = Json::object()) {
+  return continue_at(step, {{"kv", {{"binding", kMetadata}, {"get", room_id}}}}, std::move(context));
 }
 
 Outcome create_room(const Request& request, const Config& config, WorkerHost& host) {
@@ -104,7 +118,7 @@ Outcome create_room(const Request& request, const Config& config, WorkerHost& ho
   metadata["createdAt"] = created_at;
   metadata["maxParticipants"] = *max;
   Json put = {{"binding", kMetadata}, {"put", room_id}, {"value", to_text(metadata)}, {"ttl", config[kMetadataTtlSeconds]}};
-  return Effect{{{"kv", std::move(put)}}, {{"step", "created"}, {"room_id", room_id}, {"created_at", created_at}}};
+  return continue_at(kCreated, {{"kv", std::move(put)}}, {{"room_id", room_id}, {"created_at", created_at}});
 }
 
 Outcome join_room(std::string_view room_id, const Request& request, const Config& config) {
@@ -112,7 +126,7 @@ Outcome join_room(std::string_view room_id, const Request& request, const Config
   if (!body) return body.error();
   auto name = name_field(*body, "participant_name", "participantName", config);
   if (!name) return name.error();
-  return kv_get(room_id, {{"step", "join"}, {"room_id", room_id}, {"participant_name", name->value_or("Guest")}});
+  return kv_get(kJoinFound, room_id, {{"room_id", room_id}, {"participant_name", name->value_or("Guest")}});
 }
 
 Json stun_only() { return Json::array({{{"urls", kStun}}}); }
@@ -152,7 +166,7 @@ Outcome ice_servers(std::string_view room_id, const Request& request, const Conf
   if (!admitted || admitted->room_id != room_id) return Response::error(401, "Invalid token");
   std::optional<Json> turn = turn_request(config);
   if (!turn) return Response::json(200, {{"ice_servers", stun_only()}});
-  return Effect{std::move(*turn), {{"step", "ice-servers"}}};
+  return continue_at(kIceServersAnswered, std::move(*turn));
 }
 
 // POST /api/rooms.
@@ -174,7 +188,7 @@ Expected<std::string_view> room_of(const Request& request, const Config& config)
 Outcome find(const Request& request, const Config& config, WorkerHost&) {
   auto room = room_of(request, config);
   if (!room) return room.error();
-  return kv_get(*room, {{"step", "found"}});
+  return kv_get(kFound, *room);
 }
 
 // POST /api/rooms/<id>/join.
@@ -209,58 +223,71 @@ std::int64_t stored_max(const Json& metadata, const Config& config) {
   return config[kDefaultMaxParticipants];
 }
 
-Outcome storage_unavailable() { return Response::error(503, "room storage unavailable"); }
+Response storage_unavailable() { return Response::error(503, "room storage unavailable"); }
 
-// The answers to the Effects above, by the step each one's context names.
-Outcome answered(const Json& context, const Json& answer, const Config& config, WorkerHost& host) {
-  std::string_view step = string_field(context, "step").value_or("");
-  if (step == "calls") return calls_answer(answer);
-  if (step == "ice-servers") {
-    std::optional<Json> servers = turn_servers(answer);
-    if (!servers) return Response::error(502, "TURN API unreachable");
-    return Response::json(200, {{"ice_servers", *servers}});
-  }
-  if (step == "joined") {
-    // TURN is a bonus at join: if it fails, STUN still lets most peers connect.
-    const Json* joined = field(context, "reply");
-    Json reply = joined != nullptr ? *joined : Json::object();
-    reply["ice_servers"] = turn_servers(answer).value_or(stun_only());
-    return Response::json(200, reply);
-  }
-  if (field(answer, "error") != nullptr) return storage_unavailable();
+// The answers to the Effects above, one step each.
 
-  if (step == "created") {
-    return Response::json(200, {{"room_id", string_field(context, "room_id").value_or("")}, {"created_at", string_field(context, "created_at").value_or("")}});
-  }
-  const Json* value = field(answer, "value");
-  if (step == "found" || step == "join") {
-    if (value == nullptr || value->is_null()) return Response::error(404, "Room not found");
-    if (!value->is_string()) return storage_unavailable();
-  }
-  if (step == "found") return Response{200, {{"content-type", "application/json"}}, value->get<std::string>()};
-
-  std::string room_id(string_field(context, "room_id").value_or(""));
-  std::string participant_name(string_field(context, "participant_name").value_or("Guest"));
-  if (step == "join") {
-    // The room's object counts who is connected; it answers 409 when full.
-    Json body = {{"maxParticipants", stored_max(parse_json(value->get<std::string>()).value_or(Json::object()), config)}};
-    Json call = {{"binding", kBinding}, {"instance", room_id}, {"method", "POST"}, {"path", "/capacity"},
-                 {"headers", {{"content-type", "application/json"}}}, {"body", to_text(body)}};
-    return Effect{{{"object", std::move(call)}}, {{"step", "admit"}, {"room_id", room_id}, {"participant_name", participant_name}}};
-  }
-  if (step == "admit") {
-    const Json* status = field(answer, "status");
-    if (status != nullptr && *status == 409) return Response::error(409, "Room is full");
-    if (status == nullptr || *status != 200) return Response::error(503, "room unavailable");
-    RoomToken token{room_id, random_uuid(host), participant_name};
-    Json reply = {{"token", token.issue(host, host.now(), config[kTokenTtlSeconds])},
-                  {"participant_id", token.participant_id},
-                  {"ice_servers", stun_only()}};
-    if (std::optional<Json> turn = turn_request(config)) return Effect{std::move(*turn), {{"step", "joined"}, {"reply", std::move(reply)}}};
-    return Response::json(200, reply);
-  }
-  return Response::error(500, "internal error");
+Outcome ice_servers_answered(const Json&, const Json& answer, const Config&, WorkerHost&) {
+  std::optional<Json> servers = turn_servers(answer);
+  if (!servers) return Response::error(502, "TURN API unreachable");
+  return Response::json(200, {{"ice_servers", *servers}});
 }
+
+Outcome joined(const Json& context, const Json& answer, const Config&, WorkerHost&) {
+  // TURN is a bonus at join: if it fails, STUN still lets most peers connect.
+  const Json* joined = field(context, "reply");
+  Json reply = joined != nullptr ? *joined : Json::object();
+  reply["ice_servers"] = turn_servers(answer).value_or(stun_only());
+  return Response::json(200, reply);
+}
+
+Outcome created(const Json& context, const Json& answer, const Config&, WorkerHost&) {
+  if (field(answer, "error") != nullptr) return storage_unavailable();
+  return Response::json(200, {{"room_id", string_field(context, "room_id").value_or("")}, {"created_at", string_field(context, "created_at").value_or("")}});
+}
+
+// A room's stored metadata (a Workers KV read): its text, or the refusal.
+Expected<std::string_view> metadata_of(const Json& answer) {
+  if (field(answer, "error") != nullptr) return storage_unavailable();
+  const Json* value = field(answer, "value");
+  if (value == nullptr || value->is_null()) return Response::error(404, "Room not found");
+  if (!value->is_string()) return storage_unavailable();
+  return std::string_view(value->get_ref<const std::string&>());
+}
+
+Outcome found(const Json&, const Json& answer, const Config&, WorkerHost&) {
+  auto metadata = metadata_of(answer);
+  if (!metadata) return metadata.error();
+  return Response{200, {{"content-type", "application/json"}}, std::string(*metadata)};
+}
+
+Outcome admitted(const Json& context, const Json& answer, const Config& config, WorkerHost& host) {
+  if (field(answer, "error") != nullptr) return storage_unavailable();
+  const Json* status = field(answer, "status");
+  if (status != nullptr && *status == 409) return Response::error(409, "Room is full");
+  if (status == nullptr || *status != 200) return Response::error(503, "room unavailable");
+  RoomToken token{std::string(string_field(context, "room_id").value_or("")), random_uuid(host),
+                  std::string(string_field(context, "participant_name").value_or("Guest"))};
+  Json reply = {{"token", token.issue(host, host.now(), config[kTokenTtlSeconds])},
+                {"participant_id", token.participant_id},
+                {"ice_servers", stun_only()}};
+  if (std::optional<Json> turn = turn_request(config)) return continue_at(kJoined, std::move(*turn), {{"reply", std::move(reply)}});
+  return Response::json(200, reply);
+}
+
+Outcome join_found(const Json& context, const Json& answer, const Config& config, WorkerHost&) {
+  auto metadata = metadata_of(answer);
+  if (!metadata) return metadata.error();
+  std::string_view room_id = string_field(context, "room_id").value_or("");
+  // The room's object counts who is connected; it answers 409 when full.
+  Json body = {{"maxParticipants", stored_max(parse_json(*metadata).value_or(Json::object()), config)}};
+  Json call = {{"binding", kBinding}, {"instance", room_id}, {"method", "POST"}, {"path", "/capacity"},
+               {"headers", {{"content-type", "application/json"}}}, {"body", to_text(body)}};
+  return continue_at(kAdmitted, {{"object", std::move(call)}},
+                     {{"room_id", room_id}, {"participant_name", string_field(context, "participant_name").value_or("Guest")}});
+}
+
+const Step kSteps[] = {kCallsAnswered, kIceServersAnswered, kJoined, kCreated, kFound, kJoinFound, kAdmitted};
 
 // A /ws with persistentId is the swarm coordinator's.
 constexpr Route kRoutes[] = {{.path = "/ws", .without_param = "persistentId", .handle = &connect},
@@ -278,7 +305,7 @@ const Manifest kManifest{.name = "rooms",
                          .binding = kBinding,
                          .object_class = kBinding,
                          .routes = kRoutes,
-                         .resume = &answered,
+                         .steps = kSteps,
                          .make = &make_object<Room>,
                          .limits = kLimits,
                          .settings = kSettings,
