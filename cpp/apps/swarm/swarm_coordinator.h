@@ -110,7 +110,9 @@ class SwarmCoordinator final : public App {
   // A WARN sys:log to one socket, for input it refused (`reason`: how the refusal is counted).
   Answer warning(std::string_view reason, std::string_view message);
 
-  // Write-through storage: what an event changed is saved once, at its end.
+  // Devices and quotas an event changed are saved once, at its end (flush);
+  // the swarm-wide values (queue, completed count, run state, throttle,
+  // invites, share weights) are written where they change.
   void save_device(const std::string& id) { dirty_devices_.insert(id); }
   void save_quota(const std::string& id) { dirty_quotas_.insert(id); }
   void flush();
