@@ -67,7 +67,7 @@ class App {
   void wake(ConnId conn, std::string_view attachment);
   void woke();
 
-  bool isOpen(ConnId conn) const { return open_.contains(conn); }
+  bool is_open(ConnId conn) const { return open_.contains(conn); }
 
   // Who this object is, for its logs and stats: the app's name and the
   // instance (shard, session, room…). An empty instance (the platform woke

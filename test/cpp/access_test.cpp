@@ -111,11 +111,11 @@ TEST_CASE("mpc in token mode: a socket registers only as its sub and so only the
   mpc.message(a, R"({"type":"register","device_id":"dev-a"})");
   mpc.message(b, R"({"type":"register","device_id":"dev-a"})");
   CHECK(mpc.take(b) == std::vector<std::string>{R"({"type":"error","error":"device_id not allowed"})"});
-  CHECK(mpc.isOpen(a));
+  CHECK(mpc.is_open(a));
   CHECK(mpc.stats()["errors"] == 1);
   ConnId again = connect("dev-a");
   mpc.message(again, R"({"type":"register","device_id":"dev-a"})");
-  CHECK_FALSE(mpc.isOpen(a));
+  CHECK_FALSE(mpc.is_open(a));
   CHECK(mpc.host.closes[a].reason == "replaced");
   // An upgrade that did not come through the Worker's check is refused.
   CHECK(std::get<sb::Response>(mpc.connect(upgrade("/mpc"))).status == 401);

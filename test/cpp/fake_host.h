@@ -175,7 +175,7 @@ class Object {
   // restart): the shim hands the core "" as the instance.
   void unnamed() { app_->identify(spec_.name, ""); }
 
-  bool isOpen(ConnId conn) const { return std::find(open_.begin(), open_.end(), conn) != open_.end(); }
+  bool is_open(ConnId conn) const { return std::find(open_.begin(), open_.end(), conn) != open_.end(); }
   // Frames `conn` received since the last call.
   std::vector<std::string> take(ConnId conn) { return std::exchange(host.received[conn], {}); }
 
@@ -189,7 +189,7 @@ class Object {
 
   void forget_closed() {
     for (const auto& [conn, close] : host.closes) {
-      if (isOpen(conn)) {
+      if (is_open(conn)) {
         std::erase(open_, conn);
         host.attachments.erase(conn);
       }

@@ -453,11 +453,11 @@ TEST_CASE("every event is validated: bad data gets a WARN to the sender only and
   CHECK(frames(s.object, other).at(0)["data"]["message"] == "Rejected cmd:set_throttle: data must be a number from 0 to 100");
   s.object.message(other, "{");
   CHECK(frames(s.object, other).at(0)["data"]["message"] == "Rejected frame: not JSON");
-  CHECK(s.object.isOpen(other));
+  CHECK(s.object.is_open(other));
 
   // Binary frames close with 1003; the device is then offline.
   s.object.message(other, registration("x", 1, 1, false), true);
-  CHECK_FALSE(s.object.isOpen(other));
+  CHECK_FALSE(s.object.is_open(other));
   CHECK(s.object.host.closes.at(other).code == 1003);
   CHECK(last_snapshot(s.object, s.host)["devices"]["node-other001"]["status"] == "OFFLINE");
 }
@@ -794,7 +794,7 @@ TEST_CASE("swarm: a rebuilt core behaves exactly like one that never slept") {
         default: {
           const std::string& frame = events[rng() % std::size(events)];
           both([&](Object& o) { o.message(conn, frame); });
-          std::erase_if(conns, [&](sb::ConnId c) { return !awake.isOpen(c); });
+          std::erase_if(conns, [&](sb::ConnId c) { return !awake.is_open(c); });
         }
       }
     }
