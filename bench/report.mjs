@@ -2,12 +2,13 @@
 // (between the markers; the prose around it is written by hand) and
 // bench/fanout.svg (plain SVG, no dependencies).
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { billingTable } from "./billing.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
 const BEGIN = "<!-- results:begin (scripts/bench.sh writes this section) -->";
 const END = "<!-- results:end -->";
-const SERVERS = ["switchboard", "switchboard, no assets", "floor", "y-webrtc", "limit"];
-const COLORS = { switchboard: "#f38020", "switchboard, no assets": "#f7b267", floor: "#7a7a7a", "y-webrtc": "#3867d6", limit: "#2d2d2d" };
+const SERVERS = ["switchboard", "switchboard, sharded", "switchboard, no assets", "floor", "y-webrtc", "limit"];
+const COLORS = { switchboard: "#f38020", "switchboard, sharded": "#b5520b", "switchboard, no assets": "#f7b267", floor: "#7a7a7a", "y-webrtc": "#3867d6", limit: "#2d2d2d" };
 
 const fmt = (value, digits = 0) => (Number.isFinite(value) ? value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }) : "–");
 const ratio = (value, floor) => (Number.isFinite(value) && floor ? `${(value / floor).toFixed(2)}×` : "–");
@@ -82,6 +83,20 @@ nothing else), throughput and latency against the floor (one \`JSON.parse\` and 
 
 ${fanoutTable(results.fanout)}
 
+${results.capacity ? `### A sharded \`/\`: billable units and the capacity model
+
+Billable units, counted by the objects themselves (\`node bench/billing.mjs\`):
+
+${billingTable(results.billing)}
+
+Capacity model (\`bench/capacity.mjs\`), CPU per event fitted to the fan-out above
+(µs: frame ${fmt(results.capacity.cost.frame, 1)}, send ${fmt(results.capacity.cost.send, 1)}, call between objects ${fmt(results.capacity.cost.call, 1)});
+inputs ${Object.entries(results.capacity.inputs).map(([k, v]) => `${k} ${v}`).join(", ")}:
+
+![sockets supported vs G](bench/capacity.svg)
+
+${results.capacity.table}
+` : ""}
 ### Concurrency (one Durable Object)
 
 ${concurrencyTable(results.concurrency)}

@@ -5,11 +5,13 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
+import { billing } from "./billing.mjs";
+import { run as capacityModel } from "./capacity.mjs";
 import { concurrency } from "./concurrency.mjs";
 import { coreBench } from "./core.mjs";
 import { fanoutRound, Room } from "./fanout.mjs";
 import { report } from "./report.mjs";
-import { killAll, startFloor, startLimit, startReference, startSwitchboard, startSwitchboardWithoutAssets } from "./servers.mjs";
+import { killAll, startFloor, startLimit, startReference, startSwitchboard, startSwitchboardSharded, startSwitchboardWithoutAssets } from "./servers.mjs";
 import { wasmBench } from "./wasm.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -46,8 +48,9 @@ results.core = coreBench();
 log("core: WebAssembly through the shim (Node)");
 results.wasm = await wasmBench();
 
-log("starting switchboard (with and without its demo page), floor, y-webrtc's server and the limit");
-const servers = [await startSwitchboard(), await startSwitchboardWithoutAssets(), await startFloor(), await startReference(), await startLimit()];
+log("starting switchboard (with and without its demo page), floor, y-webrtc's server, the limit, and switchboard with `/` sharded");
+// The concurrency runs take the first three.
+const servers = [await startSwitchboard(), await startSwitchboardWithoutAssets(), await startFloor(), await startReference(), await startLimit(), await startSwitchboardSharded()];
 try {
   results.fanout = Object.fromEntries(servers.map((s) => [s.name, []]));
   for (const n of SUBSCRIBERS) {
@@ -70,10 +73,14 @@ try {
   for (const server of servers) await server.stop();
   killAll();
 }
+log("sharded /: billable units per publish and subscribe");
+results.billing = await billing();
 results.machine.loadAfter = os.loadavg();
 results.seconds = (Date.now() - started) / 1000;
 
 mkdirSync(`${root}bench/results`, { recursive: true });
 writeFileSync(`${root}bench/results/latest.json`, JSON.stringify(results, null, 1));
+log("capacity model of a sharded / (its CPU per event from this run's fan-out)");
+results.capacity = capacityModel();
 report(results);
 log(`done in ${results.seconds.toFixed(0)} s: BENCHMARKS.md, bench/fanout.svg, bench/results/latest.json`);

@@ -70,6 +70,11 @@ async function wranglerServer(name, options) {
 const benchVars = { SIGNAL_MESSAGES_PER_SECOND: 1_000_000 };
 export const startSwitchboard = () => wranglerServer("switchboard", { vars: benchVars });
 
+// `/` sharded as docs/signal.md describes (3 gateways, 5 topic owners): the
+// fan-out's subscribers land on the gateways at random.
+export const startSwitchboardSharded = () =>
+  wranglerServer("switchboard, sharded", { vars: { ...benchVars, SIGNAL_GATEWAYS: 3, SIGNAL_TOPIC_SHARDS: 5 } });
+
 // The same Worker without the demo page: with an [assets] section, workerd's
 // asset router fronts every request and every WebSocket; this shows its cost.
 export const startSwitchboardWithoutAssets = () =>

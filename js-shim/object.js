@@ -63,8 +63,12 @@ export class SwitchboardObject extends DurableObject {
   // A fresh core, rebuilt from the sockets (with their attachments) and
   // storage: after hibernation, and after a trap.
   async #load() {
-    const effects = ({ request, context }) =>
-      perform(this.env, request).then((answer) => this.#guard(null, () => this.#core.resume(context, answer)));
+    const effects = ({ request, context }) => {
+      // The core asks for a restart only in test builds: the object then
+      // starts again from storage, as after a deploy or a crash.
+      if (request.restart) return setTimeout(() => this.ctx.abort("restart"), 0);
+      return perform(this.env, request).then((answer) => this.#guard(null, () => this.#core.resume(context, answer)));
+    };
     const host = new Host({ env: this.env, sockets: this.#sockets, storage: this.ctx.storage, effects });
     this.#core = await Core.load(this.constructor.app, this.env, host, this.ctx.id.name ?? "");
     const auto = this.#core.autoResponse;

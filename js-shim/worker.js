@@ -54,6 +54,14 @@ export class SignalingRoom extends SwitchboardObject {
   static app = "signal";
 }
 
+export class SignalGateway extends SwitchboardObject {
+  static app = "signal-gateway";
+}
+
+export class SignalTopics extends SwitchboardObject {
+  static app = "signal-topics";
+}
+
 export class Devices extends SwitchboardObject {
   static app = "mpc";
 }

@@ -6,6 +6,7 @@
 #include "apps/rooms/room.h"
 #include "apps/rooms/room_token.h"
 #include "apps/signal/signaling_room.h"
+#include "apps/signal/space.h"
 #include "apps/swarm/invite_registry.h"
 #include "apps/swarm/swarm_coordinator.h"
 #include "core/router.h"
@@ -16,7 +17,7 @@ namespace {
 // Every app, by its manifest. The order is the one /health lists them in; the
 // router matches routes by their paths and conditions, never by this order.
 const Manifest* const kApps[] = {
-    &demo::kManifest, &signal::kManifest, &mpc::kManifest, &relay::kManifest, &swarm::kManifest, &swarm::kRegistryManifest, &rooms::kManifest,
+    &demo::kManifest, &signal::kManifest, &signal::kGatewayManifest, &signal::kTopicsManifest, &mpc::kManifest, &relay::kManifest, &swarm::kManifest, &swarm::kRegistryManifest, &rooms::kManifest,
 };
 
 }  // namespace

@@ -46,6 +46,9 @@ struct Manifest {
   std::span<const Route> routes;
   // Worker side: where its routes' Effects continue; none if they return none.
   std::span<const Step> steps = {};
+  // Worker side: GET /stats/<name>/<instance> when the app answers it itself
+  // (an instance spread over several objects); nullopt: the object's own counts.
+  std::optional<Outcome> (*stats)(std::string_view instance, const Config& config, WorkerHost& host) = nullptr;
   // The Durable Object's core; null for an app that has none (the demo page).
   std::unique_ptr<App> (*make)(Host& host, const Config& config) = nullptr;
   Limits limits = {};

@@ -196,6 +196,9 @@ Outcome stats(const Request& request, const Config& config, Manifests apps, Work
   if (config.has(kAdminToken) && !presents_secret(request, host, kAdminToken)) return Response::error(401, "unauthorized");
   for (const Manifest* spec : apps) {
     if (spec->name == app && spec->make != nullptr && enabled(*spec, config) && is_instance_name(instance) && request.method == "GET") {
+      if (spec->stats != nullptr) {
+        if (std::optional<Outcome> own = spec->stats(instance, config, host)) return addressed(std::move(*own), *spec, request.header("origin"), config, host);
+      }
       return Forward{std::string(spec->binding), std::string(instance)};
     }
   }

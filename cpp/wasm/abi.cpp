@@ -113,6 +113,10 @@ volatile int test_depth = 0;
 }
 #endif
 
+#ifdef SB_TEST_HOOKS
+constexpr std::string_view kTestRestart = "/__switchboard_test_restart__/";
+#endif
+
 void respond(const Json& answer) {
   std::string text = to_text(answer);
   host_respond(text.data(), text.size());
@@ -173,6 +177,12 @@ EMSCRIPTEN_KEEPALIVE void sb_route(std::uint32_t len) {
   if (!r) return respond(to_json(Response::error(400, "bad request")));
 #ifdef SB_TEST_HOOKS
   if (r->path == "/__switchboard_test_overflow__") overflow(0);
+  // /__switchboard_test_restart__/<binding>/<instance>: that object restarts.
+  if (std::string_view path = r->path; path.starts_with(kTestRestart)) {
+    path.remove_prefix(kTestRestart.size());
+    std::size_t slash = path.find('/');
+    if (slash != std::string_view::npos) return respond(to_json(Forward{std::string(path.substr(0, slash)), std::string(path.substr(slash + 1))}));
+  }
 #endif
   respond(to_json(route(*r, config, all_apps(), host)));
 }
@@ -180,6 +190,15 @@ EMSCRIPTEN_KEEPALIVE void sb_route(std::uint32_t len) {
 EMSCRIPTEN_KEEPALIVE void sb_fetch(std::uint32_t len) {
   pending = request(len);
   if (!pending) return respond(to_json(Response::error(400, "bad request")));
+#ifdef SB_TEST_HOOKS
+  // As the platform may at any time (a deploy, a crash): the object starts
+  // again from storage, its sockets gone.
+  if (pending->path.starts_with(kTestRestart)) {
+    pending.reset();
+    host.perform(R"({"request":{"restart":true},"context":null})");
+    return respond(to_json(Response::json(200, Json::object())));
+  }
+#endif
   Outcome outcome = object_request(*app_spec, *app, *pending);
   if (!std::holds_alternative<Accept>(outcome)) pending.reset();
   respond(to_json(outcome));

@@ -12,8 +12,10 @@ import { gzipSync } from "node:zlib";
 
 const root = new URL("../..", import.meta.url).pathname;
 const bundle = join(root, "build/bundle");
-const WASM_BUDGET_BYTES = 300 * 1000;
-const WASM_GZIP_BUDGET_BYTES = 128 * 1024;
+// Raised from 300 KB / 128 KiB by the sharded signaling space (gateways and
+// topic owners: ~35 KB raw, ~8 KiB gzipped).
+const WASM_BUDGET_BYTES = 340 * 1000;
+const WASM_GZIP_BUDGET_BYTES = 136 * 1024;
 
 const wrangler = (args) =>
   execFileSync(join(root, "node_modules/.bin/wrangler"), args, {
@@ -59,5 +61,5 @@ test("deploying build/bundle with --no-bundle uploads the bundle's own bytes: no
   // [env.staging] repeats every binding (environments do not inherit them).
   const staging = wrangler(["deploy", join(bundle, "worker.js"), "--no-bundle", "--env", "staging", "--dry-run", "--outdir", mkdtempSync(join(tmpdir(), "switchboard-staging-"))]);
   assert.deepEqual(bindings(staging), bindings(production));
-  assert.deepEqual(bindings(production), ["ASSETS", "Devices", "InviteRegistry", "ROOM_METADATA", "RelaySession", "Rooms", "SignalingRoom", "SwarmCoordinator"]);
+  assert.deepEqual(bindings(production), ["ASSETS", "Devices", "InviteRegistry", "ROOM_METADATA", "RelaySession", "Rooms", "SignalGateway", "SignalTopics", "SignalingRoom", "SwarmCoordinator"]);
 });

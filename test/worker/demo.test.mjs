@@ -6,18 +6,14 @@
 // screenshot goes to build/demo.png; UPDATE_DEMO_PNG=1 refreshes docs/demo.png.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { chromium } from "playwright-core";
+import { launchChromium } from "./browser.mjs";
 import { startWorker } from "./server.mjs";
 
 let worker;
 let browser;
 before(async () => {
   worker = await startWorker();
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    // No network here: no background fetches, and real host candidates instead of mDNS names.
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-features=WebRtcHideLocalIpsWithMdns"],
-  });
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();

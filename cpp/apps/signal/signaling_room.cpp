@@ -5,7 +5,6 @@
 #include "core/access.h"
 
 namespace sb::signal {
-namespace {
 
 // The frame as received, with `clients` added. The parser has just accepted it
 // as one non-empty object (valid UTF-8; only whitespace or a BOM around it), so
@@ -24,6 +23,8 @@ std::string with_clients(Json& message, std::string_view frame, std::size_t clie
   text.append(frame.substr(open, close - open)).append(R"(,"clients":)").append(std::to_string(clients)).push_back('}');
   return text;
 }
+
+namespace {
 
 // Binary frames are read as UTF-8 text, as bin/server.js does.
 constexpr FramePolicy kFrames{.limits = &kSocketLimits, .binary_as_text = true};
@@ -74,7 +75,7 @@ void SignalingRoom::webSocketMessage(ConnId conn, Frame& frame) {
   } else if (frame.type == "unsubscribe" && topics && topics->is_array()) {
     unsubscribe(conn, *topics);
   } else if (frame.type == "ping") {
-    send(conn, R"({"type":"pong"})");
+    pong(conn);
   } else {
     reject(conn);
   }
@@ -112,6 +113,7 @@ void SignalingRoom::subscribe(ConnId conn, const Json& topics) {
     }
     peer.topics.push_back(name);
     topics_[name].push_back(conn);
+    joined(conn, name);
     changed = true;
   }
   if (changed) save(conn, peer);
@@ -136,10 +138,16 @@ void SignalingRoom::unsubscribe(ConnId conn, const Json& topics) {
 void SignalingRoom::publish(ConnId conn, Json& message, std::string_view frame) {
   std::optional<std::string_view> topic = string_field(message, "topic");
   if (!topic || topic->empty() || !allows(peers_[conn], *topic)) return reject(conn);
-  auto it = topics_.find(std::string(*topic));
+  fan_out(conn, *topic, message, frame);
+}
+
+void SignalingRoom::fan_out(ConnId, std::string_view topic, Json& message, std::string_view frame) {
+  auto it = topics_.find(std::string(topic));
   if (it == topics_.end()) return;  // nobody listens: dropped, as the original does
   send(it->second, with_clients(message, frame, it->second.size()));
 }
+
+void SignalingRoom::pong(ConnId conn) { send(conn, R"({"type":"pong"})"); }
 
 void SignalingRoom::reject(ConnId conn) { refuse(conn, kInvalid); }
 
@@ -161,11 +169,13 @@ void SignalingRoom::leave(ConnId conn, const std::string& topic) {
     subscribers.pop_back();
   }
   if (subscribers.empty()) topics_.erase(it);
+  left(conn, topic);
 }
 
 void SignalingRoom::save(ConnId conn, const Peer& peer) {
   Json state = {{"topics", peer.topics}, {"invalid", peer.invalid}};
   if (peer.allowed) state["allowed"] = *peer.allowed;
+  annotate(conn, state);
   attach(conn, state);
 }
 

@@ -23,12 +23,15 @@ inline constexpr Setting kToken{"SIGNAL_TOKEN", "", "upgrades must present it as
 // optional `topics` claim limits what the socket may subscribe to and publish on.
 inline constexpr Setting kAccess{"SIGNAL_ACCESS", "open", "`open` (anyone connects, as stock y-webrtc) or `token`: an access token for the shard, whose `topics` limit what it may use"};
 inline constexpr const Setting* kSettings[] = {&kToken, &kAccess};
-inline constexpr const Limit* kLimits[] = {&kSocketLimits.max_message_bytes, &kMaxInvalidMessages, &kMaxTopicsPerConnection,
-                                          &kSocketLimits.messages_per_second, &kSocketLimits.max_connections, &kSocketLimits.ip_connects_per_minute};
 
 extern const Manifest kManifest;
 
-class SignalingRoom final : public App {
+// A publish as every subscriber gets it: the frame with `clients` added (or overwritten).
+std::string with_clients(Json& message, std::string_view frame, std::size_t clients);
+
+// The single object of a shard, and (as its base) the gateway of a sharded
+// space (space.h): the hooks below are where a gateway differs.
+class SignalingRoom : public App {
  public:
   SignalingRoom(Host& host, const Config& config);
 
@@ -44,7 +47,6 @@ class SignalingRoom final : public App {
   void webSocketWake(ConnId conn, const Json& state) override;
   Json counts() const override;
 
- private:
   struct Peer {
     std::vector<std::string> topics;
     // The token's `topics` claim (an entry ending in `*` is a prefix); none: every topic.
@@ -52,16 +54,27 @@ class SignalingRoom final : public App {
     std::int64_t invalid = 0;
   };
 
+  // A publish that passed the socket's checks: here, fanned out at once.
+  virtual void fan_out(ConnId conn, std::string_view topic, Json& message, std::string_view frame);
+  // The answer to a `ping` frame the platform did not answer itself.
+  virtual void pong(ConnId conn);
+  // After a socket joined a topic (it is in topics_ already), and after it left one.
+  virtual void joined(ConnId, const std::string&) {}
+  virtual void left(ConnId, const std::string&) {}
+  // Fields of its own the subclass keeps in a socket's attachment.
+  virtual void annotate(ConnId, Json&) const {}
+  void save(ConnId conn, const Peer& peer);
+
+  std::unordered_map<ConnId, Peer> peers_;
+  std::unordered_map<std::string, std::vector<ConnId>> topics_;
+
+ private:
   void subscribe(ConnId conn, const Json& topics);
   void unsubscribe(ConnId conn, const Json& topics);
   void publish(ConnId conn, Json& message, std::string_view frame);
   void reject(ConnId conn);
   static bool allows(const Peer& peer, std::string_view topic);
   void leave(ConnId conn, const std::string& topic);
-  void save(ConnId conn, const Peer& peer);
-
-  std::unordered_map<ConnId, Peer> peers_;
-  std::unordered_map<std::string, std::vector<ConnId>> topics_;
 };
 
 }  // namespace sb::signal

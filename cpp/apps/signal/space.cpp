@@ -1,0 +1,441 @@
+#include "apps/signal/space.h"
+
+#include <algorithm>
+#include <array>
+#include <utility>
+
+namespace sb::signal {
+namespace {
+
+// Object-to-object calls; a client request never reaches them: the Worker
+// forwards only WebSocket upgrades (and GET /stats, answered before the app)
+// to these classes.
+constexpr std::string_view kOpsPath = "/space/ops";
+constexpr std::string_view kDeliverPath = "/space/deliver";
+// A gateway's topics with subscribers here, kept so that a gateway that
+// restarted (its sockets gone) can tell their owners.
+constexpr std::string_view kRegisteredPrefix = "space/topic/";
+// An owner's listeners: kMemberPrefix + the topic as a JSON string + the gateway.
+constexpr std::string_view kMemberPrefix = "m";
+constexpr int kAttempts = 3;
+
+bool internal(const Request& request, std::string_view path) {
+  return !request.upgrade && request.method == "POST" && request.path == path;
+}
+
+Json call(std::string_view binding, const std::string& instance, std::string_view path, const Json& body) {
+  return {{"object",
+           {{"binding", binding},
+            {"instance", instance},
+            {"method", "POST"},
+            {"path", path},
+            {"headers", {{"content-type", "application/json"}}},
+            {"body", to_text(body)}}}};
+}
+
+bool succeeded(const Json& answer) {
+  const Json* status = field(answer, "status");
+  return status && status->is_number_integer() && status->get<int>() == 200;
+}
+
+std::string random_id(Host& host) {
+  std::array<std::uint8_t, 8> bytes{};
+  host.random(bytes);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id;
+  for (std::uint8_t byte : bytes) {
+    id.push_back(kHex[byte >> 4]);
+    id.push_back(kHex[byte & 15]);
+  }
+  return id;
+}
+
+}  // namespace
+
+std::string gateway_name(std::uint32_t index) { return "g" + std::to_string(index); }
+
+std::string owner_of(std::string_view topic, std::int64_t shards) {
+  // FNV-1a: stable across builds and platforms, unlike std::hash.
+  std::uint32_t hash = 2166136261u;
+  for (char c : topic) {
+    hash ^= static_cast<std::uint8_t>(c);
+    hash *= 16777619u;
+  }
+  return "t" + std::to_string(hash % static_cast<std::uint32_t>(std::max<std::int64_t>(shards, 1)));
+}
+
+bool Outbox::push(const std::string& to, Parcel parcel) {
+  Line& line = lines_[to];
+  line.bytes += parcel.bytes;
+  line.queued.push_back(std::move(parcel));
+  return !line.busy;
+}
+
+Json Outbox::take(const std::string& to, std::size_t max_bytes) {
+  Line& line = lines_[to];
+  Json bodies = Json::array();
+  if (line.busy) return bodies;
+  std::size_t bytes = 0;
+  std::size_t taken = 0;
+  for (; taken < line.queued.size() && (taken == 0 || bytes + line.queued[taken].bytes <= max_bytes); ++taken) {
+    bytes += line.queued[taken].bytes;
+    bodies.push_back(line.queued[taken].body);
+    line.in_flight.push_back(std::move(line.queued[taken]));
+  }
+  line.bytes -= bytes;
+  line.queued.erase(line.queued.begin(), line.queued.begin() + static_cast<std::ptrdiff_t>(taken));
+  line.busy = !line.in_flight.empty();
+  ++line.call;
+  return bodies;
+}
+
+std::vector<Parcel> Outbox::done(const std::string& to, const Json& context) {
+  const Json* number = field(context, "call");
+  std::uint64_t call = number && number->is_number_unsigned() ? number->get<std::uint64_t>() : 0;
+  auto it = lines_.find(to);
+  if (it == lines_.end() || !it->second.busy || it->second.call != call) return {};
+  it->second.busy = false;
+  return std::exchange(it->second.in_flight, {});
+}
+
+std::uint64_t Outbox::call(const std::string& to) const {
+  auto it = lines_.find(to);
+  return it == lines_.end() ? 0 : it->second.call;
+}
+
+void Outbox::retry(const std::string& to, std::vector<Parcel> parcels) {
+  Line& line = lines_[to];
+  for (const Parcel& parcel : parcels) line.bytes += parcel.bytes;
+  line.queued.insert(line.queued.begin(), std::make_move_iterator(parcels.begin()), std::make_move_iterator(parcels.end()));
+}
+
+std::vector<std::string> Outbox::ready() const {
+  std::vector<std::string> out;
+  for (const auto& [to, line] : lines_) {
+    if (!line.busy && !line.queued.empty()) out.push_back(to);
+  }
+  return out;
+}
+
+std::size_t Outbox::queued_bytes(const std::string& to) const {
+  auto it = lines_.find(to);
+  return it == lines_.end() ? 0 : it->second.bytes;
+}
+
+Json Billing::json() const {
+  return {{"calls", calls}, {"received", received}, {"publishes", publishes}, {"subscribes", subscribes}};
+}
+
+// ---- gateway ----
+
+Outcome SignalGateway::fetch(const Request& request) {
+  if (internal(request, kDeliverPath)) return deliver(request);
+  return SignalingRoom::fetch(request);
+}
+
+void SignalGateway::webSocketOpen(ConnId conn, const Request& request) {
+  SignalingRoom::webSocketOpen(conn, request);
+  std::string sid = random_id(host_);
+  by_sid_[sid] = conn;
+  sids_[conn] = std::move(sid);
+  save(conn, peers_[conn]);
+}
+
+void SignalGateway::webSocketWake(ConnId conn, const Json& state) {
+  // The sid first: the base's wake-up does not announce topics (their owners know them).
+  std::string sid(string_field(state, "sid").value_or(""));
+  if (sid.empty()) sid = random_id(host_);
+  by_sid_[sid] = conn;
+  sids_[conn] = std::move(sid);
+  SignalingRoom::webSocketWake(conn, state);
+}
+
+void SignalGateway::annotate(ConnId conn, Json& state) const {
+  if (auto it = sids_.find(conn); it != sids_.end()) state["sid"] = it->second;
+}
+
+void SignalGateway::webSocketClose(ConnId conn, int code, std::string_view reason) {
+  SignalingRoom::webSocketClose(conn, code, reason);  // leaves its topics: left() tells their owners
+  if (auto it = sids_.find(conn); it != sids_.end()) {
+    by_sid_.erase(it->second);
+    sids_.erase(it);
+  }
+}
+
+void SignalGateway::rebuilt() {
+  // Topics this gateway registered whose sockets are gone (it restarted):
+  // their owners must stop counting them.
+  for (const auto& [key, value] : host_.kv_list(kRegisteredPrefix)) {
+    std::string topic = key.substr(kRegisteredPrefix.size());
+    if (topics_.contains(topic)) continue;
+    host_.kv_delete(key);
+    change(topic, {{"set", topic}, {"sids", Json::array()}});
+  }
+}
+
+void SignalGateway::joined(ConnId conn, const std::string& topic) {
+  if (topics_[topic].size() == 1) host_.kv_put(std::string(kRegisteredPrefix) + topic, "1");
+  change(topic, {{"sub", topic}, {"sid", sids_[conn]}});
+}
+
+void SignalGateway::left(ConnId conn, const std::string& topic) {
+  if (!topics_.contains(topic)) host_.kv_delete(std::string(kRegisteredPrefix) + topic);
+  change(topic, {{"unsub", topic}, {"sid", sids_[conn]}});
+}
+
+void SignalGateway::change(const std::string& topic, Json op) {
+  ++billing_.subscribes;
+  tell(topic, Parcel{.body = std::move(op), .bytes = topic.size() + 48, .resend = true});
+}
+
+void SignalGateway::fan_out(ConnId conn, std::string_view topic, Json& message, std::string_view frame) {
+  std::string owner = owner_of(topic, shards_);
+  if (static_cast<std::int64_t>(outbox_.queued_bytes(owner) + frame.size()) > config_[kQueueBytes]) {
+    refused(conn, "signaling space busy");
+    return;
+  }
+  ++billing_.publishes;
+  Json op = {{"pub", topic}, {"frame", frame}};
+  if (field(message, "clients") != nullptr) op["rewrite"] = true;
+  tell(std::string(topic), Parcel{.body = std::move(op), .bytes = frame.size() + topic.size() + 32});
+}
+
+void SignalGateway::pong(ConnId conn) {
+  // As on one object: every subscribe, unsubscribe, close and publish this
+  // gateway received before the ping is applied when the pong leaves.
+  if (unapplied_.empty()) {
+    SignalingRoom::pong(conn);
+  } else {
+    held_pongs_.emplace_back(sent_, conn);
+  }
+}
+
+void SignalGateway::applied(std::uint64_t number) {
+  std::erase(unapplied_, number);
+  std::uint64_t oldest = unapplied_.empty() ? sent_ + 1 : unapplied_.front();
+  std::size_t due = 0;
+  while (due < held_pongs_.size() && held_pongs_[due].first < oldest) ++due;
+  std::vector<std::pair<std::uint64_t, ConnId>> pongs(held_pongs_.begin(), held_pongs_.begin() + static_cast<std::ptrdiff_t>(due));
+  held_pongs_.erase(held_pongs_.begin(), held_pongs_.begin() + static_cast<std::ptrdiff_t>(due));
+  for (const auto& [before, conn] : pongs) {
+    if (is_open(conn)) SignalingRoom::pong(conn);
+  }
+}
+
+void SignalGateway::tell(const std::string& topic, Parcel parcel) {
+  std::string owner = owner_of(topic, shards_);
+  parcel.number = ++sent_;
+  unapplied_.push_back(parcel.number);
+  outbox_.push(owner, std::move(parcel));
+  send_next(owner);
+}
+
+void SignalGateway::send_next(const std::string& owner) {
+  Json ops = outbox_.take(owner, static_cast<std::size_t>(config_[kBatchBytes]));
+  if (ops.empty()) return;
+  ++billing_.calls;
+  perform(Effect{call(kOwnerBinding, owner, kOpsPath, {{"gateway", instance()}, {"ops", std::move(ops)}}),
+                 {{"owner", owner}, {"call", outbox_.call(owner)}}});
+}
+
+Outcome SignalGateway::resume(const Json& context, const Json& answer) {
+  std::string owner(string_field(context, "owner").value_or(""));
+  std::vector<Parcel> parcels = outbox_.done(owner, context);
+  std::vector<Parcel> again;
+  if (!succeeded(answer)) {
+    // Subscription changes go again (applying one twice changes nothing);
+    // publishes do not (one may have been delivered): at most once, as a frame
+    // to a socket that is closing.
+    std::int64_t dropped = 0;
+    for (Parcel& parcel : parcels) {
+      if (parcel.resend && ++parcel.attempts < kAttempts) {
+        again.push_back(std::move(parcel));
+      } else {
+        ++dropped;
+        applied(parcel.number);
+      }
+    }
+    event("space_call_failed", {{"to", owner}, {"sentAgain", again.size()}, {"dropped", dropped}}, Level::error);
+    outbox_.retry(owner, std::move(again));
+  } else {
+    for (const Parcel& parcel : parcels) applied(parcel.number);
+  }
+  send_next(owner);
+  return Response{200, Json::object(), ""};
+}
+
+Response SignalGateway::deliver(const Request& request) {
+  ++billing_.received;
+  std::optional<Json> body = parse_json(request.body);
+  const Json* deliveries = body ? field(*body, "deliveries") : nullptr;
+  if (deliveries == nullptr || !deliveries->is_array()) return Response::error(400, "bad delivery");
+  Json gone = Json::array();
+  std::vector<ConnId> to;
+  for (const Json& delivery : *deliveries) {
+    std::optional<std::string_view> topic = string_field(delivery, "topic");
+    std::optional<std::string_view> frame = string_field(delivery, "frame");
+    const Json* clients = field(delivery, "clients");
+    const Json* sids = field(delivery, "sids");
+    if (!topic || !frame || clients == nullptr || !clients->is_number_unsigned() || sids == nullptr || !sids->is_array()) continue;
+    to.clear();
+    Json missing = Json::array();
+    for (const Json& sid : *sids) {
+      if (!sid.is_string()) continue;
+      auto it = by_sid_.find(sid.get_ref<const std::string&>());
+      if (it == by_sid_.end()) {
+        missing.push_back(sid);
+      } else {
+        to.push_back(it->second);
+      }
+    }
+    if (!to.empty()) {
+      std::optional<Json> message = field(delivery, "rewrite") ? parse_json(*frame, config_[kMaxJsonDepth]) : Json();
+      if (message) send(to, with_clients(*message, *frame, clients->get<std::size_t>()));
+    }
+    if (!missing.empty()) gone.push_back({{"topic", *topic}, {"sids", std::move(missing)}});
+  }
+  return Response::json(200, {{"gone", std::move(gone)}});
+}
+
+Json SignalGateway::counts() const {
+  return {{"topics", topics_.size()}, {"space", {{"role", "gateway"}, {"billable", billing_.json()}}}};
+}
+
+// ---- topic owner ----
+
+Outcome SignalTopics::fetch(const Request& request) {
+  if (!internal(request, kOpsPath)) return Response::error(404, "not found");
+  ++billing_.received;
+  std::optional<Json> body = parse_json(request.body);
+  std::optional<std::string_view> gateway = body ? string_field(*body, "gateway") : std::nullopt;
+  const Json* ops = body ? field(*body, "ops") : nullptr;
+  if (!gateway || !is_instance_name(*gateway) || ops == nullptr || !ops->is_array()) return Response::error(400, "bad operations");
+  std::string from(*gateway);
+  for (const Json& op : *ops) apply(from, op);
+  // Every gateway this batch gave work to: one call each, with all of it.
+  for (const std::string& name : outbox_.ready()) send_next(name);
+  return Response::json(200, Json::object());
+}
+
+SignalTopics::Listeners& SignalTopics::listeners(const std::string& topic) {
+  auto it = topics_.find(topic);
+  if (it != topics_.end()) return it->second;
+  Listeners& loaded = topics_[topic];
+  std::string prefix = std::string(kMemberPrefix) + to_text(Json(topic));
+  for (const auto& [key, value] : host_.kv_list(prefix)) {
+    std::optional<Json> sids = parse_json(value);
+    if (!sids || !sids->is_array()) continue;
+    std::vector<std::string>& list = loaded[key.substr(prefix.size())];
+    for (const Json& sid : *sids) {
+      if (sid.is_string()) list.push_back(sid.get<std::string>());
+    }
+  }
+  return loaded;
+}
+
+void SignalTopics::store(const std::string& topic, const std::string& gateway) {
+  std::string key = std::string(kMemberPrefix) + to_text(Json(topic)) + gateway;
+  Listeners& listening = listeners(topic);
+  auto it = listening.find(gateway);
+  if (it != listening.end() && !it->second.empty()) {
+    host_.kv_put(key, to_text(Json(it->second)));
+    return;
+  }
+  host_.kv_delete(key);
+  if (it != listening.end()) listening.erase(it);
+  if (listening.empty()) topics_.erase(topic);
+}
+
+void SignalTopics::apply(const std::string& gateway, const Json& op) {
+  if (auto topic = string_field(op, "pub")) return publish(std::string(*topic), op);
+  std::optional<std::string_view> sid = string_field(op, "sid");
+  if (auto topic = string_field(op, "sub"); topic && sid) {
+    ++billing_.subscribes;
+    std::vector<std::string>& sids = listeners(std::string(*topic))[gateway];
+    if (std::find(sids.begin(), sids.end(), *sid) != sids.end()) return;
+    sids.emplace_back(*sid);
+    store(std::string(*topic), gateway);
+  } else if (auto topic = string_field(op, "unsub"); topic && sid) {
+    ++billing_.subscribes;
+    std::vector<std::string>& sids = listeners(std::string(*topic))[gateway];
+    std::erase(sids, *sid);
+    store(std::string(*topic), gateway);
+  } else if (auto topic = string_field(op, "set")) {
+    std::vector<std::string>& sids = listeners(std::string(*topic))[gateway];
+    sids.clear();
+    if (const Json* list = field(op, "sids"); list && list->is_array()) {
+      for (const Json& one : *list) {
+        if (one.is_string()) sids.push_back(one.get<std::string>());
+      }
+    }
+    store(std::string(*topic), gateway);
+  }
+}
+
+void SignalTopics::publish(const std::string& topic, const Json& op) {
+  const Json* frame = field(op, "frame");
+  if (frame == nullptr || !frame->is_string()) return;
+  Listeners& listening = listeners(topic);
+  std::size_t clients = 0;
+  for (const auto& [gateway, sids] : listening) clients += sids.size();
+  if (clients == 0) {
+    topics_.erase(topic);
+    return;  // nobody listens: dropped, as the original does
+  }
+  ++billing_.publishes;
+  for (const auto& [gateway, sids] : listening) {
+    if (sids.empty()) continue;
+    Json delivery = {{"topic", topic}, {"frame", *frame}, {"clients", clients}, {"sids", sids}};
+    if (field(op, "rewrite") != nullptr) delivery["rewrite"] = true;
+    std::size_t bytes = frame->get_ref<const std::string&>().size() + topic.size() + sids.size() * 20 + 48;
+    outbox_.push(gateway, Parcel{.body = std::move(delivery), .bytes = bytes});
+  }
+}
+
+void SignalTopics::send_next(const std::string& gateway) {
+  Json deliveries = outbox_.take(gateway, static_cast<std::size_t>(config_[kBatchBytes]));
+  if (deliveries.empty()) return;
+  ++billing_.calls;
+  perform(Effect{call(kGatewayBinding, gateway, kDeliverPath, {{"deliveries", std::move(deliveries)}}),
+                 {{"gateway", gateway}, {"call", outbox_.call(gateway)}}});
+}
+
+Outcome SignalTopics::resume(const Json& context, const Json& answer) {
+  std::string gateway(string_field(context, "gateway").value_or(""));
+  std::vector<Parcel> parcels = outbox_.done(gateway, context);
+  if (!succeeded(answer)) {
+    event("space_call_failed", {{"to", gateway}, {"dropped", parcels.size()}}, Level::error);
+  } else if (std::optional<Json> body = parse_json(string_field(answer, "body").value_or(""))) {
+    // Sockets the gateway no longer has (it restarted, or their close is on its way).
+    if (const Json* gone = field(*body, "gone"); gone && gone->is_array()) {
+      for (const Json& entry : *gone) {
+        std::optional<std::string_view> topic = string_field(entry, "topic");
+        const Json* sids = field(entry, "sids");
+        if (!topic || sids == nullptr || !sids->is_array()) continue;
+        std::vector<std::string>& listening = listeners(std::string(*topic))[gateway];
+        for (const Json& sid : *sids) {
+          if (sid.is_string()) std::erase(listening, sid.get_ref<const std::string&>());
+        }
+        store(std::string(*topic), gateway);
+      }
+    }
+  }
+  send_next(gateway);
+  return Response{200, Json::object(), ""};
+}
+
+Json SignalTopics::counts() const {
+  // Topics with listeners, in storage: each key is kMemberPrefix, a JSON string, a gateway.
+  std::size_t topics = 0;
+  std::string last;
+  for (const auto& [key, value] : host_.kv_list(kMemberPrefix)) {
+    std::size_t end = 2;
+    while (end < key.size() && key[end] != '"') end += key[end] == '\\' ? 2 : 1;
+    std::string topic = key.substr(0, end + 1);
+    if (topic != last) ++topics;
+    last = std::move(topic);
+  }
+  return {{"topics", topics}, {"space", {{"role", "owner"}, {"billable", billing_.json()}}}};
+}
+
+}  // namespace sb::signal
