@@ -28,7 +28,7 @@ bool token_mode(const Config& config, const Setting& access) { return config[acc
 
 Response not_valid_here() { return Response::error(403, "access token not valid here"); }
 
-std::variant<Json, Response> check_access(const Request& request, const Config& config, WorkerHost& host, std::string_view app) {
+Expected<Json> check_access(const Request& request, const Config& config, WorkerHost& host, std::string_view app) {
   if (!config.has(kAccessSecret)) {
     return Response::error(503, "ACCESS_TOKEN_SECRET is not configured (wrangler secret put ACCESS_TOKEN_SECRET)");
   }
@@ -44,8 +44,8 @@ Outcome admit(Outcome routed, const Request& request, const Config& config, Work
   if (forward == nullptr) return routed;
   if (!token_mode(config, access)) return with_access(std::move(*forward), std::nullopt);
   auto checked = check_access(request, config, host, app);
-  if (auto* refused = std::get_if<Response>(&checked)) return *refused;
-  const Json& claims = std::get<Json>(checked);
+  if (!checked) return checked.error();
+  const Json& claims = *checked;
   if (string_field(claims, "scope") != forward->instance || (sub && string_field(claims, "sub") != *sub)) return not_valid_here();
   return with_access(std::move(*forward), claims);
 }

@@ -10,6 +10,7 @@
 #include <variant>
 
 #include "config.h"
+#include "expected.h"
 #include "host.h"
 #include "http.h"
 
@@ -41,7 +42,7 @@ bool token_mode(const Config& config, const Setting& access);
 // token for another app, 503 without ACCESS_TOKEN_SECRET). The token comes as
 // `Authorization: Bearer` or `?access_token=`. The caller checks `scope` and
 // `sub` against the request (not_valid_here() when they differ).
-std::variant<Json, Response> check_access(const Request& request, const Config& config, WorkerHost& host, std::string_view app);
+Expected<Json> check_access(const Request& request, const Config& config, WorkerHost& host, std::string_view app);
 // 403: a valid token, for another app, instance or identity.
 Response not_valid_here();
 

@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <string>
 
+#include "manifest.h"
+
 namespace sb {
 namespace {
 
@@ -44,6 +46,11 @@ Outcome App::request(const Request& request) {
     }
   }
   return outcome;
+}
+
+Outcome object_request(const Manifest& app, App& object, const Request& request) {
+  if (request.method == "GET" && request.path.starts_with("/stats/")) return Response::json(200, object.stats(app.limits, app.settings));
+  return object.request(request);
 }
 
 void App::open(ConnId conn, const Request& request) {
@@ -112,17 +119,17 @@ void App::event(std::string_view name, Json fields, Level level) {
   host_.log(to_text(line));
 }
 
-std::optional<Response> App::crowded(const Request& request, std::size_t sockets) {
-  if (frames_.limits == nullptr) return std::nullopt;
+Expected<void> App::room_for(const Request& request, std::size_t sockets) {
+  if (frames_.limits == nullptr) return {};
   const SocketLimits& limits = *frames_.limits;
   if (!limits.max_connections.name.empty() && static_cast<std::int64_t>(sockets) >= config_[limits.max_connections]) {
     return Response::error(503, "too many connections");
   }
   std::int64_t per_minute = config_[limits.ip_connects_per_minute];
-  if (per_minute <= 0) return std::nullopt;
+  if (per_minute <= 0) return {};
   double now = host_.now();
   std::erase_if(upgrades_, [&](const auto& entry) { return entry.second.idle(now, per_minute, 60'000); });
-  if (upgrades_[std::string(request.header("cf-connecting-ip"))].take(now, per_minute, 60'000)) return std::nullopt;
+  if (upgrades_[std::string(request.header("cf-connecting-ip"))].take(now, per_minute, 60'000)) return {};
   return Response::error(429, "too many connections from this address");
 }
 

@@ -11,6 +11,7 @@
 #include <unordered_set>
 
 #include "config.h"
+#include "expected.h"
 #include "frame.h"
 #include "host.h"
 #include "http.h"
@@ -66,7 +67,7 @@ class App {
   void wake(ConnId conn, std::string_view attachment);
   void woke();
 
-  bool isOpen(ConnId conn) const { return open_.contains(conn); }
+  bool is_open(ConnId conn) const { return open_.contains(conn); }
 
   // Who this object is, for its logs and stats: the app's name and the
   // instance (shard, session, room…). An empty instance (the platform woke
@@ -108,10 +109,10 @@ class App {
   // One structured log line (`wrangler tail` shows it): {"event", "level",
   // "app", "instance", …fields}. Never a payload, token or secret in `fields`.
   void event(std::string_view name, Json fields = Json::object(), Level level = Level::info);
-  // The socket limits' refusal of an upgrade to an object with `sockets`
-  // open: 503 at max_connections, 429 past ip_connects_per_minute upgrades per
-  // client address (CF-Connecting-IP) per minute (0: no limit); none to open.
-  std::optional<Response> crowded(const Request& request, std::size_t sockets);
+  // Whether the socket limits let an upgrade open one more socket (`sockets`
+  // are open): else 503 at max_connections, 429 past ip_connects_per_minute
+  // upgrades per client address (CF-Connecting-IP) per minute (0: no limit).
+  Expected<void> room_for(const Request& request, std::size_t sockets);
   // Refused input (the gate's, or the app's own after it): counted and logged
   // (refused()), then the answer's close or error frame.
   void refuse(ConnId conn, const Answer& answer);

@@ -11,7 +11,7 @@
 namespace sb {
 
 // The socket limits an app has, each under the app's own name (its `[vars]`
-// entry): the gate enforces the first two, App::crowded the others. A limit
+// entry): the gate enforces the first two, App::room_for the others. A limit
 // with an empty name is one the app does not have.
 struct SocketLimits {
   Limit max_message_bytes;

@@ -281,13 +281,27 @@ Outcome route(const Request& request, const Config& config, Manifests apps, Work
   return with_cors(Response::error(404, "not found"), origin, config);
 }
 
+Effect continue_at(const Step& step, Json request, Json context) {
+  Json marked = step.name.empty() ? Json::object() : Json{{"step", step.name}};
+  for (auto& [key, value] : context.items()) marked[key] = std::move(value);
+  return Effect{std::move(request), std::move(marked)};
+}
+
+Outcome resume_step(const Manifest& app, const Json& context, const Json& answer, const Config& config, WorkerHost& host) {
+  std::string_view name = string_field(context, "step").value_or("");
+  for (const Step& step : app.steps) {
+    if (step.name == name) return step.resume(context, answer, config, host);
+  }
+  return Response::error(500, "internal error");
+}
+
 Outcome resume(const Json& context, const Json& answer, const Config& config, Manifests apps, WorkerHost& host) {
   std::string_view name = string_field(context, "app").value_or("");
   std::string_view origin = string_field(context, "origin").value_or("");
   const Json* state = field(context, "state");
   for (const Manifest* app : apps) {
-    if (app->name == name && app->resume != nullptr && state != nullptr && enabled(*app, config)) {
-      return addressed(app->resume(*state, answer, config, host), *app, origin, config, host);
+    if (app->name == name && !app->steps.empty() && state != nullptr && enabled(*app, config)) {
+      return addressed(resume_step(*app, *state, answer, config, host), *app, origin, config, host);
     }
   }
   return with_cors(Response::error(500, "internal error"), origin, config);

@@ -199,12 +199,7 @@ EMSCRIPTEN_KEEPALIVE void sb_fetch(std::uint32_t len) {
     return respond(to_json(Response::json(200, Json::object())));
   }
 #endif
-  // The router only lets GET /stats/… through when it may be read (ADMIN_TOKEN).
-  if (pending->method == "GET" && pending->path.starts_with("/stats/")) {
-    pending.reset();
-    return respond(to_json(Response::json(200, app->stats(app_spec->limits, app_spec->settings))));
-  }
-  Outcome outcome = app->request(*pending);
+  Outcome outcome = object_request(*app_spec, *app, *pending);
   if (!std::holds_alternative<Accept>(outcome)) pending.reset();
   respond(to_json(outcome));
 }

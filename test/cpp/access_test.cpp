@@ -111,11 +111,11 @@ TEST_CASE("mpc in token mode: a socket registers only as its sub and so only the
   mpc.message(a, R"({"type":"register","device_id":"dev-a"})");
   mpc.message(b, R"({"type":"register","device_id":"dev-a"})");
   CHECK(mpc.take(b) == std::vector<std::string>{R"({"type":"error","error":"device_id not allowed"})"});
-  CHECK(mpc.isOpen(a));
+  CHECK(mpc.is_open(a));
   CHECK(mpc.stats()["errors"] == 1);
   ConnId again = connect("dev-a");
   mpc.message(again, R"({"type":"register","device_id":"dev-a"})");
-  CHECK_FALSE(mpc.isOpen(a));
+  CHECK_FALSE(mpc.is_open(a));
   CHECK(mpc.host.closes[a].reason == "replaced");
   // An upgrade that did not come through the Worker's check is refused.
   CHECK(std::get<sb::Response>(mpc.connect(upgrade("/mpc"))).status == 401);
@@ -143,7 +143,7 @@ TEST_CASE("relay in token mode: sub is the side; swarm: sub is the persistentId 
   auto lookup = std::get<sb::Effect>(swarm.route(with_token("/ws", guest, {{"persistentId", "node-g"}, {"token", "ABCDEF"}})));
   auto spec = sb::find_app("swarm");
   Json answer = {{"status", 200}, {"body", R"({"swarm":"node-x"})"}};
-  auto invited = std::get<sb::Forward>(spec->resume(lookup.context, answer, sb::configure(kTokenMode), swarm.host));
+  auto invited = std::get<sb::Forward>(sb::resume_step(*spec, lookup.context, answer, sb::configure(kTokenMode), swarm.host));
   CHECK(invited.instance == "node-x");
   CHECK(Json::parse(invited.headers[std::string(sb::kAccessHeader)].get<std::string>())["sub"] == "node-g");
 }

@@ -113,9 +113,22 @@ class Object {
   // The route the Worker would take for `request` (one of this app's).
   Outcome route(const Request& request) { return *route_app(spec_, request, config_, host); }
 
-  // An upgrade that reached the object: the socket's id, or the refusal.
+  // An upgrade that reached the object: the socket's id, or the refusal. It
+  // carries what the Worker's route verified (the Forward's headers); one the
+  // Worker refused reaches the object as sent, which must refuse it too.
   std::variant<ConnId, Response> connect(Request request = upgrade("/")) {
-    Outcome outcome = app_->request(request);
+    if (std::optional<Outcome> routed = route_app(spec_, request, config_, host)) {
+      if (auto* forward = std::get_if<Forward>(&*routed)) {
+        for (const auto& [name, value] : forward->headers.items()) {
+          if (value.is_string()) {
+            request.headers[name] = value;
+          } else {
+            request.headers.erase(name);
+          }
+        }
+      }
+    }
+    Outcome outcome = fetch(request);
     if (auto* refused = std::get_if<Response>(&outcome)) return *refused;
     ConnId conn = next_++;
     open_.push_back(conn);
@@ -145,7 +158,7 @@ class Object {
     forget_closed();
     return outcome;
   }
-  Outcome fetch(const Request& request) { return app_->request(request); }
+  Outcome fetch(const Request& request) { return object_request(spec_, *app_, request); }
   Json stats() const { return app_->stats(spec_.limits, spec_.settings); }
   // Eviction: a new core, rebuilt from the open sockets' attachments and storage.
   void hibernate() {
@@ -162,7 +175,7 @@ class Object {
   // restart): the shim hands the core "" as the instance.
   void unnamed() { app_->identify(spec_.name, ""); }
 
-  bool isOpen(ConnId conn) const { return std::find(open_.begin(), open_.end(), conn) != open_.end(); }
+  bool is_open(ConnId conn) const { return std::find(open_.begin(), open_.end(), conn) != open_.end(); }
   // Frames `conn` received since the last call.
   std::vector<std::string> take(ConnId conn) { return std::exchange(host.received[conn], {}); }
 
@@ -176,7 +189,7 @@ class Object {
 
   void forget_closed() {
     for (const auto& [conn, close] : host.closes) {
-      if (isOpen(conn)) {
+      if (is_open(conn)) {
         std::erase(open_, conn);
         host.attachments.erase(conn);
       }

@@ -52,14 +52,14 @@ Json stored(Object& mpc, const std::string& key) { return Json::parse(mpc.host.s
 
 // The storage invariant: every record is reachable from the index of each
 // device that keeps it alive, and no index names a record that is gone.
-void checkStorage(Object& mpc, bool creatorBound) {
+void check_storage(Object& mpc, bool creator_bound) {
   std::map<std::string, std::set<std::string>> holders;  // device → session ids that need it
   for (const auto& [key, value] : mpc.host.storage) {
     if (!key.starts_with("session:")) continue;
     Json record = Json::parse(value);
     std::string id = key.substr(8);
     for (const auto& device : record["active_participants"]) holders[device.get<std::string>()].insert(id);
-    if (creatorBound) holders[record["creator"].get<std::string>()].insert(id);
+    if (creator_bound) holders[record["creator"].get<std::string>()].insert(id);
   }
   std::map<std::string, std::set<std::string>> indexes;
   for (const auto& [key, value] : mpc.host.storage) {
@@ -137,7 +137,7 @@ TEST_CASE("mpc: announce_session stores the session and tells everyone but the a
   mpc.message(b, announce({{"total", 2}}));
   CHECK(got(mpc, b) == std::vector<Json>{error("AnnounceSession missing session_id")});
   CHECK_FALSE(mpc.host.storage.contains("session:unknown"));
-  checkStorage(mpc, true);
+  check_storage(mpc, true);
 }
 
 TEST_CASE("mpc: request_active_sessions replays stored sessions and asks the other devices") {
@@ -175,7 +175,7 @@ TEST_CASE("mpc: query_my_active_sessions finds the caller's sessions and makes i
   CHECK(stored(mpc, "device_sessions:mpc-2") == Json{"s1"});
   mpc.message(stranger, R"({"type":"query_my_active_sessions"})");
   CHECK(mpc.take(stranger).empty());
-  checkStorage(mpc, true);
+  check_storage(mpc, true);
 }
 
 TEST_CASE("mpc: session_status_update grows participants and relays participant_update from \"server\"") {
@@ -213,7 +213,7 @@ TEST_CASE("mpc: session_status_update grows participants and relays participant_
   mpc.message(a, join("s1", "mpc-4"));
   CHECK(stored(mpc, "session:s1")["active_participants"] == Json{"mpc-1", "mpc-2", "mpc-3"});
   CHECK(stored(mpc, "session:s1")["session_info"]["participants"].size() == 4);
-  checkStorage(mpc, true);
+  check_storage(mpc, true);
 }
 
 TEST_CASE("mpc: the creator's disconnect removes its sessions; everyone registered hears it; nothing is left") {
@@ -229,7 +229,7 @@ TEST_CASE("mpc: the creator's disconnect removes its sessions; everyone register
   CHECK(got(mpc, c) == std::vector<Json>{removed, devices({"mpc-2", "mpc-3"})});
   CHECK_FALSE(mpc.host.storage.contains("session:s1"));
   CHECK(stored(mpc, "device_sessions:mpc-2") == Json{"s2"});
-  checkStorage(mpc, true);
+  check_storage(mpc, true);
   // A participant leaving does not end a session.
   mpc.message(c, join("s2", "mpc-3"));
   drain(mpc, {b, c});
@@ -250,7 +250,7 @@ TEST_CASE("mpc: MPC_SESSION_END=all-participants keeps a session until its last 
   CHECK(got(mpc, b) == std::vector<Json>{devices({"mpc-2", "mpc-3"})});
   CHECK(got(mpc, c) == std::vector<Json>{devices({"mpc-2", "mpc-3"})});
   CHECK(stored(mpc, "session:s1")["active_participants"] == Json{"mpc-2"});
-  checkStorage(mpc, false);
+  check_storage(mpc, false);
   mpc.disconnect(b);
   CHECK(got(mpc, c) == std::vector<Json>{{{"type", "session_removed"}, {"session_id", "s1"}, {"reason", "All participants disconnected"}},
                                          devices({"mpc-3"})});
@@ -266,7 +266,7 @@ TEST_CASE("mpc: re-registering replaces the old socket (1000 \"replaced\"); its 
   ConnId fresh = device(mpc, "mpc-1");
   CHECK(mpc.host.closes.at(old).code == 1000);
   CHECK(mpc.host.closes.at(old).reason == "replaced");
-  CHECK_FALSE(mpc.isOpen(old));
+  CHECK_FALSE(mpc.is_open(old));
   CHECK(got(mpc, fresh) == std::vector<Json>{devices({"mpc-1", "mpc-2"})});
   CHECK(got(mpc, b) == std::vector<Json>{devices({"mpc-1", "mpc-2"})});
   mpc.disconnect(old);  // the platform's late close event
@@ -321,9 +321,9 @@ TEST_CASE("mpc: bad input gets the protocol's errors and changes nothing") {
   CHECK(got(mpc, a) == std::vector<Json>{error("too many sessions")});
   mpc.message(a, announce(dkg("s2", "mpc-1")));  // re-announcing an existing one is fine
   CHECK(mpc.take(a).empty());
-  CHECK(mpc.isOpen(a));
+  CHECK(mpc.is_open(a));
   mpc.message(a, R"({"type":"list_devices"})", true);
-  CHECK_FALSE(mpc.isOpen(a));
+  CHECK_FALSE(mpc.is_open(a));
   CHECK(mpc.host.closes.at(a).code == 1003);
   CHECK(mpc.host.storage.empty());
 }
@@ -338,7 +338,7 @@ TEST_CASE("mpc: a relayed SessionUpdate rewrites the stored session, as the orig
   CHECK(got(mpc, b).at(0)["data"] == update);
   CHECK(stored(mpc, "session:s1")["session_info"] == update);
   CHECK(stored(mpc, "session:s1")["active_participants"] == Json{"mpc-1", "mpc-2"});
-  checkStorage(mpc, true);
+  check_storage(mpc, true);
 }
 
 TEST_CASE("mpc: routes, upgrades and the connection cap") {
@@ -410,8 +410,8 @@ TEST_CASE("mpc: a device whose socket vanished while others stayed is gone when 
 TEST_CASE("mpc: a rebuilt core behaves exactly like one that never slept; storage stays consistent") {
   const char* ids[] = {"d1", "d2", "d3", "d4"};
   const char* sessions[] = {"s1", "s2", "s3"};
-  for (bool creatorBound : {true, false}) {
-    Json vars = {{"MPC_SESSION_END", creatorBound ? "creator" : "all-participants"}};
+  for (bool creator_bound : {true, false}) {
+    Json vars = {{"MPC_SESSION_END", creator_bound ? "creator" : "all-participants"}};
     for (unsigned seed = 1; seed <= 150; ++seed) {
       std::mt19937 rng(seed);
       Object awake("mpc", vars), sleepy("mpc", vars);
@@ -443,11 +443,11 @@ TEST_CASE("mpc: a rebuilt core behaves exactly like one that never slept; storag
         }
         awake.message(conn, frame);
         sleepy.message(conn, frame);
-        std::erase_if(conns, [&](ConnId c) { return !awake.isOpen(c); });
+        std::erase_if(conns, [&](ConnId c) { return !awake.is_open(c); });
       }
       CHECK(awake.host.received == sleepy.host.received);
       CHECK(awake.host.storage == sleepy.host.storage);
-      checkStorage(awake, creatorBound);
+      check_storage(awake, creator_bound);
       for (ConnId conn : conns) awake.disconnect(conn);
       CHECK(awake.host.storage.empty());
     }

@@ -174,7 +174,7 @@ TEST_CASE("relay: text that is not JSON gets an error and the socket stays; bina
     CHECK(s.take(desktop) == std::vector<Json>{s.error("Invalid JSON")});
   }
   CHECK(s.take(mobile).empty());
-  CHECK(s.object.isOpen(desktop));
+  CHECK(s.object.is_open(desktop));
   s.object.message(desktop, R"({"type":"x"})", true);
   CHECK(s.object.host.closes.at(desktop).code == 1003);
   CHECK(s.take(mobile) == std::vector<Json>{s.event("desktop_disconnected")});
@@ -192,7 +192,7 @@ TEST_CASE("relay: frames over the size limit get the later relay's error and are
   s.object.message(desktop, exact + " ");
   CHECK(s.take(desktop) == std::vector<Json>{s.error("Message too large (101 bytes, max 100)")});
   CHECK(s.take(mobile).empty());
-  CHECK(s.object.isOpen(desktop));
+  CHECK(s.object.is_open(desktop));
   // Measured in UTF-8 bytes: 61 characters, 101 bytes.
   std::string accents;
   for (int i = 0; i < 40; ++i) accents += "\xc3\xa9";  // é
@@ -239,7 +239,7 @@ TEST_CASE("relay: 30 min without frames: both sides closed with 1000 Session tim
   s.object.message(desktop, R"({"type":"bundle_update"})");
   const double last = s.object.host.clock;
   s.advance(idle / 2);  // the first alarm finds recent activity and re-arms
-  CHECK(s.object.isOpen(desktop));
+  CHECK(s.object.is_open(desktop));
   CHECK(s.object.host.alarm_at == last + idle);
   s.take(desktop);
   s.take(mobile);
@@ -279,7 +279,7 @@ TEST_CASE("relay: both sides gone: the session is deleted after 5 min unless som
     auto back = s.desktop();
     CHECK(s.object.host.alarm_at == activity + 30 * 60 * 1000);
     s.advance(60 * 1000);
-    CHECK(s.object.isOpen(back));
+    CHECK(s.object.is_open(back));
     CHECK(s.object.host.storage.contains("session/activity"));
     s.object.host.clock = activity + 30 * 60 * 1000 - 1;
     s.advance(1);
@@ -311,7 +311,7 @@ TEST_CASE("relay: a session past its idle deadline whose alarm has not run yet s
   auto mobile = s.mobile();
   CHECK(s.object.host.alarm_at == s.object.host.clock + 3000);
   s.object.alarm();
-  CHECK(s.object.isOpen(mobile));
+  CHECK(s.object.is_open(mobile));
 }
 
 TEST_CASE("relay: sides survive hibernation in their attachments") {
@@ -373,7 +373,7 @@ TEST_CASE("relay: a rebuilt core behaves exactly like one that never slept") {
           s.object.message(conn, frame);
         });
       }
-      std::erase_if(conns, [&](sb::ConnId c) { return !awake.object.isOpen(c); });
+      std::erase_if(conns, [&](sb::ConnId c) { return !awake.object.is_open(c); });
     }
     CHECK(awake.object.host.received == sleepy.object.host.received);
     CHECK(awake.object.host.storage == sleepy.object.host.storage);
@@ -441,7 +441,7 @@ TEST_CASE("relay: the session keeps its name while an alarm may wake it, and for
   // The same object serves the id's next session, and keeps the name again.
   auto again = restarted.join(upgrade("/mobile/abc123"));
   CHECK(restarted.host.storage.at("app/instance") == "abc123");
-  CHECK(restarted.isOpen(again));
+  CHECK(restarted.is_open(again));
 }
 
 TEST_CASE("relay: JSON nested past MAX_JSON_DEPTH is answered as invalid JSON") {

@@ -50,7 +50,7 @@ struct Worker {
   explicit Worker(const Json& vars = kVars) : config(sb::configure(vars)), host(sb::test::with_secrets(vars)) {}
 
   std::optional<sb::Outcome> route(const Request& r) { return sb::route_app(spec, r, config, host); }
-  sb::Outcome resume(const sb::Effect& effect, const Json& answer) { return spec.resume(effect.context, answer, config, host); }
+  sb::Outcome resume(const sb::Effect& effect, const Json& answer) { return sb::resume_step(spec, effect.context, answer, config, host); }
 
   const sb::Manifest& spec = *sb::find_app("rooms");
   sb::Config config;
@@ -413,7 +413,7 @@ TEST_CASE("a reconnecting participant replaces its old socket, whose close annou
   room.message(b, R"({"type":"cloudflare-session","sessionId":"s-b","tracks":[]})");
   room.take(a);
   auto b2 = enter(room, "p-b", "B");
-  CHECK_FALSE(room.isOpen(b));
+  CHECK_FALSE(room.is_open(b));
   CHECK(room.host.closes.at(b).code == 1000);
   auto frames = room.take(a);
   REQUIRE(frames.size() == 1);
@@ -525,7 +525,7 @@ TEST_CASE("a rebuilt room behaves exactly like one that never slept") {
           CHECK(*conn == std::get<sb::ConnId>(two));
           conns.push_back(*conn);
         }
-        std::erase_if(conns, [&](sb::ConnId c) { return !awake.isOpen(c); });
+        std::erase_if(conns, [&](sb::ConnId c) { return !awake.is_open(c); });
         continue;
       }
       if (action == 1) {
@@ -555,7 +555,7 @@ TEST_CASE("a rebuilt room behaves exactly like one that never slept") {
       }
       awake.message(conn, frame);
       sleepy.message(conn, frame);
-      std::erase_if(conns, [&](sb::ConnId c) { return !awake.isOpen(c); });
+      std::erase_if(conns, [&](sb::ConnId c) { return !awake.is_open(c); });
     }
     CHECK(awake.host.received == sleepy.host.received);
     CHECK(awake.host.closes.size() == sleepy.host.closes.size());

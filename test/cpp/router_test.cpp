@@ -80,7 +80,8 @@ sb::Outcome lookup_resume(const Json& context, const Json& answer, const sb::Con
 }
 
 constexpr sb::Route kLookupRoutes[] = {{.path = "/lookup", .handle = &lookup_route}};
-const sb::Manifest kLookupApp{.name = "lookup", .routes = kLookupRoutes, .resume = &lookup_resume};
+constexpr sb::Step kLookupSteps[] = {{.name = "", .resume = &lookup_resume}};  // one step: unnamed
+const sb::Manifest kLookupApp{.name = "lookup", .routes = kLookupRoutes, .steps = kLookupSteps};
 const sb::Manifest* const kLookup[] = {&kLookupApp};
 
 }  // namespace
@@ -126,6 +127,18 @@ TEST_CASE("ALLOWED_ORIGINS: exact matches may upgrade and get CORS; others get 4
   health.headers["origin"] = "https://evil.example";
   CHECK_FALSE(respond(health, vars).headers.contains("access-control-allow-origin"));
   CHECK(std::holds_alternative<sb::Forward>(sb::route(upgrade_from("https://evil.example"), sb::Config(), sb::all_apps(), host)));
+}
+
+TEST_CASE("an object answers GET /stats/<app>/<instance> itself: its counts, limits and settings") {
+  sb::test::Object room("signal", Json{{"SIGNAL_MAX_TOPICS_PER_CONNECTION", "7"}}, "eu-1");
+  room.join();
+  auto response = std::get<sb::Response>(room.fetch(get("/stats/signal/eu-1")));
+  CHECK(response.status == 200);
+  Json stats = sb::parse_json(response.body).value_or(Json());
+  CHECK(stats["app"] == "signal");
+  CHECK(stats["connections"] == 1);
+  CHECK(stats["limits"]["SIGNAL_MAX_TOPICS_PER_CONNECTION"] == 7);
+  CHECK(stats["settings"]["SIGNAL_ACCESS"] == "open");
 }
 
 TEST_CASE("/stats/<app>/<instance> goes to that object; ADMIN_TOKEN guards it when set") {

@@ -113,11 +113,11 @@ TEST_CASE("garbage is ignored, never answered, and a flood of it closes with 100
   room.message(b, subscribe({"t"}));
   const char* garbage[] = {"not json", "[1,2]", R"({"type":"nope"})", R"({"type":"publish","data":1})", R"({"type":"publish","topic":"","data":1})"};
   for (const char* frame : garbage) room.message(a, frame);
-  CHECK(room.isOpen(a));
+  CHECK(room.is_open(a));
   CHECK(room.take(a).empty());
   CHECK(room.take(b).empty());
   room.message(a, "{");
-  CHECK_FALSE(room.isOpen(a));
+  CHECK_FALSE(room.is_open(a));
   CHECK(room.host.closes.at(a).code == 1008);
   room.message(b, publish("t", 1));
   CHECK(room.take(b).size() == 1);
@@ -137,7 +137,7 @@ TEST_CASE("frames over the size limit close with 1009") {
   Object room("signal", {{"SIGNAL_MAX_MESSAGE_BYTES", "100"}});
   auto a = room.join();
   room.message(a, publish("t", std::string(60, 'x')));
-  CHECK(room.isOpen(a));
+  CHECK(room.is_open(a));
   room.message(a, publish("t", std::string(100, 'x')));
   CHECK(room.host.closes.at(a).code == 1009);
 }
@@ -146,7 +146,7 @@ TEST_CASE("too many topics on one socket closes with 1008") {
   Object room("signal", {{"SIGNAL_MAX_TOPICS_PER_CONNECTION", "2"}});
   auto a = room.join();
   room.message(a, subscribe({"a", "b"}));
-  CHECK(room.isOpen(a));
+  CHECK(room.is_open(a));
   room.message(a, subscribe({"c"}));
   CHECK(room.host.closes.at(a).code == 1008);
 }
@@ -241,7 +241,7 @@ TEST_CASE("a rebuilt core behaves exactly like one that never slept") {
       }
       awake.message(conn, frame);
       sleepy.message(conn, frame);
-      std::erase_if(conns, [&](sb::ConnId c) { return !awake.isOpen(c); });
+      std::erase_if(conns, [&](sb::ConnId c) { return !awake.is_open(c); });
     }
     CHECK(awake.host.received == sleepy.host.received);
     CHECK(awake.host.closes.size() == sleepy.host.closes.size());
@@ -252,14 +252,14 @@ TEST_CASE("a socket sending faster than SIGNAL_MESSAGES_PER_SECOND is closed wit
   Object room("signal", {{"SIGNAL_MESSAGES_PER_SECOND", "5"}});
   auto a = room.join(), b = room.join();
   for (int i = 0; i < 5; ++i) room.message(a, R"({"type":"ping"})");
-  CHECK(room.isOpen(a));
+  CHECK(room.is_open(a));
   room.message(a, R"({"type":"ping"})");
   CHECK(room.host.closes.at(a).code == 1008);
   CHECK(room.host.closes.at(a).reason == "rate limit exceeded");
   for (int i = 0; i < 5; ++i) room.message(b, R"({"type":"ping"})");
   room.host.clock += 1000;
   for (int i = 0; i < 5; ++i) room.message(b, R"({"type":"ping"})");
-  CHECK(room.isOpen(b));
+  CHECK(room.is_open(b));
 }
 
 TEST_CASE("logs say what happened to whom, never what was said; stats count without identifiers") {

@@ -103,13 +103,13 @@ TEST_CASE("swarm routes: /ws with persistentId and /swarm/ws; /ws without it is 
     CHECK(refused.status == 403);
     CHECK(Json::parse(refused.body) == Json{{"error", "invalid invite code"}});
   }
-  auto joined = std::get<sb::Forward>(app.resume(effect.context, {{"status", 200}, {"body", R"({"swarm":"node-host0001"})"}}, config, host));
+  auto joined = std::get<sb::Forward>(sb::resume_step(app, effect.context, {{"status", 200}, {"body", R"({"swarm":"node-host0001"})"}}, config, host));
   CHECK(joined.instance == "node-host0001");
-  auto unknown = std::get<sb::Response>(app.resume(effect.context, {{"status", 404}, {"body", R"({"error":"invalid invite code"})"}}, config, host));
+  auto unknown = std::get<sb::Response>(sb::resume_step(app, effect.context, {{"status", 404}, {"body", R"({"error":"invalid invite code"})"}}, config, host));
   CHECK(unknown.status == 403);
   CHECK(Json::parse(unknown.body) == Json{{"error", "invalid invite code"}});
-  CHECK(std::get<sb::Response>(app.resume(effect.context, {{"error", "unreachable"}}, config, host)).status == 503);
-  CHECK(std::get<sb::Response>(app.resume(effect.context, {{"status", 200}, {"body", "{}"}}, config, host)).status == 503);
+  CHECK(std::get<sb::Response>(sb::resume_step(app, effect.context, {{"error", "unreachable"}}, config, host)).status == 503);
+  CHECK(std::get<sb::Response>(sb::resume_step(app, effect.context, {{"status", 200}, {"body", "{}"}}, config, host)).status == 503);
 
   // Through the router: /ws with persistentId is the swarm's (without it, the rooms app's).
   auto routed = sb::route(member("node-1"), config, sb::all_apps(), host);
@@ -453,11 +453,11 @@ TEST_CASE("every event is validated: bad data gets a WARN to the sender only and
   CHECK(frames(s.object, other).at(0)["data"]["message"] == "Rejected cmd:set_throttle: data must be a number from 0 to 100");
   s.object.message(other, "{");
   CHECK(frames(s.object, other).at(0)["data"]["message"] == "Rejected frame: not JSON");
-  CHECK(s.object.isOpen(other));
+  CHECK(s.object.is_open(other));
 
   // Binary frames close with 1003; the device is then offline.
   s.object.message(other, registration("x", 1, 1, false), true);
-  CHECK_FALSE(s.object.isOpen(other));
+  CHECK_FALSE(s.object.is_open(other));
   CHECK(s.object.host.closes.at(other).code == 1003);
   CHECK(last_snapshot(s.object, s.host)["devices"]["node-other001"]["status"] == "OFFLINE");
 }
@@ -794,7 +794,7 @@ TEST_CASE("swarm: a rebuilt core behaves exactly like one that never slept") {
         default: {
           const std::string& frame = events[rng() % std::size(events)];
           both([&](Object& o) { o.message(conn, frame); });
-          std::erase_if(conns, [&](sb::ConnId c) { return !awake.isOpen(c); });
+          std::erase_if(conns, [&](sb::ConnId c) { return !awake.is_open(c); });
         }
       }
     }

@@ -114,7 +114,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     for (std::size_t i = 0; i < object.host.effects.size(); ++i) pending.push_back(object.host.effects[i]);
     object.host.effects.clear();
-    std::erase_if(conns, [&](ConnId c) { return !object.isOpen(c); });
+    std::erase_if(conns, [&](ConnId c) { return !object.is_open(c); });
   };
   auto pick = [&](char digit) { return conns[static_cast<std::size_t>(digit) % conns.size()]; };
 

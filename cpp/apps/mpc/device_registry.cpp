@@ -13,8 +13,8 @@ constexpr std::string_view kIndexPrefix = "device_sessions:";
 // The sender of participant_update relays; no device may take this name.
 constexpr std::string_view kServer = "server";
 
-std::string sessionKey(std::string_view id) { return std::string(kSessionPrefix) + std::string(id); }
-std::string indexKey(std::string_view device) { return std::string(kIndexPrefix) + std::string(device); }
+std::string session_key(std::string_view id) { return std::string(kSessionPrefix) + std::string(id); }
+std::string index_key(std::string_view device) { return std::string(kIndexPrefix) + std::string(device); }
 
 template <class List, class Item>
 bool contains(const List& list, const Item& item) {
@@ -30,7 +30,7 @@ std::vector<std::string> strings(const Json* array) {
   return out;
 }
 
-std::optional<Session> parseSession(std::string_view text, std::int64_t max_depth) {
+std::optional<Session> parse_session(std::string_view text, std::int64_t max_depth) {
   std::optional<Json> record = parse_json(text, max_depth);
   if (!record || !record->is_object()) return std::nullopt;
   const Json* info = field(*record, "session_info");
@@ -48,22 +48,22 @@ Answer error_answer(std::string_view text) {
 }  // namespace
 
 DeviceRegistry::DeviceRegistry(Host& host, const Config& config)
-    : App(host, config, kFrames), creatorBound_(config[kSessionEnd] != "all-participants"), tokenMode_(token_mode(config, kAccess)) {
+    : App(host, config, kFrames), creator_bound_(config[kSessionEnd] != "all-participants"), token_mode_(token_mode(config, kAccess)) {
   if (auto stored = host_.kv_get(kDeviceList)) {
-    if (auto list = parse_json(*stored)) deviceList_ = strings(&*list);
+    if (auto list = parse_json(*stored)) device_list_ = strings(&*list);
   }
 }
 
 Outcome DeviceRegistry::fetch(const Request& request) {
   if (!request.upgrade) return Response::error(426, "expected a WebSocket upgrade (MPC device signaling)");
-  if (tokenMode_ && !string_field(access_of(request).value_or(Json()), "sub")) return Response::error(401, "invalid access token");
-  if (auto refusal = crowded(request, sockets_.size())) return *refusal;
+  if (token_mode_ && !string_field(access_of(request).value_or(Json()), "sub")) return Response::error(401, "invalid access token");
+  if (auto space = room_for(request, sockets_.size()); !space) return space.error();
   return Accept{};
 }
 
 void DeviceRegistry::webSocketOpen(ConnId conn, const Request& request) {
   sockets_.insert(conn);
-  if (!tokenMode_) return;
+  if (!token_mode_) return;
   std::string sub(string_field(access_of(request).value_or(Json()), "sub").value_or(""));
   attach(conn, {{"sub", sub}});
   subs_[conn] = std::move(sub);
@@ -86,34 +86,34 @@ void DeviceRegistry::webSocketMessage(ConnId conn, Frame& frame) {
   if (frame.type == "register") {
     auto device = string_field(frame.message, "device_id");
     if (!device) return error(conn, "invalid message");
-    registerDevice(conn, std::string(*device));
+    register_device(conn, std::string(*device));
   } else if (frame.type == "list_devices") {
-    reply(conn, {{"type", "devices"}, {"devices", deviceList_}});
+    reply(conn, {{"type", "devices"}, {"devices", device_list_}});
   } else if (frame.type == "relay") {
     auto to = string_field(frame.message, "to");
     const Json* payload = field(frame.message, "data");
     if (!to || payload == nullptr) return error(conn, "invalid message");
     relay(conn, std::string(*to), *payload);
   } else if (frame.type == "announce_session" && info != nullptr) {
-    announceSession(conn, *info);
+    announce_session(conn, *info);
   } else if (frame.type == "request_active_sessions") {
-    requestActiveSessions(conn);
+    request_active_sessions(conn);
   } else if (frame.type == "query_my_active_sessions") {
-    queryMyActiveSessions(conn);
+    query_my_active_sessions(conn);
   } else if (frame.type == "session_status_update" && info != nullptr) {
-    sessionStatusUpdate(conn, *info);
+    session_status_update(conn, *info);
   } else {
     error(conn, "invalid message");
   }
 }
 
-void DeviceRegistry::registerDevice(ConnId conn, const std::string& device) {
+void DeviceRegistry::register_device(ConnId conn, const std::string& device) {
   if (device.empty() || device == kServer || static_cast<std::int64_t>(device.size()) > config_[kMaxIdBytes]) {
     return error(conn, "invalid device_id");
   }
   // Token mode: a socket registers only as the device its token names, so only that device's holder can replace its socket.
-  if (auto sub = subs_.find(conn); tokenMode_ && (sub == subs_.end() || sub->second != device)) return error(conn, "device_id not allowed");
-  if (const std::string* current = deviceOf(conn); current != nullptr && *current != device) {
+  if (auto sub = subs_.find(conn); token_mode_ && (sub == subs_.end() || sub->second != device)) return error(conn, "device_id not allowed");
+  if (const std::string* current = device_of(conn); current != nullptr && *current != device) {
     // The same socket under a new name: the old name leaves.
     std::string old = *current;
     devices_.erase(conn);
@@ -134,30 +134,30 @@ void DeviceRegistry::registerDevice(ConnId conn, const std::string& device) {
   devices_[conn] = device;
   attach(conn, {{"device", device}});
   event("device_registered", {{"device", device}});
-  if (!contains(deviceList_, device)) {
-    deviceList_.push_back(device);
-    storeDeviceList();
+  if (!contains(device_list_, device)) {
+    device_list_.push_back(device);
+    store_device_list();
   }
-  send(registered(), to_text({{"type", "devices"}, {"devices", deviceList_}}));
+  send(registered(), to_text({{"type", "devices"}, {"devices", device_list_}}));
 }
 
 void DeviceRegistry::relay(ConnId conn, const std::string& to, const Json& data) {
-  recordSessionUpdate(conn, data);
+  record_session_update(conn, data);
   auto target = conns_.find(to);
   if (target == conns_.end()) return error(conn, "unknown device: " + to);
-  const std::string* from = deviceOf(conn);
+  const std::string* from = device_of(conn);
   reply(target->second, {{"type", "relay"}, {"from", from ? *from : ""}, {"data", data}});
 }
 
 // The original's side effect of relaying a `SessionUpdate`: the stored session
 // takes the payload as its session_info and its connected participants as active.
-void DeviceRegistry::recordSessionUpdate(ConnId conn, const Json& data) {
+void DeviceRegistry::record_session_update(ConnId conn, const Json& data) {
   if (string_field(data, "type") != "SessionUpdate") return;
   auto code = string_field(data, "session_code");
   const Json* participants = field(data, "participants");
   if (!code || participants == nullptr || !participants->is_array()) return;
   std::string id(*code);
-  std::optional<Session> session = loadSession(id);
+  std::optional<Session> session = load_session(id);
   if (!session) return;
   if (static_cast<std::int64_t>(to_text(data).size()) > config_[kMaxSessionInfoBytes]) return error(conn, "session_info too large");
   Session before = *session;
@@ -167,12 +167,12 @@ void DeviceRegistry::recordSessionUpdate(ConnId conn, const Json& data) {
     if (connected(device) && !contains(session->active, device)) session->active.push_back(device);
   }
   reindex(id, before, *session);
-  if (!creatorBound_ && session->active.empty()) return removeSession(id, *session, "All participants disconnected");
-  storeSession(id, *session);
+  if (!creator_bound_ && session->active.empty()) return remove_session(id, *session, "All participants disconnected");
+  store_session(id, *session);
 }
 
-void DeviceRegistry::announceSession(ConnId conn, const Json& info) {
-  const std::string* me = deviceOf(conn);
+void DeviceRegistry::announce_session(ConnId conn, const Json& info) {
+  const std::string* me = device_of(conn);
   if (me == nullptr) return;  // silence for unregistered callers, as the original
   auto key = string_field(info, "session_id");
   if (!key) key = string_field(info, "session_code");
@@ -180,58 +180,58 @@ void DeviceRegistry::announceSession(ConnId conn, const Json& info) {
   if (static_cast<std::int64_t>(key->size()) > config_[kMaxIdBytes]) return error(conn, "invalid session_id");
   if (static_cast<std::int64_t>(to_text(info).size()) > config_[kMaxSessionInfoBytes]) return error(conn, "session_info too large");
   std::string id(*key);
-  std::optional<Session> previous = loadSession(id);
-  if (!previous && static_cast<std::int64_t>(sessionCount()) >= config_[kMaxSessions]) return error(conn, "too many sessions");
+  std::optional<Session> previous = load_session(id);
+  if (!previous && static_cast<std::int64_t>(session_count()) >= config_[kMaxSessions]) return error(conn, "too many sessions");
   // A new announcement of the same id replaces the record, as the original.
   Session session{info, {*me}, *me};
   reindex(id, previous.value_or(Session{}), session);
-  storeSession(id, session);
-  if (!previous) ++*sessionCount_;
+  store_session(id, session);
+  if (!previous) ++*session_count_;
   event("session_created", {{"session", id}});
   send(registered(conn), to_text({{"type", "session_available"}, {"session_info", info}}));
 }
 
-void DeviceRegistry::requestActiveSessions(ConnId conn) {
+void DeviceRegistry::request_active_sessions(ConnId conn) {
   for (const auto& [key, value] : host_.kv_list(kSessionPrefix)) {
-    std::optional<Session> session = parseSession(value, config_[kMaxJsonDepth]);
+    std::optional<Session> session = parse_session(value, config_[kMaxJsonDepth]);
     // Records whose session_info no longer names them (a SessionUpdate replaced it) are not replayed.
     if (!session || string_field(session->info, "session_id") != std::string_view(key).substr(kSessionPrefix.size())) continue;
     reply(conn, {{"type", "session_available"}, {"session_info", session->info}});
   }
-  if (const std::string* me = deviceOf(conn)) {
+  if (const std::string* me = device_of(conn)) {
     send(registered(conn), to_text({{"type", "session_list_request"}, {"from", *me}}));
   }
 }
 
-void DeviceRegistry::queryMyActiveSessions(ConnId conn) {
-  const std::string* found = deviceOf(conn);
+void DeviceRegistry::query_my_active_sessions(ConnId conn) {
+  const std::string* found = device_of(conn);
   if (found == nullptr) return;  // silence for unregistered callers, as the original
   const std::string me = *found;
   Json sessions = Json::array();
   std::vector<std::string> mine;  // rebuilds this device's index from the records
   for (const auto& [key, value] : host_.kv_list(kSessionPrefix)) {
     std::string id = key.substr(kSessionPrefix.size());
-    std::optional<Session> session = parseSession(value, config_[kMaxJsonDepth]);
+    std::optional<Session> session = parse_session(value, config_[kMaxJsonDepth]);
     if (!session) continue;
     const Json* participants = field(session->info, "participants");
     if (participants != nullptr && participants->is_array() && contains(*participants, Json(me))) {
       if (!contains(session->active, me)) {
         session->active.push_back(me);
-        storeSession(id, *session);
+        store_session(id, *session);
       }
       sessions.push_back(session->info);
     }
     if (holds(*session, me)) mine.push_back(id);
   }
-  storeIndex(me, mine);
+  store_index(me, mine);
   reply(conn, {{"type", "sessions_for_device"}, {"sessions", sessions}});
 }
 
-void DeviceRegistry::sessionStatusUpdate(ConnId conn, const Json& info) {
+void DeviceRegistry::session_status_update(ConnId conn, const Json& info) {
   auto key = string_field(info, "session_id");
   if (!key || key->empty()) return error(conn, "SessionStatusUpdate missing session_id");
   std::string id(*key);
-  std::optional<Session> session = loadSession(id);
+  std::optional<Session> session = load_session(id);
   if (!session) return error(conn, "unknown session: " + id);
   if (auto joined = string_field(info, "participant_joined")) {
     std::string joiner(*joined);
@@ -249,7 +249,7 @@ void DeviceRegistry::sessionStatusUpdate(ConnId conn, const Json& info) {
       return error(conn, "session_info too large");
     }
     reindex(id, before, *session);
-    storeSession(id, *session);
+    store_session(id, *session);
   }
   std::vector<ConnId> to;
   for (const std::string& device : strings(field(session->info, "participants"))) {
@@ -276,31 +276,31 @@ void DeviceRegistry::webSocketClose(ConnId conn, int, std::string_view) {
 
 void DeviceRegistry::leave(const std::string& device) {
   event("device_disconnected", {{"device", device}});
-  for (const std::string& id : loadIndex(device)) {
-    std::optional<Session> session = loadSession(id);
+  for (const std::string& id : load_index(device)) {
+    std::optional<Session> session = load_session(id);
     if (!session) continue;
-    if (creatorBound_ && session->creator == device) {
-      removeSession(id, *session, "Session creator disconnected");
+    if (creator_bound_ && session->creator == device) {
+      remove_session(id, *session, "Session creator disconnected");
       continue;
     }
     std::erase(session->active, device);
-    if (!creatorBound_ && session->active.empty()) {
-      removeSession(id, *session, "All participants disconnected");
+    if (!creator_bound_ && session->active.empty()) {
+      remove_session(id, *session, "All participants disconnected");
     } else {
-      storeSession(id, *session);
+      store_session(id, *session);
     }
   }
-  host_.kv_delete(indexKey(device));
-  std::erase(deviceList_, device);
-  storeDeviceList();
+  host_.kv_delete(index_key(device));
+  std::erase(device_list_, device);
+  store_device_list();
   std::vector<ConnId> others = registered();
-  if (!others.empty()) send(others, to_text({{"type", "devices"}, {"devices", deviceList_}}));
+  if (!others.empty()) send(others, to_text({{"type", "devices"}, {"devices", device_list_}}));
 }
 
-void DeviceRegistry::removeSession(const std::string& id, const Session& session, std::string_view reason) {
-  host_.kv_delete(sessionKey(id));
+void DeviceRegistry::remove_session(const std::string& id, const Session& session, std::string_view reason) {
+  host_.kv_delete(session_key(id));
   event("session_removed", {{"session", id}, {"reason", reason}});
-  if (sessionCount_) --*sessionCount_;
+  if (session_count_) --*session_count_;
   reindex(id, session, Session{});
   std::vector<ConnId> everyone = registered();
   if (!everyone.empty()) send(everyone, to_text({{"type", "session_removed"}, {"session_id", id}, {"reason", reason}}));
@@ -313,7 +313,7 @@ void DeviceRegistry::webSocketWake(ConnId conn, const Json& state) {
     devices_[conn] = std::string(*device);
   }
   // A registered socket's device is its token's `sub` (register allows no other).
-  if (tokenMode_) subs_[conn] = std::string(string_field(state, "sub").value_or(string_field(state, "device").value_or("")));
+  if (token_mode_) subs_[conn] = std::string(string_field(state, "sub").value_or(string_field(state, "device").value_or("")));
 }
 
 // Devices in `device_list` whose socket did not survive went away without a
@@ -322,26 +322,26 @@ void DeviceRegistry::webSocketWake(ConnId conn, const Json& state) {
 // for stateless rejoin (register, then query_my_active_sessions).
 void DeviceRegistry::rebuilt() {
   std::vector<std::string> ghosts;
-  for (const std::string& device : deviceList_) {
+  for (const std::string& device : device_list_) {
     if (!connected(device)) ghosts.push_back(device);
   }
   std::vector<std::string> unlisted;
   for (const auto& [device, conn] : conns_) {
-    if (!contains(deviceList_, device)) unlisted.push_back(device);
+    if (!contains(device_list_, device)) unlisted.push_back(device);
   }
   std::sort(unlisted.begin(), unlisted.end());
-  deviceList_.insert(deviceList_.end(), unlisted.begin(), unlisted.end());
+  device_list_.insert(device_list_.end(), unlisted.begin(), unlisted.end());
   if (sockets_.empty()) {
-    for (const std::string& ghost : ghosts) std::erase(deviceList_, ghost);
+    for (const std::string& ghost : ghosts) std::erase(device_list_, ghost);
   } else {
     for (const std::string& ghost : ghosts) leave(ghost);
   }
-  if (!ghosts.empty() || !unlisted.empty()) storeDeviceList();
+  if (!ghosts.empty() || !unlisted.empty()) store_device_list();
 }
 
 bool DeviceRegistry::holds(const Session& session, const std::string& device) const {
   if (device.empty()) return false;
-  return contains(session.active, device) || (creatorBound_ && session.creator == device);
+  return contains(session.active, device) || (creator_bound_ && session.creator == device);
 }
 
 void DeviceRegistry::reindex(const std::string& id, const Session& before, const Session& after) {
@@ -351,78 +351,78 @@ void DeviceRegistry::reindex(const std::string& id, const Session& before, const
     return out;
   };
   for (const std::string& device : holders(before)) {
-    if (holds(before, device) && !holds(after, device)) indexRemove(device, id);
+    if (holds(before, device) && !holds(after, device)) index_remove(device, id);
   }
   for (const std::string& device : holders(after)) {
-    if (holds(after, device) && !holds(before, device)) indexAdd(device, id);
+    if (holds(after, device) && !holds(before, device)) index_add(device, id);
   }
 }
 
-std::optional<Session> DeviceRegistry::loadSession(const std::string& id) {
-  std::optional<std::string> text = host_.kv_get(sessionKey(id));
-  return text ? parseSession(*text, config_[kMaxJsonDepth]) : std::nullopt;
+std::optional<Session> DeviceRegistry::load_session(const std::string& id) {
+  std::optional<std::string> text = host_.kv_get(session_key(id));
+  return text ? parse_session(*text, config_[kMaxJsonDepth]) : std::nullopt;
 }
 
-void DeviceRegistry::storeSession(const std::string& id, const Session& session) {
+void DeviceRegistry::store_session(const std::string& id, const Session& session) {
   Json record = {{"session_info", session.info}, {"active_participants", session.active}, {"creator", session.creator}};
-  host_.kv_put(sessionKey(id), to_text(record));
+  host_.kv_put(session_key(id), to_text(record));
 }
 
-std::vector<std::string> DeviceRegistry::loadIndex(const std::string& device) {
-  std::optional<std::string> text = host_.kv_get(indexKey(device));
+std::vector<std::string> DeviceRegistry::load_index(const std::string& device) {
+  std::optional<std::string> text = host_.kv_get(index_key(device));
   if (!text) return {};
   std::optional<Json> ids = parse_json(*text);
   return ids ? strings(&*ids) : std::vector<std::string>{};
 }
 
-void DeviceRegistry::storeIndex(const std::string& device, const std::vector<std::string>& ids) {
+void DeviceRegistry::store_index(const std::string& device, const std::vector<std::string>& ids) {
   if (ids.empty()) {
-    host_.kv_delete(indexKey(device));
+    host_.kv_delete(index_key(device));
   } else {
-    host_.kv_put(indexKey(device), to_text(Json(ids)));
+    host_.kv_put(index_key(device), to_text(Json(ids)));
   }
 }
 
-void DeviceRegistry::indexAdd(const std::string& device, const std::string& id) {
-  std::vector<std::string> ids = loadIndex(device);
+void DeviceRegistry::index_add(const std::string& device, const std::string& id) {
+  std::vector<std::string> ids = load_index(device);
   if (contains(ids, id)) return;
   ids.push_back(id);
-  storeIndex(device, ids);
+  store_index(device, ids);
 }
 
-void DeviceRegistry::indexRemove(const std::string& device, const std::string& id) {
-  std::vector<std::string> ids = loadIndex(device);
-  if (std::erase(ids, id) != 0) storeIndex(device, ids);
+void DeviceRegistry::index_remove(const std::string& device, const std::string& id) {
+  std::vector<std::string> ids = load_index(device);
+  if (std::erase(ids, id) != 0) store_index(device, ids);
 }
 
-void DeviceRegistry::storeDeviceList() {
-  if (deviceList_.empty()) {
+void DeviceRegistry::store_device_list() {
+  if (device_list_.empty()) {
     host_.kv_delete(kDeviceList);
   } else {
-    host_.kv_put(kDeviceList, to_text(Json(deviceList_)));
+    host_.kv_put(kDeviceList, to_text(Json(device_list_)));
   }
 }
 
-std::size_t DeviceRegistry::sessionCount() const {
-  if (!sessionCount_) sessionCount_ = host_.kv_list(kSessionPrefix).size();
-  return *sessionCount_;
+std::size_t DeviceRegistry::session_count() const {
+  if (!session_count_) session_count_ = host_.kv_list(kSessionPrefix).size();
+  return *session_count_;
 }
 
-const std::string* DeviceRegistry::deviceOf(ConnId conn) const {
+const std::string* DeviceRegistry::device_of(ConnId conn) const {
   auto it = devices_.find(conn);
   return it == devices_.end() ? nullptr : &it->second;
 }
 
 std::vector<ConnId> DeviceRegistry::registered(std::optional<ConnId> except) const {
   std::vector<ConnId> out;
-  for (const std::string& device : deviceList_) {
+  for (const std::string& device : device_list_) {
     auto it = conns_.find(device);
     if (it != conns_.end() && it->second != except) out.push_back(it->second);
   }
   return out;
 }
 
-Json DeviceRegistry::counts() const { return {{"devices", conns_.size()}, {"sessions", sessionCount()}}; }
+Json DeviceRegistry::counts() const { return {{"devices", conns_.size()}, {"sessions", session_count()}}; }
 
 void DeviceRegistry::reply(ConnId conn, const Json& message) { send(conn, to_text(message)); }
 

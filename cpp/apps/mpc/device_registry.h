@@ -60,45 +60,45 @@ class DeviceRegistry final : public App {
 
  private:
   // Client messages.
-  void registerDevice(ConnId conn, const std::string& device);
+  void register_device(ConnId conn, const std::string& device);
   void relay(ConnId conn, const std::string& to, const Json& data);
-  void announceSession(ConnId conn, const Json& info);
-  void requestActiveSessions(ConnId conn);
-  void queryMyActiveSessions(ConnId conn);
-  void sessionStatusUpdate(ConnId conn, const Json& info);
-  void recordSessionUpdate(ConnId conn, const Json& data);
+  void announce_session(ConnId conn, const Json& info);
+  void request_active_sessions(ConnId conn);
+  void query_my_active_sessions(ConnId conn);
+  void session_status_update(ConnId conn, const Json& info);
+  void record_session_update(ConnId conn, const Json& data);
 
   // A device is gone: its sessions end or lose it, the others hear of it.
   void leave(const std::string& device);
-  void removeSession(const std::string& id, const Session& session, std::string_view reason);
+  void remove_session(const std::string& id, const Session& session, std::string_view reason);
   // Whether `device` keeps `session` in its index (and keeps it alive).
   bool holds(const Session& session, const std::string& device) const;
   // Keeps every holder's `device_sessions:<device>` in step with a record's change.
   void reindex(const std::string& id, const Session& before, const Session& after);
 
-  std::optional<Session> loadSession(const std::string& id);
-  void storeSession(const std::string& id, const Session& session);
-  std::vector<std::string> loadIndex(const std::string& device);
-  void storeIndex(const std::string& device, const std::vector<std::string>& ids);
-  void indexAdd(const std::string& device, const std::string& id);
-  void indexRemove(const std::string& device, const std::string& id);
-  void storeDeviceList();
-  std::size_t sessionCount() const;
+  std::optional<Session> load_session(const std::string& id);
+  void store_session(const std::string& id, const Session& session);
+  std::vector<std::string> load_index(const std::string& device);
+  void store_index(const std::string& device, const std::vector<std::string>& ids);
+  void index_add(const std::string& device, const std::string& id);
+  void index_remove(const std::string& device, const std::string& id);
+  void store_device_list();
+  std::size_t session_count() const;
 
-  const std::string* deviceOf(ConnId conn) const;
+  const std::string* device_of(ConnId conn) const;
   bool connected(const std::string& device) const { return conns_.contains(device); }
   std::vector<ConnId> registered(std::optional<ConnId> except = std::nullopt) const;
   void reply(ConnId conn, const Json& message);
   void error(ConnId conn, std::string_view text);
 
-  bool creatorBound_;  // MPC_SESSION_END: "creator" (default) or "all-participants"
-  bool tokenMode_;     // MPC_ACCESS
+  bool creator_bound_;  // MPC_SESSION_END: "creator" (default) or "all-participants"
+  bool token_mode_;     // MPC_ACCESS
   std::unordered_map<ConnId, std::string> subs_;  // token mode: socket → the only device_id it may register
   std::unordered_set<ConnId> sockets_;
   std::unordered_map<std::string, ConnId> conns_;    // registered device → its socket
   std::unordered_map<ConnId, std::string> devices_;  // socket → registered device
-  std::vector<std::string> deviceList_;              // mirror of `device_list`, in registration order
-  mutable std::optional<std::size_t> sessionCount_;          // counted from storage on first need
+  std::vector<std::string> device_list_;              // mirror of `device_list`, in registration order
+  mutable std::optional<std::size_t> session_count_;          // counted from storage on first need
 };
 
 }  // namespace sb::mpc

@@ -65,7 +65,7 @@ Outcome PairingSession::fetch(const Request& request) {
   if (token_mode(config_, kAccess) && string_field(access_of(request).value_or(Json()), "sub") != pairing->side_name()) {
     return Response::error(401, "invalid access token");
   }
-  if (auto refusal = crowded(request, 0)) return *refusal;
+  if (auto space = room_for(request, 0); !space) return space.error();
   return Accept{};
 }
 

@@ -61,10 +61,12 @@ Outcome calls_route(const Request& request, const Config& config, WorkerHost&) {
   std::string base(config[kCallsApiBase]);
   while (base.ends_with('/')) base.pop_back();
   fetch["url"] = base + "/apps/" + std::string(app_id) + upstream;
-  return Effect{{{"fetch", std::move(fetch)}}, {{"step", "calls"}}};
+  return continue_at(kCallsAnswered, {{"fetch", std::move(fetch)}});
 }
 
-Outcome calls_answer(const Json& answer) {
+namespace {
+
+Outcome calls_answer(const Json&, const Json& answer, const Config&, WorkerHost&) {
   const Json* status = field(answer, "status");
   if (status == nullptr || !status->is_number_integer()) return Response::error(502, "Calls API unreachable");
   int code = status->get<int>();
@@ -78,5 +80,9 @@ Outcome calls_answer(const Json& answer) {
   }
   return response;
 }
+
+}  // namespace
+
+const Step kCallsAnswered{"calls", &calls_answer};
 
 }  // namespace sb::rooms

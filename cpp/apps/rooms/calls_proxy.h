@@ -10,7 +10,7 @@ namespace sb::rooms {
 
 // For a path under /cloudflare/: the upstream fetch, or the error to answer.
 Outcome calls_route(const Request& request, const Config& config, WorkerHost&);
-// The upstream's answer: its status and body, or 502 when it could not be reached.
-Outcome calls_answer(const Json& answer);
+// Where the upstream's answer goes: its status and body, or 502 when it could not be reached.
+extern const Step kCallsAnswered;
 
 }  // namespace sb::rooms

@@ -29,4 +29,20 @@ std::optional<RoomToken> RoomToken::read(WorkerHost& host, std::string_view toke
   return RoomToken{std::string(*room), std::string(*participant), std::string(string_field(*claims, "participant_name").value_or("Guest"))};
 }
 
+Forward RoomToken::forward() const {
+  Forward to{"", room_id};
+  to.headers[std::string(kVerifiedHeader)] =
+      to_text({{"room_id", room_id}, {"participant_id", participant_id}, {"participant_name", participant_name}});
+  return to;
+}
+
+std::optional<RoomToken> RoomToken::verified(const Request& request) {
+  std::string_view header = request.header(kVerifiedHeader);
+  std::optional<Json> claims = header.empty() ? std::nullopt : parse_json(header);
+  auto room = claims ? string_field(*claims, "room_id") : std::nullopt;
+  auto participant = claims ? string_field(*claims, "participant_id") : std::nullopt;
+  if (!room || !participant) return std::nullopt;
+  return RoomToken{std::string(*room), std::string(*participant), std::string(string_field(*claims, "participant_name").value_or(""))};
+}
+
 }  // namespace sb::rooms

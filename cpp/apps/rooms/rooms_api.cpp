@@ -16,8 +16,22 @@ constexpr std::string_view kRoomsPath = "/api/rooms";
 constexpr std::string_view kMetadata = "ROOM_METADATA";
 constexpr std::string_view kStun = "stun:stun.cloudflare.com:3478";
 
-std::optional<Response> without_secret(const Config& config) {
-  if (config.has(kJwtSecret)) return std::nullopt;
+// Where the routes' Effects continue (their definitions below).
+Outcome ice_servers_answered(const Json& context, const Json& answer, const Config& config, WorkerHost& host);
+Outcome joined(const Json& context, const Json& answer, const Config& config, WorkerHost& host);
+Outcome created(const Json& context, const Json& answer, const Config& config, WorkerHost& host);
+Outcome found(const Json& context, const Json& answer, const Config& config, WorkerHost& host);
+Outcome join_found(const Json& context, const Json& answer, const Config& config, WorkerHost& host);
+Outcome admitted(const Json& context, const Json& answer, const Config& config, WorkerHost& host);
+constexpr Step kIceServersAnswered{"ice-servers", &ice_servers_answered};
+constexpr Step kJoined{"joined", &joined};
+constexpr Step kCreated{"created", &created};
+constexpr Step kFound{"found", &found};
+constexpr Step kJoinFound{"join", &join_found};
+constexpr Step kAdmitted{"admit", &admitted};
+
+Expected<void> with_secret(const Config& config) {
+  if (config.has(kJwtSecret)) return {};
   return Response::error(503, "JWT_SECRET is not configured (wrangler secret put JWT_SECRET)");
 }
 
@@ -44,7 +58,7 @@ std::string iso_time(double now_ms) {
 }
 
 // A request's JSON object; an empty body counts as `{}`.
-std::variant<Json, Response> body_object(const Request& request, const Config& config) {
+Expected<Json> body_object(const Request& request, const Config& config) {
   if (static_cast<std::int64_t>(request.body.size()) > config[kMaxBodyBytes]) return Response::error(413, "request body too large");
   if (request.body.empty()) return Json::object();
   std::optional<Json> body = parse_json(request.body, config[kMaxJsonDepth]);
@@ -54,7 +68,7 @@ std::variant<Json, Response> body_object(const Request& request, const Config& c
 
 // A name under either spelling the clients use (snake_case first, as the
 // original reads `a || b`; `camel` may be ""): the first non-empty string, or nullopt.
-std::variant<std::optional<std::string>, Response> name_field(const Json& body, std::string_view snake, std::string_view camel, const Config& config) {
+Expected<std::optional<std::string>> name_field(const Json& body, std::string_view snake, std::string_view camel, const Config& config) {
   for (std::string_view key : {snake, camel}) {
     const Json* value = key.empty() ? nullptr : field(body, key);
     if (value == nullptr || value->is_null()) continue;
@@ -68,7 +82,7 @@ std::variant<std::optional<std::string>, Response> name_field(const Json& body, 
   return std::optional<std::string>();
 }
 
-std::variant<std::int64_t, Response> max_participants_field(const Json& body, const Config& config) {
+Expected<std::int64_t> max_participants_field(const Json& body, const Config& config) {
   const std::int64_t most = config[kMaxParticipants];
   for (std::string_view key : {"max_participants", "maxParticipants"}) {
     const Json* value = field(body, key);
@@ -81,38 +95,38 @@ std::variant<std::int64_t, Response> max_participants_field(const Json& body, co
   return std::min(config[kDefaultMaxParticipants], most);
 }
 
-Effect kv_get(std::string_view room_id, Json context) {
-  return Effect{{{"kv", {{"binding", kMetadata}, {"get", room_id}}}}, std::move(context)};
+Effect kv_get(const Step& step, std::string_view room_id, Json context = Json::object()) {
+  return continue_at(step, {{"kv", {{"binding", kMetadata}, {"get", room_id}}}}, std::move(context));
 }
 
 Outcome create_room(const Request& request, const Config& config, WorkerHost& host) {
   auto body = body_object(request, config);
-  if (auto* error = std::get_if<Response>(&body)) return *error;
-  const Json& fields = std::get<Json>(body);
+  if (!body) return body.error();
+  const Json& fields = *body;
   auto name = name_field(fields, "name", "", config);
-  if (auto* error = std::get_if<Response>(&name)) return *error;
+  if (!name) return name.error();
   auto creator = name_field(fields, "created_by", "createdBy", config);
-  if (auto* error = std::get_if<Response>(&creator)) return *error;
+  if (!creator) return creator.error();
   auto max = max_participants_field(fields, config);
-  if (auto* error = std::get_if<Response>(&max)) return *error;
+  if (!max) return max.error();
 
   std::string room_id = random_uuid(host);
   std::string created_at = iso_time(host.now());
   Json metadata = {{"id", room_id}};
-  if (auto& given = std::get<std::optional<std::string>>(name)) metadata["name"] = *given;
-  metadata["createdBy"] = std::get<std::optional<std::string>>(creator).value_or("unknown");
+  if (const auto& given = *name) metadata["name"] = *given;
+  metadata["createdBy"] = creator->value_or("unknown");
   metadata["createdAt"] = created_at;
-  metadata["maxParticipants"] = std::get<std::int64_t>(max);
+  metadata["maxParticipants"] = *max;
   Json put = {{"binding", kMetadata}, {"put", room_id}, {"value", to_text(metadata)}, {"ttl", config[kMetadataTtlSeconds]}};
-  return Effect{{{"kv", std::move(put)}}, {{"step", "created"}, {"room_id", room_id}, {"created_at", created_at}}};
+  return continue_at(kCreated, {{"kv", std::move(put)}}, {{"room_id", room_id}, {"created_at", created_at}});
 }
 
 Outcome join_room(std::string_view room_id, const Request& request, const Config& config) {
   auto body = body_object(request, config);
-  if (auto* error = std::get_if<Response>(&body)) return *error;
-  auto name = name_field(std::get<Json>(body), "participant_name", "participantName", config);
-  if (auto* error = std::get_if<Response>(&name)) return *error;
-  return kv_get(room_id, {{"step", "join"}, {"room_id", room_id}, {"participant_name", std::get<std::optional<std::string>>(name).value_or("Guest")}});
+  if (!body) return body.error();
+  auto name = name_field(*body, "participant_name", "participantName", config);
+  if (!name) return name.error();
+  return kv_get(kJoinFound, room_id, {{"room_id", room_id}, {"participant_name", name->value_or("Guest")}});
 }
 
 Json stun_only() { return Json::array({{{"urls", kStun}}}); }
@@ -152,18 +166,18 @@ Outcome ice_servers(std::string_view room_id, const Request& request, const Conf
   if (!admitted || admitted->room_id != room_id) return Response::error(401, "Invalid token");
   std::optional<Json> turn = turn_request(config);
   if (!turn) return Response::json(200, {{"ice_servers", stun_only()}});
-  return Effect{std::move(*turn), {{"step", "ice-servers"}}};
+  return continue_at(kIceServersAnswered, std::move(*turn));
 }
 
 // POST /api/rooms.
 Outcome create(const Request& request, const Config& config, WorkerHost& host) {
-  if (auto error = without_secret(config)) return *error;
+  if (auto secret = with_secret(config); !secret) return secret.error();
   return create_room(request, config, host);
 }
 
 // The room of /api/rooms/<id>[/…], or the refusal every room route makes first.
-std::variant<std::string_view, Response> room_of(const Request& request, const Config& config) {
-  if (auto error = without_secret(config)) return *error;
+Expected<std::string_view> room_of(const Request& request, const Config& config) {
+  if (auto secret = with_secret(config); !secret) return secret.error();
   std::string_view rest = std::string_view(request.path).substr(kRoomsPath.size() + 1);
   std::string_view room_id = rest.substr(0, rest.find('/'));
   if (!is_instance_name(room_id)) return Response::error(404, "Room not found");
@@ -173,33 +187,33 @@ std::variant<std::string_view, Response> room_of(const Request& request, const C
 // GET /api/rooms/<id>.
 Outcome find(const Request& request, const Config& config, WorkerHost&) {
   auto room = room_of(request, config);
-  if (auto* error = std::get_if<Response>(&room)) return *error;
-  return kv_get(std::get<std::string_view>(room), {{"step", "found"}});
+  if (!room) return room.error();
+  return kv_get(kFound, *room);
 }
 
 // POST /api/rooms/<id>/join.
 Outcome join(const Request& request, const Config& config, WorkerHost&) {
   auto room = room_of(request, config);
-  if (auto* error = std::get_if<Response>(&room)) return *error;
-  return join_room(std::get<std::string_view>(room), request, config);
+  if (!room) return room.error();
+  return join_room(*room, request, config);
 }
 
 // POST /api/rooms/<id>/ice-servers.
 Outcome ice(const Request& request, const Config& config, WorkerHost& host) {
   auto room = room_of(request, config);
-  if (auto* error = std::get_if<Response>(&room)) return *error;
-  return ice_servers(std::get<std::string_view>(room), request, config, host);
+  if (!room) return room.error();
+  return ice_servers(*room, request, config, host);
 }
 
 // `/ws?token=`: only a verified token reaches its room's Durable Object.
 Outcome connect(const Request& request, const Config& config, WorkerHost& host) {
   if (!request.upgrade) return Response::error(426, "expected a WebSocket upgrade (rooms: /ws?token=<jwt>)");
-  if (auto error = without_secret(config)) return *error;
+  if (auto secret = with_secret(config); !secret) return secret.error();
   std::string_view token = request.param("token").value_or("");
   if (token.empty()) return Response::error(401, "Missing token");
   auto admitted = RoomToken::read(host, token, host.now());
   if (!admitted) return Response::error(401, "Invalid token");
-  return Forward{"", admitted->room_id};
+  return admitted->forward();
 }
 
 // The stored metadata's maxParticipants (rooms written by this code always have one).
@@ -209,58 +223,71 @@ std::int64_t stored_max(const Json& metadata, const Config& config) {
   return config[kDefaultMaxParticipants];
 }
 
-Outcome storage_unavailable() { return Response::error(503, "room storage unavailable"); }
+Response storage_unavailable() { return Response::error(503, "room storage unavailable"); }
 
-// The answers to the Effects above, by the step each one's context names.
-Outcome answered(const Json& context, const Json& answer, const Config& config, WorkerHost& host) {
-  std::string_view step = string_field(context, "step").value_or("");
-  if (step == "calls") return calls_answer(answer);
-  if (step == "ice-servers") {
-    std::optional<Json> servers = turn_servers(answer);
-    if (!servers) return Response::error(502, "TURN API unreachable");
-    return Response::json(200, {{"ice_servers", *servers}});
-  }
-  if (step == "joined") {
-    // TURN is a bonus at join: if it fails, STUN still lets most peers connect.
-    const Json* joined = field(context, "reply");
-    Json reply = joined != nullptr ? *joined : Json::object();
-    reply["ice_servers"] = turn_servers(answer).value_or(stun_only());
-    return Response::json(200, reply);
-  }
-  if (field(answer, "error") != nullptr) return storage_unavailable();
+// The answers to the Effects above, one step each.
 
-  if (step == "created") {
-    return Response::json(200, {{"room_id", string_field(context, "room_id").value_or("")}, {"created_at", string_field(context, "created_at").value_or("")}});
-  }
-  const Json* value = field(answer, "value");
-  if (step == "found" || step == "join") {
-    if (value == nullptr || value->is_null()) return Response::error(404, "Room not found");
-    if (!value->is_string()) return storage_unavailable();
-  }
-  if (step == "found") return Response{200, {{"content-type", "application/json"}}, value->get<std::string>()};
-
-  std::string room_id(string_field(context, "room_id").value_or(""));
-  std::string participant_name(string_field(context, "participant_name").value_or("Guest"));
-  if (step == "join") {
-    // The room's object counts who is connected; it answers 409 when full.
-    Json body = {{"maxParticipants", stored_max(parse_json(value->get<std::string>()).value_or(Json::object()), config)}};
-    Json call = {{"binding", kBinding}, {"instance", room_id}, {"method", "POST"}, {"path", "/capacity"},
-                 {"headers", {{"content-type", "application/json"}}}, {"body", to_text(body)}};
-    return Effect{{{"object", std::move(call)}}, {{"step", "admit"}, {"room_id", room_id}, {"participant_name", participant_name}}};
-  }
-  if (step == "admit") {
-    const Json* status = field(answer, "status");
-    if (status != nullptr && *status == 409) return Response::error(409, "Room is full");
-    if (status == nullptr || *status != 200) return Response::error(503, "room unavailable");
-    RoomToken token{room_id, random_uuid(host), participant_name};
-    Json reply = {{"token", token.issue(host, host.now(), config[kTokenTtlSeconds])},
-                  {"participant_id", token.participant_id},
-                  {"ice_servers", stun_only()}};
-    if (std::optional<Json> turn = turn_request(config)) return Effect{std::move(*turn), {{"step", "joined"}, {"reply", std::move(reply)}}};
-    return Response::json(200, reply);
-  }
-  return Response::error(500, "internal error");
+Outcome ice_servers_answered(const Json&, const Json& answer, const Config&, WorkerHost&) {
+  std::optional<Json> servers = turn_servers(answer);
+  if (!servers) return Response::error(502, "TURN API unreachable");
+  return Response::json(200, {{"ice_servers", *servers}});
 }
+
+Outcome joined(const Json& context, const Json& answer, const Config&, WorkerHost&) {
+  // TURN is a bonus at join: if it fails, STUN still lets most peers connect.
+  const Json* joined = field(context, "reply");
+  Json reply = joined != nullptr ? *joined : Json::object();
+  reply["ice_servers"] = turn_servers(answer).value_or(stun_only());
+  return Response::json(200, reply);
+}
+
+Outcome created(const Json& context, const Json& answer, const Config&, WorkerHost&) {
+  if (field(answer, "error") != nullptr) return storage_unavailable();
+  return Response::json(200, {{"room_id", string_field(context, "room_id").value_or("")}, {"created_at", string_field(context, "created_at").value_or("")}});
+}
+
+// A room's stored metadata (a Workers KV read): its text, or the refusal.
+Expected<std::string_view> metadata_of(const Json& answer) {
+  if (field(answer, "error") != nullptr) return storage_unavailable();
+  const Json* value = field(answer, "value");
+  if (value == nullptr || value->is_null()) return Response::error(404, "Room not found");
+  if (!value->is_string()) return storage_unavailable();
+  return std::string_view(value->get_ref<const std::string&>());
+}
+
+Outcome found(const Json&, const Json& answer, const Config&, WorkerHost&) {
+  auto metadata = metadata_of(answer);
+  if (!metadata) return metadata.error();
+  return Response{200, {{"content-type", "application/json"}}, std::string(*metadata)};
+}
+
+Outcome admitted(const Json& context, const Json& answer, const Config& config, WorkerHost& host) {
+  if (field(answer, "error") != nullptr) return storage_unavailable();
+  const Json* status = field(answer, "status");
+  if (status != nullptr && *status == 409) return Response::error(409, "Room is full");
+  if (status == nullptr || *status != 200) return Response::error(503, "room unavailable");
+  RoomToken token{std::string(string_field(context, "room_id").value_or("")), random_uuid(host),
+                  std::string(string_field(context, "participant_name").value_or("Guest"))};
+  Json reply = {{"token", token.issue(host, host.now(), config[kTokenTtlSeconds])},
+                {"participant_id", token.participant_id},
+                {"ice_servers", stun_only()}};
+  if (std::optional<Json> turn = turn_request(config)) return continue_at(kJoined, std::move(*turn), {{"reply", std::move(reply)}});
+  return Response::json(200, reply);
+}
+
+Outcome join_found(const Json& context, const Json& answer, const Config& config, WorkerHost&) {
+  auto metadata = metadata_of(answer);
+  if (!metadata) return metadata.error();
+  std::string_view room_id = string_field(context, "room_id").value_or("");
+  // The room's object counts who is connected; it answers 409 when full.
+  Json body = {{"maxParticipants", stored_max(parse_json(*metadata).value_or(Json::object()), config)}};
+  Json call = {{"binding", kBinding}, {"instance", room_id}, {"method", "POST"}, {"path", "/capacity"},
+               {"headers", {{"content-type", "application/json"}}}, {"body", to_text(body)}};
+  return continue_at(kAdmitted, {{"object", std::move(call)}},
+                     {{"room_id", room_id}, {"participant_name", string_field(context, "participant_name").value_or("Guest")}});
+}
+
+const Step kSteps[] = {kCallsAnswered, kIceServersAnswered, kJoined, kCreated, kFound, kJoinFound, kAdmitted};
 
 // A /ws with persistentId is the swarm coordinator's.
 constexpr Route kRoutes[] = {{.path = "/ws", .without_param = "persistentId", .handle = &connect},
@@ -278,7 +305,7 @@ const Manifest kManifest{.name = "rooms",
                          .binding = kBinding,
                          .object_class = kBinding,
                          .routes = kRoutes,
-                         .resume = &answered,
+                         .steps = kSteps,
                          .make = &make_object<Room>,
                          .limits = kLimits,
                          .settings = kSettings,

@@ -105,6 +105,8 @@ Outcome reported(const Json& state, const Json& answer, const Config& config, Wo
 }
 
 constexpr Route kRoutes[] = {{.path = "/", .handle = &connect}, {.path = "/signal/*", .handle = &connect}};
+// Its one continuation (the space's stats, gathered object by object): unnamed.
+constexpr Step kSteps[] = {{.name = "", .resume = &reported}};
 
 }  // namespace
 
@@ -112,7 +114,7 @@ const Manifest kManifest{.name = "signal",
                          .binding = "SignalingRoom",
                          .object_class = "SignalingRoom",
                          .routes = kRoutes,
-                         .resume = &reported,
+                         .steps = kSteps,
                          .stats = &space_stats,
                          .make = &make_object<SignalingRoom>,
                          .limits = kLimits,

@@ -38,7 +38,7 @@ SignalingRoom::SignalingRoom(Host& host, const Config& config) : App(host, confi
 Outcome SignalingRoom::fetch(const Request& request) {
   if (!request.upgrade) return Response::error(426, "expected a WebSocket upgrade (y-webrtc signaling)");
   if (token_mode(config_, kAccess) && !access_of(request)) return Response::error(401, "invalid access token");
-  if (auto refusal = crowded(request, peers_.size())) return *refusal;
+  if (auto space = room_for(request, peers_.size()); !space) return space.error();
   return Accept{};
 }
 

@@ -218,7 +218,7 @@ void SignalGateway::applied(std::uint64_t number) {
   std::vector<std::pair<std::uint64_t, ConnId>> pongs(held_pongs_.begin(), held_pongs_.begin() + static_cast<std::ptrdiff_t>(due));
   held_pongs_.erase(held_pongs_.begin(), held_pongs_.begin() + static_cast<std::ptrdiff_t>(due));
   for (const auto& [before, conn] : pongs) {
-    if (isOpen(conn)) SignalingRoom::pong(conn);
+    if (is_open(conn)) SignalingRoom::pong(conn);
   }
 }
 

@@ -15,6 +15,9 @@ std::optional<std::string> invite_code(const Request& request) {
   return code;
 }
 
+Outcome joined(const Json& context, const Json& answer, const Config&, WorkerHost&);
+constexpr Step kJoined{"joined", &joined};
+
 // WS /swarm/ws and /ws?persistentId=: to the host's swarm, or with an invite
 // code to the swarm it names. With SWARM_ACCESS "token", an access token whose
 // `sub` is the persistentId; without a code it joins the token's `scope`.
@@ -27,8 +30,8 @@ Outcome join(const Request& request, const Config& config, WorkerHost& host) {
   std::string swarm(device);  // open mode, no invite code: the device hosts its own swarm
   if (token_mode(config, kAccess)) {
     auto checked = check_access(request, config, host, "swarm");
-    if (auto* refused = std::get_if<Response>(&checked)) return *refused;
-    claims = std::move(std::get<Json>(checked));
+    if (!checked) return checked.error();
+    claims = std::move(*checked);
     std::string_view scope = string_field(*claims, "scope").value_or("");
     if (string_field(*claims, "sub") != device || !is_instance_name(scope)) return not_valid_here();
     swarm = scope;
@@ -37,7 +40,7 @@ Outcome join(const Request& request, const Config& config, WorkerHost& host) {
   if (!code) return with_access(Forward{"", swarm}, claims);
   if (!is_invite_code(*code)) return Response::error(403, "invalid invite code");
   Json lookup = {{"object", {{"binding", kRegistryBinding}, {"instance", kRegistryInstance}, {"method", "GET"}, {"path", "/invites/" + *code}}}};
-  return Effect{lookup, {{"code", *code}, {"access", claims ? *claims : Json()}}};
+  return continue_at(kJoined, lookup, {{"code", *code}, {"access", claims ? *claims : Json()}});
 }
 
 // The invite registry's answer to a joiner's code; in token mode the token's
@@ -54,6 +57,8 @@ Outcome joined(const Json& context, const Json& answer, const Config&, WorkerHos
   return with_access(Forward{"", std::string(*swarm)}, access && access->is_object() ? std::optional<Json>(*access) : std::nullopt);
 }
 
+constexpr Step kSteps[] = {kJoined};
+
 // `/ws` without persistentId is the SFU rooms app's.
 constexpr Route kRoutes[] = {{.path = "/swarm/ws", .handle = &join}, {.path = "/ws", .with_param = "persistentId", .handle = &join}};
 
@@ -63,7 +68,7 @@ const Manifest kManifest{.name = "swarm",
                          .binding = "SwarmCoordinator",
                          .object_class = "SwarmCoordinator",
                          .routes = kRoutes,
-                         .resume = &joined,
+                         .steps = kSteps,
                          .make = &make_object<SwarmCoordinator>,
                          .limits = kLimits,
                          .settings = kSettings};

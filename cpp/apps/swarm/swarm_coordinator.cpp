@@ -79,19 +79,19 @@ std::string envelope(std::string_view event, const Json& data) {
 // Frames are {"event", "data"}.
 constexpr FramePolicy kFrames{.limits = &kSocketLimits, .type_field = "event"};
 
-// The schema of each client event (docs/swarm.md, Errors): the reason a
-// payload is refused, or nothing.
-std::optional<std::string> check(std::string_view event, const Json* data) {
-  if (event == "connect") return std::nullopt;  // the client's own on-open emit, ignored
+// The schema of each client event (docs/swarm.md, Errors): fine, or the
+// reason a payload is refused.
+Handled check(std::string_view event, const Json* data) {
+  if (event == "connect") return {};  // the client's own on-open emit, ignored
   if (event == "job:request_batch" || event == "auth:generate_token") {
     if (!empty_payload(data)) return "data must be an object";
-    return std::nullopt;
+    return {};
   }
   if (event == "heartbeat") {
     if (!empty_payload(data)) return "data must be an object";
     const Json* at = data ? field(*data, "lastInteraction") : nullptr;
     if (!absent(at) && !(finite_number(at) && at->get<double>() >= 0)) return "lastInteraction must be a number >= 0";
-    return std::nullopt;
+    return {};
   }
   if (event == "device:register") {
     if (data == nullptr || !data->is_object()) return "data must be an object";
@@ -106,7 +106,7 @@ std::optional<std::string> check(std::string_view event, const Json* data) {
     if (gpu == nullptr || !gpu->is_boolean()) return "gpuAvailable must be a boolean";
     const Json* gpu_name = field(*caps, "gpuName");
     if (!absent(gpu_name) && !text_within(gpu_name, 200)) return "gpuName must be a string of at most 200 characters";
-    return std::nullopt;
+    return {};
   }
   if (event == "job:complete") {
     if (data == nullptr || !data->is_object()) return "data must be an object";
@@ -115,30 +115,30 @@ std::optional<std::string> check(std::string_view event, const Json* data) {
     if (!absent(worker) && !text_within(worker, 128)) return "workerId must be a string of at most 128 characters";
     const Json* duration = field(*data, "durationMs");
     if (!absent(duration) && !(finite_number(duration) && duration->get<double>() >= 0)) return "durationMs must be a number >= 0";
-    return std::nullopt;
+    return {};
   }
   if (event == "cmd:set_run_state") {
     std::optional<std::string> state = text_within(data, 16);
     if (!state || std::find(std::begin(kRunStates), std::end(kRunStates), *state) == std::end(kRunStates)) {
       return "data must be one of IDLE, RUNNING, PAUSED, STOPPED";
     }
-    return std::nullopt;
+    return {};
   }
   if (event == "cmd:set_throttle") {
     if (!finite_number(data) || data->get<double>() < 0 || data->get<double>() > 100) return "data must be a number from 0 to 100";
-    return std::nullopt;
+    return {};
   }
   if (event == "benchmark:result") {
     const Json* score = data ? field(*data, "score") : nullptr;
     if (!finite_number(score) || score->get<double>() < 0) return "score must be a finite number >= 0";
-    return std::nullopt;
+    return {};
   }
   if (event == "cmd:toggle_device") {
     if (data == nullptr || !data->is_object()) return "data must be an object";
     if (!text_within(field(*data, "id"), 128)) return "id must be a string of at most 128 characters";
     const Json* enabled = field(*data, "enabled");
     if (enabled == nullptr || !enabled->is_boolean()) return "enabled must be a boolean";
-    return std::nullopt;
+    return {};
   }
   return "unknown event";
 }
@@ -227,7 +227,7 @@ Outcome SwarmCoordinator::fetch(const Request& request) {
   if (token_mode(config_, kAccess) && string_field(access_of(request).value_or(Json()), "sub") != device) {
     return Response::error(401, "invalid access token");
   }
-  if (auto refusal = crowded(request, sockets_.size())) return *refusal;
+  if (auto space = room_for(request, sockets_.size()); !space) return space.error();
   return Accept{};
 }
 
@@ -281,12 +281,12 @@ void SwarmCoordinator::webSocketMessage(ConnId conn, Frame& frame) {
   auto known = devices_.find(device);
   std::optional<std::pair<std::int64_t, double>> seen;
   if (known != devices_.end()) seen = std::pair{known->second.lastHeartbeat, known->second.lastUserInteraction};
-  Rejection rejected = check(event, payload);
-  if (!rejected) rejected = dispatch(conn, device, event, payload);
+  Handled handled = check(event, payload);
+  if (handled) handled = dispatch(conn, device, event, payload);
   if (auto it = devices_.find(device); it != devices_.end() && seen != std::pair{it->second.lastHeartbeat, it->second.lastUserInteraction}) {
     for (ConnId socket : device_sockets_[device]) attach_device(socket, device);
   }
-  if (rejected) refuse(conn, warning("invalid event", "Rejected " + std::string(clip(event, 64)) + ": " + *rejected));
+  if (!handled) refuse(conn, warning("invalid event", "Rejected " + std::string(clip(event, 64)) + ": " + handled.error()));
   if (snapshot_due_) broadcast("swarm:snapshot", snapshot());
   snapshot_due_ = false;
   flush();
@@ -331,7 +331,7 @@ void SwarmCoordinator::alarm() {
   flush();
 }
 
-SwarmCoordinator::Rejection SwarmCoordinator::dispatch(ConnId conn, const std::string& device, std::string_view event, const Json* data) {
+Handled SwarmCoordinator::dispatch(ConnId conn, const std::string& device, std::string_view event, const Json* data) {
   // Refusals that depend on the swarm's state; like schema errors, they change nothing.
   if (event == "device:register" && !devices_.contains(device) && static_cast<std::int64_t>(devices_.size()) >= config_[kMaxDevices]) {
     return "the swarm is full (" + std::to_string(config_[kMaxDevices]) + " devices)";
@@ -350,7 +350,7 @@ SwarmCoordinator::Rejection SwarmCoordinator::dispatch(ConnId conn, const std::s
   if (event == "benchmark:result") return benchmark(device, data);
   if (event == "cmd:toggle_device") return toggle_device(data);
   if (event == "auth:generate_token") return generate_invite(conn, device, data);
-  return std::nullopt;  // connect
+  return {};  // connect
 }
 
 void SwarmCoordinator::attach_device(ConnId conn, const std::string& id) {
@@ -374,7 +374,7 @@ void SwarmCoordinator::alive(const std::string& id) {
   }
 }
 
-SwarmCoordinator::Rejection SwarmCoordinator::register_device(const std::string& id, const Json* data) {
+Handled SwarmCoordinator::register_device(const std::string& id, const Json* data) {
   auto existing = devices_.find(id);
   const Json& caps = *field(*data, "capabilities");
   Device device;
@@ -408,26 +408,26 @@ SwarmCoordinator::Rejection SwarmCoordinator::register_device(const std::string&
   log("SYS", "Node Registered: " + device.name, "AUTH");
   event("device_registered", {{"device", id}});
   snapshot_due_ = true;
-  return std::nullopt;
+  return {};
 }
 
-SwarmCoordinator::Rejection SwarmCoordinator::heartbeat(const std::string& id, const Json* data) {
+Handled SwarmCoordinator::heartbeat(const std::string& id, const Json* data) {
   auto it = devices_.find(id);
-  if (it == devices_.end()) return std::nullopt;
+  if (it == devices_.end()) return {};
   const Json* at = data ? field(*data, "lastInteraction") : nullptr;
   if (truthy(at)) it->second.lastUserInteraction = at->get<double>();
-  return std::nullopt;
+  return {};
 }
 
-SwarmCoordinator::Rejection SwarmCoordinator::request_batch(ConnId conn, const std::string& id, const Json*) {
-  if (run_state_ != "RUNNING") return std::nullopt;
+Handled SwarmCoordinator::request_batch(ConnId conn, const std::string& id, const Json*) {
+  if (run_state_ != "RUNNING") return {};
   auto it = devices_.find(id);
-  if (it == devices_.end() || it->second.status == "OFFLINE") return std::nullopt;
+  if (it == devices_.end() || it->second.status == "OFFLINE") return {};
   const Device& device = it->second;
   if (!quotas_.contains(id)) schedule(device);
   Quota& quota = quotas_[id];
   std::int64_t free = quota.maxConcurrent - quota.activeJobs;
-  if (free <= 0) return std::nullopt;
+  if (free <= 0) return {};
   if (queue_.empty()) refill(queue_, host_, now());
   double total = 0;
   for (const auto& [device_id, weight] : weights_) total += weight;
@@ -439,10 +439,10 @@ SwarmCoordinator::Rejection SwarmCoordinator::request_batch(ConnId conn, const s
   save_quota(id);
   host_.kv_put(kQueueKey, to_text(Json(queue_)));
   if (!batch.empty()) emit(conn, "job:batch", Json(batch));
-  return std::nullopt;
+  return {};
 }
 
-SwarmCoordinator::Rejection SwarmCoordinator::complete_job(const std::string& id, const Json* data) {
+Handled SwarmCoordinator::complete_job(const std::string& id, const Json* data) {
   if (auto quota = quotas_.find(id); quota != quotas_.end() && quota->second.activeJobs > 0) {
     const Json* duration = field(*data, "durationMs");
     swarm::complete_job(quota->second, finite_number(duration) ? duration->get<double>() : 0);
@@ -459,26 +459,26 @@ SwarmCoordinator::Rejection SwarmCoordinator::complete_job(const std::string& id
     log("ERR", "Job " + std::string(string_field(*data, "chunkId").value_or("")) + " failed on " + id, "COMPUTE");
   }
   snapshot_due_ = true;
-  return std::nullopt;
+  return {};
 }
 
-SwarmCoordinator::Rejection SwarmCoordinator::set_run_state(const Json* data) {
+Handled SwarmCoordinator::set_run_state(const Json* data) {
   run_state_ = data->get<std::string>();
   host_.kv_put(kRunStateKey, run_state_);
   log("SYS", "Swarm state changed to " + run_state_, "MASTER");
   snapshot_due_ = true;
-  return std::nullopt;
+  return {};
 }
 
-SwarmCoordinator::Rejection SwarmCoordinator::set_throttle(const Json* data) {
+Handled SwarmCoordinator::set_throttle(const Json* data) {
   throttle_ = data->get<double>();
   host_.kv_put(kThrottleKey, to_text(js_number(throttle_)));
   broadcast("swarm:throttle_sync", js_number(throttle_));
   snapshot_due_ = true;
-  return std::nullopt;
+  return {};
 }
 
-SwarmCoordinator::Rejection SwarmCoordinator::benchmark(const std::string& id, const Json* data) {
+Handled SwarmCoordinator::benchmark(const std::string& id, const Json* data) {
   double score = field(*data, "score")->get<double>();
   if (auto device = devices_.find(id); device != devices_.end()) {
     device->second.opsScore = score;
@@ -487,22 +487,22 @@ SwarmCoordinator::Rejection SwarmCoordinator::benchmark(const std::string& id, c
   }
   log("CPU", "Benchmark: " + locale_string(score) + " OPS", id);
   snapshot_due_ = true;
-  return std::nullopt;
+  return {};
 }
 
-SwarmCoordinator::Rejection SwarmCoordinator::toggle_device(const Json* data) {
+Handled SwarmCoordinator::toggle_device(const Json* data) {
   std::string id(string_field(*data, "id").value_or(""));
   bool enabled = field(*data, "enabled")->get<bool>();
   auto device = devices_.find(id);
-  if (device == devices_.end()) return std::nullopt;
+  if (device == devices_.end()) return {};
   device->second.status = enabled ? "ONLINE" : "DISABLED";
   save_device(id);
   log(enabled ? "SYS" : "WARN", "Node " + id.substr(0, 8) + " was " + (enabled ? "enabled" : "disabled") + " by Master", "ORCHESTRATOR");
   snapshot_due_ = true;
-  return std::nullopt;
+  return {};
 }
 
-SwarmCoordinator::Rejection SwarmCoordinator::generate_invite(ConnId conn, const std::string& id, const Json*) {
+Handled SwarmCoordinator::generate_invite(ConnId conn, const std::string& id, const Json*) {
   if (instance().empty()) {
     // An object that does not know its name cannot tell joiners where to go.
     emit(conn, "auth:token", "");
@@ -516,7 +516,7 @@ SwarmCoordinator::Rejection SwarmCoordinator::generate_invite(ConnId conn, const
     std::string rate = window == 60'000 ? std::to_string(limit) + "/min" : std::to_string(limit) + " per " + locale_string(window / 1000) + " s";
     log("WARN", "Invite code generation rate limited (" + rate + ")", "AUTH");
     refuse(conn, {.reason = "invite rate limited", .frame = envelope("auth:token", "")});
-    return std::nullopt;
+    return {};
   }
   invites_.push_back(now_ms);
   host_.kv_put(kInvitesKey, to_text(Json(invites_)));
@@ -528,7 +528,7 @@ SwarmCoordinator::Rejection SwarmCoordinator::generate_invite(ConnId conn, const
                     {"headers", {{"content-type", "application/json"}}},
                     {"body", to_text({{"swarm", instance()}})}}}};
   perform(Effect{request, {{"invite", conn}, {"device", id}}});
-  return std::nullopt;
+  return {};
 }
 
 Outcome SwarmCoordinator::resume(const Json& context, const Json& answer) {

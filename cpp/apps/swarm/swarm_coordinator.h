@@ -36,6 +36,9 @@ inline constexpr Setting kAccess{"SWARM_ACCESS", "open", "`open` (anyone may con
 inline constexpr const Setting* kSettings[] = {&kAccess};
 extern const Manifest kManifest;
 
+// A client event done, or the reason its data is refused.
+using Handled = Expected<void, std::string>;
+
 // A member of the swarm, as the snapshot shows it (DeviceInfo).
 struct Device {
   std::string id;
@@ -78,18 +81,17 @@ class SwarmCoordinator final : public App {
   Json counts() const override;
 
  private:
-  // Each returns the reason an event's data is refused, or nothing once done.
-  using Rejection = std::optional<std::string>;
-  Rejection dispatch(ConnId conn, const std::string& device, std::string_view event, const Json* data);
-  Rejection register_device(const std::string& id, const Json* data);
-  Rejection heartbeat(const std::string& id, const Json* data);
-  Rejection request_batch(ConnId conn, const std::string& id, const Json* data);
-  Rejection complete_job(const std::string& id, const Json* data);
-  Rejection set_run_state(const Json* data);
-  Rejection set_throttle(const Json* data);
-  Rejection benchmark(const std::string& id, const Json* data);
-  Rejection toggle_device(const Json* data);
-  Rejection generate_invite(ConnId conn, const std::string& id, const Json* data);
+  // Each is done, or returns the reason an event's data is refused.
+  Handled dispatch(ConnId conn, const std::string& device, std::string_view event, const Json* data);
+  Handled register_device(const std::string& id, const Json* data);
+  Handled heartbeat(const std::string& id, const Json* data);
+  Handled request_batch(ConnId conn, const std::string& id, const Json* data);
+  Handled complete_job(const std::string& id, const Json* data);
+  Handled set_run_state(const Json* data);
+  Handled set_throttle(const Json* data);
+  Handled benchmark(const std::string& id, const Json* data);
+  Handled toggle_device(const Json* data);
+  Handled generate_invite(ConnId conn, const std::string& id, const Json* data);
 
   // Any valid frame is a sign of life: fresh heartbeat (in memory and the
   // socket's attachment, not storage), OFFLINE → ONLINE.
@@ -108,7 +110,9 @@ class SwarmCoordinator final : public App {
   // A WARN sys:log to one socket, for input it refused (`reason`: how the refusal is counted).
   Answer warning(std::string_view reason, std::string_view message);
 
-  // Write-through storage: what an event changed is saved once, at its end.
+  // Devices and quotas an event changed are saved once, at its end (flush);
+  // the swarm-wide values (queue, completed count, run state, throttle,
+  // invites, share weights) are written where they change.
   void save_device(const std::string& id) { dirty_devices_.insert(id); }
   void save_quota(const std::string& id) { dirty_quotas_.insert(id); }
   void flush();
