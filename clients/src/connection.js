@@ -194,9 +194,9 @@ export class Connection {
     socket.addEventListener("error", (event) => {
       if (!current() || this.#opened) return;
       const status = statusOf(event?.message ?? event?.error?.message);
-      if (status !== undefined) this.emit("refused", { status });
-      if (kFinalStatuses.has(status)) this.#stop({ status, reason: `upgrade refused with HTTP ${status}` });
-      else this.#giveUpIfLast();
+      if (status !== undefined) this.#refused(status);
+      else this.#probe(socket.url);
+      if (this.#state !== "closed") this.#giveUpIfLast();
     });
     socket.addEventListener("close", (event) => {
       if (!current() || !this.#opened) return;  // a failed attempt: seen at its error
@@ -205,6 +205,25 @@ export class Connection {
       this.#lost(code, reason);
       this.#giveUpIfLast();
     });
+  }
+
+  #refused(status) {
+    this.emit("refused", { status });
+    if (kFinalStatuses.has(status)) this.#stop({ status, reason: `upgrade refused with HTTP ${status}` });
+  }
+
+  // Browsers hide a refused upgrade's status from scripts: ask the same URL
+  // over plain HTTP, where the Worker judges an access token (401, 403) and
+  // the route (404) before it answers 426 for the missing upgrade.
+  async #probe(url) {
+    if (typeof url !== "string" || typeof fetch !== "function") return;
+    let status;
+    try {
+      status = (await fetch(url.replace(/^ws/, "http"))).status;
+    } catch {
+      return;  // unreachable, or another origin that does not allow this one: keep retrying
+    }
+    if (status !== 426 && kFinalStatuses.has(status) && this.#state !== "closed") this.#refused(status);
   }
 
   // partysocket stops without a word once `maxRetries` attempts failed: say so.

@@ -50,6 +50,15 @@ Outcome admit(Outcome routed, const Request& request, const Config& config, Work
   return with_access(std::move(*forward), claims);
 }
 
+Outcome admit_socket(Outcome target, const Request& request, const Config& config, WorkerHost& host, std::string_view app,
+                     const Setting& access, const Response& upgrade_required, std::optional<std::string_view> sub) {
+  bool plain = !request.upgrade && std::holds_alternative<Forward>(target);
+  if (plain && !token_mode(config, access)) return upgrade_required;
+  Outcome admitted = admit(std::move(target), request, config, host, app, access, sub);
+  if (plain && std::holds_alternative<Forward>(admitted)) return upgrade_required;
+  return admitted;
+}
+
 Forward with_access(Forward forward, const std::optional<Json>& claims) {
   forward.headers[std::string(kAccessHeader)] = claims ? Json(to_text(*claims)) : Json();
   return forward;

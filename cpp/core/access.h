@@ -53,6 +53,13 @@ Response not_valid_here();
 Outcome admit(Outcome routed, const Request& request, const Config& config, WorkerHost& host, std::string_view app, const Setting& access,
               std::optional<std::string_view> sub = std::nullopt);
 
+// admit() for a WebSocket route: without an upgrade, `upgrade_required`; in
+// token mode only once the token passed (else its 401, 403 or 503). A browser
+// cannot read a refused upgrade's status, so a client asks with a plain GET
+// whether its token would pass.
+Outcome admit_socket(Outcome target, const Request& request, const Config& config, WorkerHost& host, std::string_view app,
+                     const Setting& access, const Response& upgrade_required, std::optional<std::string_view> sub = std::nullopt);
+
 // `forward` carrying what the Worker verified: `claims`, or nothing (open mode).
 Forward with_access(Forward forward, const std::optional<Json>& claims);
 

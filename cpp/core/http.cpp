@@ -64,14 +64,23 @@ bool is_instance_name(std::string_view name) {
   return true;
 }
 
-Outcome shard_route(const Request& request, std::string_view prefix, std::string_view what) {
+Response upgrade_required(std::string_view what) {
+  return Response::error(426, "expected a WebSocket upgrade (" + std::string(what) + ")");
+}
+
+Outcome shard_target(const Request& request, std::string_view prefix) {
   std::string instance = "global";
   if (request.path.starts_with(prefix)) {
     instance = request.path.substr(prefix.size());
     if (!is_instance_name(instance)) return Response::error(400, "invalid shard name");
   }
-  if (!request.upgrade) return Response::error(426, "expected a WebSocket upgrade (" + std::string(what) + ")");
   return Forward{"", instance};
+}
+
+Outcome shard_route(const Request& request, std::string_view prefix, std::string_view what) {
+  Outcome target = shard_target(request, prefix);
+  if (!request.upgrade && std::holds_alternative<Forward>(target)) return upgrade_required(what);
+  return target;
 }
 
 bool presents_secret(const Request& request, WorkerHost& host, const Setting& secret) {

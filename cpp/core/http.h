@@ -80,9 +80,12 @@ Json to_json(const Outcome& outcome);
 // A path segment that names a Durable Object instance (shard): 1–64 of [A-Za-z0-9_.-].
 bool is_instance_name(std::string_view name);
 
+// 426 naming `what`: a WebSocket route's answer to a request without an upgrade.
+Response upgrade_required(std::string_view what);
 // A route's path is the shard "global", or `prefix<shard>` that shard: a
-// Forward to the app's binding, 400 for a bad shard name, 426 (naming `what`)
-// without an upgrade.
+// Forward to the app's binding, or 400 for a bad shard name.
+Outcome shard_target(const Request& request, std::string_view prefix);
+// shard_target, and 426 (naming `what`) without an upgrade.
 Outcome shard_route(const Request& request, std::string_view prefix, std::string_view what);
 
 // `Authorization: Bearer <secret>` or `?token=<secret>`: the value of the

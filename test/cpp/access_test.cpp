@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <tuple>
+
 #include "core/access.h"
 #include "core/token.h"
 #include "fake_host.h"
@@ -98,6 +100,29 @@ TEST_CASE("the Worker refuses upgrades without a valid token (401) or with one f
   Object open("mpc", {{"ACCESS_TOKEN_SECRET", "access-secret"}});
   auto passed = std::get<sb::Forward>(open.route(upgrade("/mpc", {{std::string(sb::kAccessHeader), R"({"sub":"x"})"}})));
   CHECK(passed.headers[std::string(sb::kAccessHeader)].is_null());
+}
+
+TEST_CASE("in token mode a plain GET to a socket route gets the token's verdict first, then 426; open mode answers 426 at once") {
+  auto plain = [](sb::Request request) {
+    request.upgrade = false;
+    return request;
+  };
+  for (auto [app, path, vars] : {std::tuple{"mpc", "/mpc/eu", Json{{"MPC_ACCESS", "token"}}},
+                                 std::tuple{"relay", "/desktop/abcdef123456", Json{{"RELAY_ACCESS", "token"}}},
+                                 std::tuple{"signal", "/signal/eu", Json{{"SIGNAL_ACCESS", "token"}}}}) {
+    CAPTURE(app);
+    Json token_vars = vars;
+    token_vars["ACCESS_TOKEN_SECRET"] = "access-secret";
+    Object object(app, token_vars);
+    std::string scope = std::string(app) == "relay" ? "abcdef123456" : "eu";
+    std::string sub = std::string(app) == "relay" ? "desktop" : "d";
+    CHECK(status(object.route(plain(upgrade(path)))) == 401);
+    CHECK(status(object.route(plain(with_token(path, "a.b.c")))) == 401);
+    CHECK(status(object.route(plain(with_token(path, token(object.host, {{"app", app}, {"sub", sub}, {"scope", "elsewhere"}}))))) == 403);
+    CHECK(status(object.route(plain(with_token(path, token(object.host, {{"app", app}, {"sub", sub}, {"scope", scope}}))))) == 426);
+    Object open(app, {{"ACCESS_TOKEN_SECRET", "access-secret"}});
+    CHECK(status(open.route(plain(upgrade(path)))) == 426);
+  }
 }
 
 TEST_CASE("mpc in token mode: a socket registers only as its sub and so only the device's token replaces its socket") {

@@ -5,7 +5,7 @@ namespace {
 
 // WS /mpc and /mpc/<shard>; with MPC_ACCESS "token", only with an access token for the shard.
 Outcome connect(const Request& request, const Config& config, WorkerHost& host) {
-  return admit(shard_route(request, "/mpc/", "MPC device signaling"), request, config, host, "mpc", kAccess);
+  return admit_socket(shard_target(request, "/mpc/"), request, config, host, "mpc", kAccess, upgrade_required("MPC device signaling"));
 }
 
 constexpr Route kRoutes[] = {{.path = "/mpc", .handle = &connect}, {.path = "/mpc/*", .handle = &connect}};

@@ -4,12 +4,13 @@ namespace sb::relay {
 namespace {
 
 // The original's order (docs/relay.md): (/health, answered by the router) → 426 without an upgrade → 400 for a bad path;
-// then, with RELAY_ACCESS "token", an access token for the session and the path's side.
+// then, with RELAY_ACCESS "token", an access token for the session and the path's side (judged before the 426 then).
 Outcome connect(const Request& request, const Config& config, WorkerHost& host) {
-  if (!request.upgrade) return Response::error(426, kUpgradeRequired);
+  const Response upgrade = Response::error(426, kUpgradeRequired);
+  if (!request.upgrade && !token_mode(config, kAccess)) return upgrade;
   std::optional<Pairing> pairing = Pairing::from_path(request.path);
   if (!pairing) return Response::error(400, kInvalidPath);
-  return admit(Forward{"", pairing->session_id}, request, config, host, "relay", kAccess, pairing->side_name());
+  return admit_socket(Forward{"", pairing->session_id}, request, config, host, "relay", kAccess, upgrade, pairing->side_name());
 }
 
 constexpr Route kRoutes[] = {{.path = "/desktop", .handle = &connect},

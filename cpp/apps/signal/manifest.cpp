@@ -11,10 +11,12 @@ namespace {
 // WS / and /signal/<shard>; with SIGNAL_TOKEN set, only for those who
 // present it; with SIGNAL_ACCESS "token", only with an access token for the shard.
 Outcome connect(const Request& request, const Config& config, WorkerHost& host) {
-  Outcome routed = shard_route(request, "/signal/", "y-webrtc signaling");
+  Outcome routed = shard_target(request, "/signal/");
   if (!std::holds_alternative<Forward>(routed)) return routed;
+  const Response upgrade = upgrade_required("y-webrtc signaling");
+  if (!request.upgrade && !token_mode(config, kAccess)) return upgrade;
   if (config.has(kToken) && !presents_secret(request, host, kToken)) return Response::error(401, "unauthorized");
-  Outcome admitted = admit(std::move(routed), request, config, host, "signal", kAccess);
+  Outcome admitted = admit_socket(std::move(routed), request, config, host, "signal", kAccess, upgrade);
   // A sharded space: the socket goes to a gateway at random. y-webrtc keeps
   // nothing across reconnects, so any gateway serves it, and random spreads
   // the sockets without a directory.
