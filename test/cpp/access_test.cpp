@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include <tuple>
+#include <string>
 
 #include "core/access.h"
 #include "core/token.h"
@@ -107,15 +107,17 @@ TEST_CASE("in token mode a plain GET to a socket route gets the token's verdict 
     request.upgrade = false;
     return request;
   };
-  for (auto [app, path, vars] : {std::tuple{"mpc", "/mpc/eu", Json{{"MPC_ACCESS", "token"}}},
-                                 std::tuple{"relay", "/desktop/abcdef123456", Json{{"RELAY_ACCESS", "token"}}},
-                                 std::tuple{"signal", "/signal/eu", Json{{"SIGNAL_ACCESS", "token"}}}}) {
+  struct Case {
+    std::string app, path, access;
+  };
+  for (const Case& socket_route : {Case{"mpc", "/mpc/eu", "MPC_ACCESS"}, Case{"relay", "/desktop/abcdef123456", "RELAY_ACCESS"},
+                                   Case{"signal", "/signal/eu", "SIGNAL_ACCESS"}}) {
+    const std::string& app = socket_route.app;
+    const std::string& path = socket_route.path;
     CAPTURE(app);
-    Json token_vars = vars;
-    token_vars["ACCESS_TOKEN_SECRET"] = "access-secret";
-    Object object(app, token_vars);
-    std::string scope = std::string(app) == "relay" ? "abcdef123456" : "eu";
-    std::string sub = std::string(app) == "relay" ? "desktop" : "d";
+    Object object(app, {{socket_route.access, "token"}, {"ACCESS_TOKEN_SECRET", "access-secret"}});
+    std::string scope = app == "relay" ? "abcdef123456" : "eu";
+    std::string sub = app == "relay" ? "desktop" : "d";
     CHECK(status(object.route(plain(upgrade(path)))) == 401);
     CHECK(status(object.route(plain(with_token(path, "a.b.c")))) == 401);
     CHECK(status(object.route(plain(with_token(path, token(object.host, {{"app", app}, {"sub", sub}, {"scope", "elsewhere"}}))))) == 403);
