@@ -1,7 +1,8 @@
 // @ts-check
 // A sharded `/` (three gateways, five topic owners) through the real Worker:
 // a seeded differential test against a one-object model, restarts of
-// gateways and owners, and a flood that must not stall other clients.
+// gateways and owners, hibernation, and a flood at the default limits that
+// must not stall other clients (signal-space-flood.test.mjs: one past them).
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { Client, startWorker } from "./server.mjs";
