@@ -62,6 +62,13 @@ function coreTable(core, wasm) {
   return rows.join("\n");
 }
 
+export function transportTable({ rows }) {
+  const names = { fetch: "fetch (a Request to the stub)", rpc: "Durable Object RPC (what the space uses)", ws: "WebSocket between the objects" };
+  const out = ["| transport | messages per call | latency µs per call | CPU µs per call | CPU µs per message |", "|---|---:|---:|---:|---:|"];
+  for (const r of rows) out.push(`| ${names[r.mode]} | ${r.batch} | ${fmt(r.latencyMicrosPerCall)} | ${fmt(r.cpuMicrosPerCall)} | ${fmt(r.cpuMicrosPerMessage, 1)} |`);
+  return out.join("\n");
+}
+
 export function section(results) {
   const { machine, core, wasm } = results;
   const b = core.phases["publish-100/4096"].breakdown;
@@ -89,7 +96,13 @@ Billable units, counted by the objects themselves (\`node bench/billing.mjs\`):
 
 ${billingTable(results.billing)}
 
-Capacity model (\`bench/capacity.mjs\`), CPU per event fitted to the fan-out above
+${results.transport ? `Calls between two objects by fetch, by Durable Object RPC and over a WebSocket (\`bench/transport.mjs\`;
+${results.transport.calls} calls one at a time, ${results.transport.bytes} B per message, medians of ${results.transport.rounds} interleaved rounds;
+CPU is the workerd process's, both objects):
+
+${transportTable(results.transport)}
+
+` : ""}Capacity model (\`bench/capacity.mjs\`), CPU per event fitted to the fan-out above
 (µs: frame ${fmt(results.capacity.cost.frame, 1)}, send ${fmt(results.capacity.cost.send, 1)}, call between objects ${fmt(results.capacity.cost.call, 1)});
 inputs ${Object.entries(results.capacity.inputs).map(([k, v]) => `${k} ${v}`).join(", ")}:
 

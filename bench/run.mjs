@@ -1,7 +1,9 @@
 // `npm run bench` (through scripts/bench.sh): every measurement in one
 // invocation, results in bench/results/latest.json, then BENCHMARKS.md's
 // results section and bench/fanout.svg regenerated from them.
-// Options: --quick (N = 2 and 50, 2,000 sockets: a smoke run).
+// Options: --quick (N = 2 and 50, 2,000 sockets: a smoke run); --sharded
+// (only the fan-out of one object and of a sharded `/`, N = 2, 50, 200,
+// 200 B: printed, nothing written).
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -11,6 +13,7 @@ import { concurrency } from "./concurrency.mjs";
 import { coreBench } from "./core.mjs";
 import { fanoutRound, Room } from "./fanout.mjs";
 import { report } from "./report.mjs";
+import { transport } from "./transport.mjs";
 import { killAll, startFloor, startLimit, startReference, startSwitchboard, startSwitchboardSharded, startSwitchboardWithoutAssets } from "./servers.mjs";
 import { wasmBench } from "./wasm.mjs";
 
@@ -39,6 +42,22 @@ function machine() {
     emscripten: `Emscripten ${execFileSync("em++", ["--version"]).toString().match(/\d+\.\d+\.\d+/)[0]}`,
     loadBefore: os.loadavg(),
   };
+}
+
+if (process.argv.includes("--sharded")) {
+  const servers = [await startSwitchboard(), await startSwitchboardSharded()];
+  try {
+    for (const n of SUBSCRIBERS) {
+      const rooms = [];
+      for (const server of servers) rooms.push(await Room.open(server, n));
+      const rows = await fanoutRound(rooms, n, 200, { bursts: 3 });
+      for (const room of rooms) await room.close();
+      console.table(rows.map(({ bursts, cpuMicrosSpread, ...row }, i) => ({ server: servers[i].name, ...row })));
+    }
+  } finally {
+    for (const server of servers) await server.stop();
+  }
+  process.exit(0);
 }
 
 const results = { date: new Date().toISOString(), command: "npm run bench", quick, machine: machine() };
@@ -75,6 +94,8 @@ try {
 }
 log("sharded /: billable units per publish and subscribe");
 results.billing = await billing();
+log("calls between two objects: fetch, RPC, WebSocket");
+results.transport = await transport();
 results.machine.loadAfter = os.loadavg();
 results.seconds = (Date.now() - started) / 1000;
 

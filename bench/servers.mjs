@@ -86,6 +86,9 @@ export const startFloor = () => wranglerServer("floor", { config: `${root}bench/
 // The floor's object forwarding publishes unparsed: the platform's limit.
 export const startLimit = () => wranglerServer("limit", { config: `${root}bench/floor/wrangler.toml`, vars: { LIMIT: "unparsed" } });
 
+// Two objects calling each other by fetch, by RPC and over a WebSocket (bench/transport.mjs).
+export const startTransport = () => wranglerServer("transport", { config: `${root}bench/transport/wrangler.toml` });
+
 export async function startReference() {
   const port = await freePort();
   const child = spawn(process.execPath, ["--import", `${root}bench/loopback.mjs`, `${root}node_modules/y-webrtc/bin/server.js`], {
