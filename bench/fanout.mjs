@@ -165,13 +165,13 @@ export class Room {
   }
 }
 
-// Sizes of each measurement for `n` subscribers: bursts of ~8,000 deliveries
+// Sizes of each measurement for `n` subscribers: bursts of ~6,000 deliveries
 // (CPU is read to the nanosecond, so a burst need not be long; more rounds of
 // them are worth more than longer ones); pacing at ~2,000 deliveries/s, far
 // below saturation.
 export function plan(n) {
   return {
-    burst: Math.min(2000, Math.max(40, Math.round(8000 / n))),
+    burst: Math.min(1500, Math.max(30, Math.round(6000 / n))),
     paced: n <= 2 ? 400 : n <= 50 ? 100 : 50,
     rate: Math.min(200, Math.round(2000 / n)),
   };

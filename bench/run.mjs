@@ -53,10 +53,10 @@ if (!fanoutOnly) {
   results.wasm = await wasmBench();
 }
 
-log("starting switchboard (with and without its demo page), the floor and the limit (each with and without the same [assets]), y-webrtc's server, and switchboard with `/` sharded");
 // The concurrency runs take the first three (switchboard with and without [assets], the floor).
 const starts = [startSwitchboard, startSwitchboardWithoutAssets, startFloor, startFloorWithAssets, startReference, startLimit, startLimitWithAssets];
 if (!fanoutOnly) starts.push(startSwitchboardSharded);
+log(`starting switchboard (with and without its demo page), the floor and the limit (each with and without the same [assets]), y-webrtc's server${fanoutOnly ? "" : ", and switchboard with `/` sharded"}`);
 const servers = [];
 for (const start of starts) servers.push(await start());
 // Each server's CPU is compared with the limit in its own set-up (with or without the asset router).
