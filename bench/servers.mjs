@@ -72,7 +72,7 @@ async function wranglerServer(name, assets, options) {
   };
 }
 
-// Default settings but one: a bench publisher sends bursts of 5,000 frames,
+// Default settings but one: a bench publisher sends bursts of 1,500 frames,
 // which the default per-socket rate (100/s) rightly closes with 1008.
 const benchVars = { SIGNAL_MESSAGES_PER_SECOND: 1_000_000 };
 export const startSwitchboard = () => wranglerServer("switchboard", true, { vars: benchVars });
