@@ -1,7 +1,7 @@
 // `npm run bench` (through scripts/bench.sh): every measurement in one
 // invocation, results in bench/results/latest.json, then BENCHMARKS.md's
 // results section and bench/fanout.svg regenerated from them.
-// Options: --quick (N = 2 and 50, 2,000 sockets: a smoke run); --fanout (the
+// Options: --quick (N = 2 and 50, three rounds, 2,000 sockets: a smoke run); --fanout (the
 // fan-out alone, no sharded server: its table printed and written to
 // bench/results/fanout.json, BENCHMARKS.md left as it is).
 import { execFileSync } from "node:child_process";
@@ -22,6 +22,8 @@ const fanoutOnly = process.argv.includes("--fanout");
 const SUBSCRIBERS = quick ? [2, 50] : [2, 50, 200];
 const SIZES = [200, 4096];
 const CONNECTIONS = quick ? 2000 : 10_000;
+// Bursts per server and row: a smoke run only checks that every server delivers.
+const ROUNDS = quick ? 3 : 7;
 
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => process.exit(130));
 process.on("exit", killAll);
@@ -69,7 +71,7 @@ try {
     const rooms = [];
     for (const server of servers) rooms.push(await Room.open(server, n));
     for (const bytes of SIZES) {
-      const rows = await fanoutRound(rooms, n, bytes, { baselines });
+      const rows = await fanoutRound(rooms, n, bytes, { baselines, rounds: ROUNDS });
       servers.forEach((server, i) => results.fanout[server.name].push({ ...rows[i], assets: server.assets }));
     }
     for (const room of rooms) await room.close();
