@@ -14,6 +14,7 @@ export class Host {
   // and never in the core); `sockets`: socket id → WebSocket, kept by the
   // object; `storage`: ctx.storage; `effects(effect)`: runs an Effect in the
   // background and resumes the core.
+  /** @param {{ env?: object, sockets?: Map<number, any>, storage?: any, effects?: (effect: any) => void }} [parts] */
   constructor({ env = {}, sockets = new Map(), storage, effects } = {}) {
     this.#env = env;
     this.sockets = sockets;
