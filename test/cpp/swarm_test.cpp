@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <bit>
+#include <fstream>
 #include <random>
 #include <regex>
 
@@ -388,6 +390,24 @@ TEST_CASE("toLocaleString as V8 prints benchmark scores") {
   CHECK(locale_string(12345678901234567890.0) == "12,345,678,901,234,567,000");
   CHECK(sb::swarm::js_length("héllo") == 5);
   CHECK(sb::swarm::js_length("😀") == 2);
+}
+
+TEST_CASE("toLocaleString as V8 prints it, over a seeded sample of doubles") {
+  // data/locale_string.txt: bits of a double, then V8's toLocaleString("en-US")
+  // (written by data/locale_string.mjs).
+  std::ifstream file(SB_SOURCE_DIR "/test/cpp/data/locale_string.txt");
+  REQUIRE(file.good());
+  std::string line;
+  int cases = 0;
+  while (std::getline(file, line)) {
+    std::size_t space = line.find(' ');
+    REQUIRE(space != std::string::npos);
+    double value = std::bit_cast<double>(std::stoull(line.substr(0, space), nullptr, 16));
+    CAPTURE(line);
+    CHECK(sb::swarm::locale_string(value) == line.substr(space + 1));
+    ++cases;
+  }
+  CHECK(cases > 4000);
 }
 
 TEST_CASE("every event is validated: bad data gets a WARN to the sender only and changes nothing") {

@@ -12,10 +12,10 @@ import { gzipSync } from "node:zlib";
 
 const root = new URL("../..", import.meta.url).pathname;
 const bundle = join(root, "build/bundle");
-// Raised from 300 KB / 128 KiB by the sharded signaling space (gateways and
-// topic owners: ~35 KB raw, ~8 KiB gzipped).
-const WASM_BUDGET_BYTES = 340 * 1000;
-const WASM_GZIP_BUDGET_BYTES = 136 * 1024;
+// 322 KB / 130.4 KiB with the sharded signaling space; 300 KB would cost the
+// publish path or need code out of the module (BENCHMARKS.md, "Module size").
+const WASM_BUDGET_BYTES = 325 * 1000;
+const WASM_GZIP_BUDGET_BYTES = 132 * 1024;
 
 const wrangler = (args) =>
   execFileSync(join(root, "node_modules/.bin/wrangler"), args, {
