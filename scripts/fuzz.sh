@@ -14,10 +14,12 @@ for target in build/sanitize/fuzz_*; do
   app=${target##*/fuzz_}
   corpus=build/sanitize/corpus-$app
   mkdir -p "$corpus"
+  seeds=test/fuzz/corpus/$app
+  [ -d "$seeds" ] || seeds=$corpus  # an app without seeds starts from nothing
   echo "fuzz: $app for ${seconds}s"
   status=0
   "$target" -max_total_time="$seconds" -max_len=4096 -artifact_prefix="build/sanitize/$app-" \
-    "$corpus" "test/fuzz/corpus/$app" >"build/sanitize/$app.log" 2>&1 || status=$?
+    "$corpus" "$seeds" >"build/sanitize/$app.log" 2>&1 || status=$?
   grep -E "^Done" "build/sanitize/$app.log" || true
   if [ $status -ne 0 ]; then
     tail -n 40 "build/sanitize/$app.log" >&2

@@ -168,7 +168,9 @@ void other_apps(int events) {
     Object room(host, "rooms", vars, "room-1");
     auto enter = [&](const char* participant) {
       sb::rooms::RoomToken token{"room-1", participant, participant};
-      return room.join(upgrade("/ws", {{"token", token.issue(host, host.now(), 86400)}}));
+      sb::Request request = upgrade("/ws", {{"token", token.issue(host, host.now(), 86400)}});
+      request.headers = token.forward().headers;  // what the Worker's route verified
+      return room.join(request);
     };
     ConnId a = enter("p-a");
     enter("p-b");
