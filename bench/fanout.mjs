@@ -165,25 +165,36 @@ export class Room {
   }
 }
 
-// Sizes of each measurement for `n` subscribers: bursts of ~20,000
-// deliveries; pacing at ~2,000 deliveries/s, far below saturation.
+// Sizes of each measurement for `n` subscribers: bursts of ~6,000 deliveries
+// (CPU is read to the nanosecond, so a burst need not be long; more rounds of
+// them are worth more than longer ones); pacing at ~2,000 deliveries/s, far
+// below saturation.
 export function plan(n) {
   return {
-    burst: Math.min(5000, Math.max(100, Math.round(20_000 / n))),
+    burst: Math.min(1500, Math.max(30, Math.round(6000 / n))),
     paced: n <= 2 ? 400 : n <= 50 ? 100 : 50,
     rate: Math.min(200, Math.round(2000 / n)),
   };
 }
 
-// The servers take turns round by round (five bursts, then latency in two
+// The bursts of one round, server after server: each round starts one server
+// later than the last (ABCD, BCDA, …), so no server is always the one after
+// the machine's other load has just started or stopped.
+const rotation = (rooms, round) => rooms.map((_, i) => (i + round) % rooms.length);
+
+// The servers take turns round by round (seven bursts, then latency in two
 // halves), so changing load from others on the machine hits them alike.
-export async function fanoutRound(rooms, n, bytes, { bursts = 5 } = {}) {
+// `baselines[i]`: the index of the room server i's CPU is compared with, round
+// by round (its set-up's limit); each round's ratio is of two bursts made
+// seconds apart, and the median over the rounds, with their spread, is the
+// figure (a drift of the machine's load between rounds cancels out in it).
+export async function fanoutRound(rooms, n, bytes, { rounds = 7, baselines = [] } = {}) {
   const { burst, paced, rate } = plan(n);
   const acc = rooms.map(() => ({ rates: [], cpus: [], delivered: 0, lost: 0, reordered: 0, duplicates: 0, latencies: [] }));
   for (const room of rooms) await room.burst(20, bytes);  // warm-up
-  for (let round = 0; round < bursts; round++) {
-    for (const [i, room] of rooms.entries()) {
-      const r = await room.burst(burst, bytes);
+  for (let round = 0; round < rounds; round++) {
+    for (const i of rotation(rooms, round)) {
+      const r = await rooms[i].burst(burst, bytes);
       acc[i].rates.push(r.delivered / r.seconds);
       acc[i].cpus.push((r.cpu * 1e6) / r.delivered);
       acc[i].delivered += r.delivered;
@@ -193,17 +204,19 @@ export async function fanoutRound(rooms, n, bytes, { bursts = 5 } = {}) {
     }
   }
   for (let half = 0; half < 2; half++) {
-    for (const [i, room] of rooms.entries()) {
-      const r = await room.paced(paced / 2, bytes, rate);
+    for (const i of rotation(rooms, half)) {
+      const r = await rooms[i].paced(paced / 2, bytes, rate);
       acc[i].latencies.push(...r.latencies);
       acc[i].lost += r.lost;
       acc[i].reordered += r.reordered;
       acc[i].duplicates += r.duplicates;
     }
   }
-  return acc.map((a) => {
+  return acc.map((a, i) => {
     const sorted = a.latencies.sort((x, y) => x - y);
     const cpus = [...a.cpus].sort((x, y) => x - y);
+    const base = acc[baselines[i]];
+    const ratios = base ? a.cpus.map((cpu, round) => cpu / base.cpus[round]).sort((x, y) => x - y) : undefined;
     return {
       n,
       bytes,
@@ -213,6 +226,9 @@ export async function fanoutRound(rooms, n, bytes, { bursts = 5 } = {}) {
       // The server process's CPU time per delivered message: the median burst, and the spread.
       cpuMicrosPerMessage: median(cpus),
       cpuMicrosSpread: [cpus[0], cpus[cpus.length - 1]],
+      cpuMicrosByRound: a.cpus,
+      // Against its set-up's limit, round by round: the median ratio, the lowest and highest, and how many rounds.
+      cpuVsLimit: ratios && { median: median(ratios), spread: [ratios[0], ratios[ratios.length - 1]], rounds: ratios.length },
       paced,
       rate,
       p50: percentile(sorted, 50),

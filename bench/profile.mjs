@@ -1,9 +1,9 @@
 // Where a publish's CPU goes in workerd: a V8 CPU profile of the Durable
 // Object's isolate, taken through workerd's inspector (the Chrome DevTools
 // Protocol: Profiler.start / Profiler.stop) while one publisher bursts 200 B
-// publishes to two subscribers, for switchboard and for the limit (the floor's
-// object forwarding each publish unparsed). Self time is summed by what the
-// code does, per publish.
+// publishes to two subscribers, for switchboard (without [assets], like the
+// limit) and for the limit (the floor's object forwarding each publish
+// unparsed). Self time is summed by what the code does, per publish.
 //
 //   node bench/profile.mjs [--bytes 200] [--n 2] [--publishes 5000] [--rounds 4] [--interval 100] [--out dir] [--saved]
 //
@@ -12,7 +12,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import WebSocket from "ws";
 import { Room } from "./fanout.mjs";
-import { killAll, startLimit, startSwitchboard } from "./servers.mjs";
+import { killAll, startLimit, startSwitchboardWithoutAssets } from "./servers.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
 const option = (name, fallback) => {
@@ -109,7 +109,7 @@ function summarise(profile) {
 export async function profiles() {
   const servers = [];
   try {
-    for (const start of [startSwitchboard, startLimit]) servers.push(await start());
+    for (const start of [startSwitchboardWithoutAssets, startLimit]) servers.push(await start());
     const sessions = [];
     for (const server of servers) {
       if (!server.inspector) throw new Error(`${server.name}: no inspector`);
@@ -164,7 +164,7 @@ function table(results) {
 // The saved profiles summarised again (--saved: no servers started).
 function saved() {
   const count = ROUNDS * PUBLISHES;
-  return ["switchboard", "limit"].map((server) => ({
+  return ["switchboard, no assets", "limit"].map((server) => ({
     server,
     publishes: count,
     lost: 0,

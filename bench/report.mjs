@@ -7,8 +7,8 @@ import { billingTable } from "./billing.mjs";
 const root = new URL("..", import.meta.url).pathname;
 const BEGIN = "<!-- results:begin (scripts/bench.sh writes this section) -->";
 const END = "<!-- results:end -->";
-const SERVERS = ["switchboard", "switchboard, sharded", "switchboard, no assets", "floor", "y-webrtc", "limit"];
-const COLORS = { switchboard: "#f38020", "switchboard, sharded": "#b5520b", "switchboard, no assets": "#f7b267", floor: "#7a7a7a", "y-webrtc": "#3867d6", limit: "#2d2d2d" };
+const SERVERS = ["switchboard", "switchboard, sharded", "floor, assets", "limit, assets", "switchboard, no assets", "floor", "limit", "y-webrtc"];
+const COLORS = { switchboard: "#f38020", "switchboard, sharded": "#b5520b", "floor, assets": "#a8a8a8", "limit, assets": "#5a5a5a", "switchboard, no assets": "#f7b267", floor: "#7a7a7a", limit: "#2d2d2d", "y-webrtc": "#3867d6" };
 
 const fmt = (value, digits = 0) => (Number.isFinite(value) ? value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }) : "–");
 const ratio = (value, floor) => (Number.isFinite(value) && floor ? `${(value / floor).toFixed(2)}×` : "–");
@@ -16,19 +16,23 @@ const size = (bytes) => (bytes >= 1024 ? `${bytes / 1024} KB` : `${bytes} B`);
 const kib = (bytes) => fmt(bytes / 1024, 1);
 
 // CPU per delivery against the limit (publishes forwarded unparsed: N × ws.send
-// and nothing else), the rest against the floor.
-function fanoutTable(fanout) {
+// and nothing else), the rest against the floor, each in the server's own
+// set-up: behind the asset router ([assets] with run_worker_first) or not.
+export function fanoutTable(fanout) {
   const rows = [
-    "| subscribers | message | server | server CPU µs per delivered msg (median of bursts, spread) | vs limit | delivered msg/s | vs floor | p50 ms | p99 ms | p99 vs floor | lost | reordered | duplicated |",
-    "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    "| subscribers | message | server | asset router | server CPU µs per delivered msg (median burst, spread) | vs limit: median of the rounds' ratios (lowest–highest, rounds) | delivered msg/s | vs floor | p50 ms | p99 ms | p99 vs floor | lost | reordered | duplicated |",
+    "|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
   ];
-  for (const base of fanout.floor) {
-    const limit = fanout.limit?.find((x) => x.n === base.n && x.bytes === base.bytes);
+  for (const { n, bytes } of fanout.floor) {
+    const find = (server) => fanout[server]?.find((x) => x.n === n && x.bytes === bytes);
     for (const server of SERVERS) {
-      const r = fanout[server]?.find((x) => x.n === base.n && x.bytes === base.bytes);
+      const r = find(server);
       if (!r) continue;
+      const base = find(r.assets ? "floor, assets" : "floor");
       const spread = r.cpuMicrosSpread ? ` (${fmt(r.cpuMicrosSpread[0], 1)}–${fmt(r.cpuMicrosSpread[1], 1)})` : "";
-      rows.push(`| ${r.n} | ${size(r.bytes)} | ${server} | ${fmt(r.cpuMicrosPerMessage, 1)}${spread} | ${ratio(r.cpuMicrosPerMessage, limit?.cpuMicrosPerMessage)} | ${fmt(r.messagesPerSecond)} | ${ratio(r.messagesPerSecond, base.messagesPerSecond)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${ratio(r.p99, base.p99)} | ${r.lost} | ${r.reordered} | ${r.duplicates} |`);
+      const v = r.cpuVsLimit;
+      const vsLimit = v ? `${v.median.toFixed(2)}× (${v.spread[0].toFixed(2)}–${v.spread[1].toFixed(2)}, ${v.rounds})` : "–";
+      rows.push(`| ${n} | ${size(bytes)} | ${server} | ${r.assets ? "yes" : "no"} | ${fmt(r.cpuMicrosPerMessage, 1)}${spread} | ${vsLimit} | ${fmt(r.messagesPerSecond)} | ${ratio(r.messagesPerSecond, base?.messagesPerSecond)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${ratio(r.p99, base?.p99)} | ${r.lost} | ${r.reordered} | ${r.duplicates} |`);
     }
   }
   return rows.join("\n");
@@ -62,6 +66,13 @@ function coreTable(core, wasm) {
   return rows.join("\n");
 }
 
+export function transportTable({ rows }) {
+  const names = { fetch: "fetch (a Request to the stub)", rpc: "Durable Object RPC (what the space uses)", ws: "WebSocket between the objects" };
+  const out = ["| transport | messages per call | latency µs per call | CPU µs per call | CPU µs per message |", "|---|---:|---:|---:|---:|"];
+  for (const r of rows) out.push(`| ${names[r.mode]} | ${r.batch} | ${fmt(r.latencyMicrosPerCall)} | ${fmt(r.cpuMicrosPerCall)} | ${fmt(r.cpuMicrosPerMessage, 1)} |`);
+  return out.join("\n");
+}
+
 export function section(results) {
   const { machine, core, wasm } = results;
   const b = core.phases["publish-100/4096"].breakdown;
@@ -75,7 +86,9 @@ wrangler ${machine.wrangler}, workerd ${machine.workerd}, ${machine.emscripten}.
 Shared with other engineers' builds: load average ${machine.loadBefore.map((l) => l.toFixed(1)).join(" / ")} before,
 ${machine.loadAfter.map((l) => l.toFixed(1)).join(" / ")} after. Absolute numbers mean little here; ratios do: CPU per
 delivery against the limit (the floor's object forwarding each publish unparsed, N × \`ws.send\` and
-nothing else), throughput and latency against the floor (one \`JSON.parse\` and one \`JSON.stringify\` per publish).
+nothing else), throughput and latency against the floor (one \`JSON.parse\` and one \`JSON.stringify\` per publish),
+each in the server's own set-up (behind workerd's asset router or not). The CPU ratio is taken round by
+round, of two bursts seconds apart; its median over the rounds is the figure, their range its noise.
 
 ### Fan-out (one topic, one publisher)
 
@@ -89,7 +102,13 @@ Billable units, counted by the objects themselves (\`node bench/billing.mjs\`):
 
 ${billingTable(results.billing)}
 
-Capacity model (\`bench/capacity.mjs\`), CPU per event fitted to the fan-out above
+${results.transport ? `Calls between two objects by fetch, by Durable Object RPC and over a WebSocket (\`bench/transport.mjs\`;
+${results.transport.calls} calls one at a time, ${results.transport.bytes} B per message, medians of ${results.transport.rounds} interleaved rounds;
+CPU is the workerd process's, both objects):
+
+${transportTable(results.transport)}
+
+` : ""}Capacity model (\`bench/capacity.mjs\`), CPU per event fitted to the fan-out above
 (µs: frame ${fmt(results.capacity.cost.frame, 1)}, send ${fmt(results.capacity.cost.send, 1)}, call between objects ${fmt(results.capacity.cost.call, 1)});
 inputs ${Object.entries(results.capacity.inputs).map(([k, v]) => `${k} ${v}`).join(", ")}:
 
@@ -162,9 +181,14 @@ export function svg(fanout) {
     });
     return out;
   };
-  const legend = SERVERS.map((s, i) => `<rect x="${40 + i * 170}" y="338" width="12" height="12" fill="${COLORS[s]}"/><text x="${56 + i * 170}" y="348" font-size="12">${s}</text>`).join("");
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="880" height="360" font-family="sans-serif" font-size="12">
-<rect width="880" height="360" fill="white"/>
+  // Four to a line.
+  const legend = SERVERS.map((s, i) => {
+    const x = 40 + (i % 4) * 210;
+    const y = 338 + Math.floor(i / 4) * 18;
+    return `<rect x="${x}" y="${y}" width="12" height="12" fill="${COLORS[s]}"/><text x="${x + 16}" y="${y + 10}" font-size="12">${s}</text>`;
+  }).join("");
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="880" height="380" font-family="sans-serif" font-size="12">
+<rect width="880" height="380" fill="white"/>
 ${panel(0, "Fan-out throughput (higher is better)", "messagesPerSecond", "delivered messages/s")}
 ${panel(440, "One-way latency p99, paced (lower is better)", "p99", "ms")}
 ${legend}

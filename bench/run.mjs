@@ -1,7 +1,11 @@
 // `npm run bench` (through scripts/bench.sh): every measurement in one
 // invocation, results in bench/results/latest.json, then BENCHMARKS.md's
 // results section and bench/fanout.svg regenerated from them.
-// Options: --quick (N = 2 and 50, 2,000 sockets: a smoke run).
+// Options: --quick (N = 2 and 50, three rounds, 2,000 sockets: a smoke run); --fanout (the
+// fan-out alone, no sharded server: its table printed and written to
+// bench/results/fanout.json, BENCHMARKS.md left as it is); --sharded (only the
+// fan-out of one object and of a sharded `/`, N = 2, 50, 200, 200 B: printed,
+// nothing written).
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -10,15 +14,19 @@ import { run as capacityModel } from "./capacity.mjs";
 import { concurrency } from "./concurrency.mjs";
 import { coreBench } from "./core.mjs";
 import { fanoutRound, Room } from "./fanout.mjs";
-import { report } from "./report.mjs";
-import { killAll, startFloor, startLimit, startReference, startSwitchboard, startSwitchboardSharded, startSwitchboardWithoutAssets } from "./servers.mjs";
+import { fanoutTable, report } from "./report.mjs";
+import { transport } from "./transport.mjs";
+import { killAll, startFloor, startFloorWithAssets, startLimit, startLimitWithAssets, startReference, startSwitchboard, startSwitchboardSharded, startSwitchboardWithoutAssets } from "./servers.mjs";
 import { wasmBench } from "./wasm.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
 const quick = process.argv.includes("--quick");
+const fanoutOnly = process.argv.includes("--fanout");
 const SUBSCRIBERS = quick ? [2, 50] : [2, 50, 200];
 const SIZES = [200, 4096];
 const CONNECTIONS = quick ? 2000 : 10_000;
+// Bursts per server and row: a smoke run only checks that every server delivers.
+const ROUNDS = quick ? 3 : 7;
 
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => process.exit(130));
 process.on("exit", killAll);
@@ -41,16 +49,40 @@ function machine() {
   };
 }
 
+if (process.argv.includes("--sharded")) {
+  const servers = [await startSwitchboard(), await startSwitchboardSharded()];
+  try {
+    for (const n of SUBSCRIBERS) {
+      const rooms = [];
+      for (const server of servers) rooms.push(await Room.open(server, n));
+      const rows = await fanoutRound(rooms, n, 200, { rounds: 3 });
+      for (const room of rooms) await room.close();
+      console.table(rows.map(({ bursts, cpuMicrosSpread, ...row }, i) => ({ server: servers[i].name, ...row })));
+    }
+  } finally {
+    for (const server of servers) await server.stop();
+  }
+  process.exit(0);
+}
+
 const results = { date: new Date().toISOString(), command: "npm run bench", quick, machine: machine() };
 
-log("core: callgrind and timing (native)");
-results.core = coreBench();
-log("core: WebAssembly through the shim (Node)");
-results.wasm = await wasmBench();
+if (!fanoutOnly) {
+  log("core: callgrind and timing (native)");
+  results.core = coreBench();
+  log("core: WebAssembly through the shim (Node)");
+  results.wasm = await wasmBench();
+}
 
-log("starting switchboard (with and without its demo page), floor, y-webrtc's server, the limit, and switchboard with `/` sharded");
-// The concurrency runs take the first three.
-const servers = [await startSwitchboard(), await startSwitchboardWithoutAssets(), await startFloor(), await startReference(), await startLimit(), await startSwitchboardSharded()];
+// The concurrency runs take the first three (switchboard with and without [assets], the floor).
+const starts = [startSwitchboard, startSwitchboardWithoutAssets, startFloor, startFloorWithAssets, startReference, startLimit, startLimitWithAssets];
+if (!fanoutOnly) starts.push(startSwitchboardSharded);
+log(`starting switchboard (with and without its demo page), the floor and the limit (each with and without the same [assets]), y-webrtc's server${fanoutOnly ? "" : ", and switchboard with `/` sharded"}`);
+const servers = [];
+for (const start of starts) servers.push(await start());
+// Each server's CPU is compared with the limit in its own set-up (with or without the asset router).
+const limitOf = (assets) => servers.findIndex((s) => s.name === (assets ? "limit, assets" : "limit"));
+const baselines = servers.map((s) => limitOf(s.assets));
 try {
   results.fanout = Object.fromEntries(servers.map((s) => [s.name, []]));
   for (const n of SUBSCRIBERS) {
@@ -58,13 +90,13 @@ try {
     const rooms = [];
     for (const server of servers) rooms.push(await Room.open(server, n));
     for (const bytes of SIZES) {
-      const rows = await fanoutRound(rooms, n, bytes);
-      servers.forEach((server, i) => results.fanout[server.name].push(rows[i]));
+      const rows = await fanoutRound(rooms, n, bytes, { baselines, rounds: ROUNDS });
+      servers.forEach((server, i) => results.fanout[server.name].push({ ...rows[i], assets: server.assets }));
     }
     for (const room of rooms) await room.close();
   }
   results.concurrency = {};
-  for (const server of servers.slice(0, 3)) {
+  for (const server of fanoutOnly ? [] : servers.slice(0, 3)) {
     log(`concurrency: ${server.name}, ${CONNECTIONS} sockets`);
     results.concurrency[server.name] = await concurrency(server, CONNECTIONS);
   }
@@ -73,8 +105,19 @@ try {
   for (const server of servers) await server.stop();
   killAll();
 }
+if (fanoutOnly) {
+  results.machine.loadAfter = os.loadavg();
+  results.seconds = (Date.now() - started) / 1000;
+  mkdirSync(`${root}bench/results`, { recursive: true });
+  writeFileSync(`${root}bench/results/fanout.json`, JSON.stringify(results, null, 1));
+  console.log(fanoutTable(results.fanout));
+  log(`done in ${results.seconds.toFixed(0)} s: bench/results/fanout.json`);
+  process.exit(0);
+}
 log("sharded /: billable units per publish and subscribe");
 results.billing = await billing();
+log("calls between two objects: fetch, RPC, WebSocket");
+results.transport = await transport();
 results.machine.loadAfter = os.loadavg();
 results.seconds = (Date.now() - started) / 1000;
 

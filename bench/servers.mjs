@@ -1,12 +1,15 @@
 // The servers of the fan-out comparison, each in its own process group:
-// switchboard (with and without its demo page) and the floor under
-// `wrangler dev` (workerd), and y-webrtc's
+// switchboard (with and without its demo page's [assets]), the floor and the
+// limit (each also behind the same [assets] set-up, so every server has a
+// partner in its own set-up) under `wrangler dev` (workerd), and y-webrtc's
 // reference server (Node). Clients talk straight to the workerd process that
 // runs the Durable Object, not through wrangler's dev proxy (a second workerd
 // that would double every hop and every file descriptor).
 import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { configWithoutAssets, freePort, startWorker } from "../test/worker/server.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -49,12 +52,15 @@ async function userWorkerd(pgid) {
   throw new Error("workerd's entry port not found");
 }
 
-async function wranglerServer(name, options) {
+// `assets`: whether workerd's asset router (`[assets]` with run_worker_first)
+// fronts the Worker, and so every socket's frames.
+async function wranglerServer(name, assets, options) {
   const worker = await startWorker(options);
   track(worker.pid, true);
   const { pid, port } = await userWorkerd(worker.pid);
   return {
     name,
+    assets,
     ws: `ws://127.0.0.1:${port}`,
     proxied: worker.ws,
     pid,  // the workerd whose memory is the Durable Object's
@@ -66,25 +72,42 @@ async function wranglerServer(name, options) {
   };
 }
 
-// Default settings but one: a bench publisher sends bursts of 5,000 frames,
+// Default settings but one: a bench publisher sends bursts of 1,500 frames,
 // which the default per-socket rate (100/s) rightly closes with 1008.
 const benchVars = { SIGNAL_MESSAGES_PER_SECOND: 1_000_000 };
-export const startSwitchboard = () => wranglerServer("switchboard", { vars: benchVars });
+export const startSwitchboard = () => wranglerServer("switchboard", true, { vars: benchVars });
 
 // `/` sharded as docs/signal.md describes (3 gateways, 5 topic owners): the
 // fan-out's subscribers land on the gateways at random.
 export const startSwitchboardSharded = () =>
-  wranglerServer("switchboard, sharded", { vars: { ...benchVars, SIGNAL_GATEWAYS: 3, SIGNAL_TOPIC_SHARDS: 5 } });
+  wranglerServer("switchboard, sharded", true, { vars: { ...benchVars, SIGNAL_GATEWAYS: 3, SIGNAL_TOPIC_SHARDS: 5 } });
 
 // The same Worker without the demo page: with an [assets] section, workerd's
 // asset router fronts every request and every WebSocket; this shows its cost.
 export const startSwitchboardWithoutAssets = () =>
-  wranglerServer("switchboard, no assets", { config: configWithoutAssets(), vars: benchVars });
+  wranglerServer("switchboard, no assets", false, { config: configWithoutAssets(), vars: benchVars });
 
-export const startFloor = () => wranglerServer("floor", { config: `${root}bench/floor/wrangler.toml` });
+const floorConfig = `${root}bench/floor/wrangler.toml`;
+
+// The floor's wrangler.toml with switchboard's own [assets] section (the demo
+// page, run_worker_first): the same router in front, for a like-for-like pair.
+function floorConfigWithAssets() {
+  const assets = readFileSync(`${root}wrangler.toml`, "utf8").match(/^\[assets\]\n(?:.+\n)*/m)[0];
+  const toml = readFileSync(floorConfig, "utf8").replace(/^main = "(.*)"$/m, `main = "${root}bench/floor/$1"`);
+  const config = join(mkdtempSync(join(tmpdir(), "switchboard-floor-")), "wrangler.toml");
+  writeFileSync(config, `${toml}\n${assets.replace(/^directory = "(.*)"$/m, `directory = "${root}$1"`)}`);
+  return config;
+}
+
+export const startFloor = () => wranglerServer("floor", false, { config: floorConfig });
+export const startFloorWithAssets = () => wranglerServer("floor, assets", true, { config: floorConfigWithAssets() });
 
 // The floor's object forwarding publishes unparsed: the platform's limit.
-export const startLimit = () => wranglerServer("limit", { config: `${root}bench/floor/wrangler.toml`, vars: { LIMIT: "unparsed" } });
+export const startLimit = () => wranglerServer("limit", false, { config: floorConfig, vars: { LIMIT: "unparsed" } });
+export const startLimitWithAssets = () => wranglerServer("limit, assets", true, { config: floorConfigWithAssets(), vars: { LIMIT: "unparsed" } });
+
+// Two objects calling each other by fetch, by RPC and over a WebSocket (bench/transport.mjs).
+export const startTransport = () => wranglerServer("transport", { config: `${root}bench/transport/wrangler.toml` });
 
 export async function startReference() {
   const port = await freePort();
@@ -107,6 +130,7 @@ export async function startReference() {
   });
   return {
     name: "y-webrtc",
+    assets: false,
     ws: `ws://127.0.0.1:${port}`,
     pid: child.pid,
     async stop() {
@@ -126,10 +150,20 @@ export function rss(pid) {
   return Number(kb) * 1024;
 }
 
-// CPU time the process has used, user + system, in seconds.
+// CPU time the process has used, in seconds: the scheduler's own count of
+// nanoseconds on a CPU (/proc/PID/task/TID/schedstat), summed over its
+// threads. /proc/PID/stat's utime + stime come in ticks of 10 ms, ±4–20% of a
+// burst's CPU here; these are exact to the nanosecond.
 export function cpuSeconds(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100;  // utime, stime: fields 14 and 15, in USER_HZ (100)
+  let nanos = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      nanos += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return nanos / 1e9;
 }
 
 // Last resort on exit: every group still running gets SIGKILL.

@@ -10,10 +10,18 @@ export async function perform(env, request) {
       return describeResponse(await fetch(url, { method, headers, body: body ?? undefined }));
     }
     if (request.object) {
-      const { binding, instance, method, path, headers, body } = request.object;
+      // Durable Object RPC (the object's call()), with the request as the core reads one.
+      const { binding, instance, method, path, headers = {}, body } = request.object;
       const namespace = env[binding];
-      const stub = namespace.get(namespace.idFromName(instance));
-      return describeResponse(await stub.fetch(`https://${binding}.internal${path}`, { method, headers, body: body ?? undefined }));
+      const url = new URL(path, `https://${binding}.internal`);
+      const description = {
+        method,
+        path: url.pathname,
+        query: Object.fromEntries(url.searchParams),
+        headers: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value])),
+      };
+      if (body != null) description.body = body;
+      return await namespace.get(namespace.idFromName(instance)).call(description);
     }
     if (request.kv) {
       const { binding, get, put, value, ttl } = request.kv;

@@ -24,8 +24,7 @@ export class SwitchboardObject extends DurableObject {
     const description = await describe(request);
     const failed = Response.json({ error: "internal error" }, { status: 500 });
     return this.#guard(null, async () => {
-      let answer = this.#core.fetch(description);
-      while (answer.effect) answer = this.#core.resume(answer.effect.context, await perform(this.env, answer.effect.request));
+      const answer = await this.#answer(description);
       if (!answer.accept) return toResponse(answer);
       const { 0: client, 1: server } = new WebSocketPair();
       this.ctx.acceptWebSocket(server);
@@ -35,6 +34,24 @@ export class SwitchboardObject extends DurableObject {
       this.#core.open(id);
       return new Response(null, { status: 101, webSocket: client });
     }, failed);
+  }
+
+  // A call from another object (the core's `object` Effect), by Durable
+  // Object RPC: a request as the core reads it, answered as the core reads an
+  // answer. RPC costs a fraction of a fetch between objects (BENCHMARKS.md).
+  async call(description) {
+    const failed = { status: 500, headers: { "content-type": "application/json" }, body: JSON.stringify({ error: "internal error" }) };
+    return this.#guard(null, async () => {
+      const { status, headers, body, accept } = await this.#answer({ ...description, upgrade: false });
+      return accept ? failed : { status, headers, body };
+    }, failed);
+  }
+
+  // The core's answer to a request, after the Effects it asked for on the way.
+  async #answer(description) {
+    let answer = this.#core.fetch(description);
+    while (answer.effect) answer = this.#core.resume(answer.effect.context, await perform(this.env, answer.effect.request));
+    return answer;
   }
 
   webSocketMessage(ws, message) {

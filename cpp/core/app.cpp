@@ -34,7 +34,8 @@ App::App(Host& host, const Config& config, const FramePolicy& frames)
       frames_(frames),
       max_message_bytes_(frames.limits ? config[frames.limits->max_message_bytes] : INT64_MAX),
       messages_per_second_(frames.limits ? config[frames.limits->messages_per_second] : 0),
-      max_json_depth_(config[kMaxJsonDepth]) {}
+      max_json_depth_(config[kMaxJsonDepth]),
+      since_(host.now()) {}
 
 Outcome App::request(const Request& request) {
   Outcome outcome = fetch(request);
@@ -169,6 +170,7 @@ Json App::stats(Limits limits, Settings settings) const {
   report["messagesIn"] = frames_in_;
   report["messagesOut"] = frames_out_;
   report["errors"] = errors_;
+  report["since"] = static_cast<std::int64_t>(since_);
   report["limits"] = in_force;
   report["settings"] = set;
   return report;

@@ -166,6 +166,8 @@ class App {
   std::int64_t frames_in_ = 0;
   std::int64_t frames_out_ = 0;
   std::int64_t errors_ = 0;
+  // When this core started (epoch ms): the object's wake-up, which its counts start from.
+  const double since_;
 };
 
 }  // namespace sb

@@ -3,6 +3,7 @@
 // promises none), checked against one object's rules.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <map>
 #include <random>
 #include <set>
@@ -173,4 +174,28 @@ TEST_CASE("sharded: a gateway woken from hibernation knows its sockets by their 
   g1.message(sender, R"({"type":"publish","topic":"woken","data":2})");
   space.pump();
   CHECK(g1.take(sender) == std::vector<std::string>{R"({"type":"publish","topic":"woken","data":2,"clients":1})"});
+}
+
+TEST_CASE("sharded: a gateway restarted by a deploy that changed SIGNAL_TOPIC_SHARDS clears its sockets at the owner it told before") {
+  Space space(4);
+  std::string topic = "moved";
+  for (int n = 0; sb::signal::owner_of(topic, 2) != "t1"; ++n) topic = "moved-" + std::to_string(n);
+  std::string key = std::string(sb::signal::kGatewayBinding) + "/g0";
+  Object& g0 = space.gateway(0);
+  ConnId listener = g0.join();
+  g0.message(listener, Json{{"type", "subscribe"}, {"topics", {topic}}}.dump());
+  space.pump();
+  const auto& kept = space.objects[std::string(sb::signal::kOwnerBinding) + "/t1"]->host.storage;
+  auto listeners = [&] { return std::count_if(kept.begin(), kept.end(), [](const auto& entry) { return entry.first.starts_with("m"); }); };
+  CHECK(listeners() == 1);
+
+  // The deploy: one owner now (t0); g0 starts again on its storage, its sockets gone.
+  Json vars = kVars;
+  vars["SIGNAL_TOPIC_SHARDS"] = "1";
+  auto restarted = std::make_unique<Object>("signal-gateway", vars, "g0");
+  restarted->host.storage = g0.host.storage;
+  restarted->hibernate();
+  space.objects[key] = std::move(restarted);
+  space.pump();
+  CHECK(listeners() == 0);
 }

@@ -50,8 +50,24 @@ export async function gatewayHolds(http, gateway, count) {
   throw new Error(`${gateway} never held ${count} sockets`);
 }
 
+// One socket on every gateway (opened until each holds one): the barrier's probes.
+/** @param {{ http: string, ws: string }} worker @returns {Promise<Client[]>} */
+export async function probes(worker, gateways = GATEWAYS) {
+  /** @type {Record<string, Client>} */
+  const found = {};
+  const extra = [];
+  while (Object.keys(found).length < gateways) {
+    const { client, gateway } = await openOnGateway(worker);
+    if (found[gateway]) extra.push(client);
+    else found[gateway] = client;
+  }
+  await Promise.all(extra.map((client) => client.close()));
+  return Object.keys(found).sort().map((name) => found[name]);
+}
+
 // A pong from a gateway means every subscription change it received before
-// the ping is in force: one ping per gateway is a barrier for the space.
+// the ping is in force, a close's unsubscribes included: one ping per gateway
+// is a barrier for the space.
 /** @param {Client[]} probes one socket on each gateway */
 export async function barrier(probes) {
   for (const probe of probes) probe.send('{ "type": "ping" }');

@@ -14,8 +14,8 @@ namespace sb::signal {
 inline constexpr SocketLimits kSocketLimits{
     .max_message_bytes = {"SIGNAL_MAX_MESSAGE_BYTES", 256 * 1024, "largest frame; larger closes the socket with 1009"},
     .messages_per_second = {"SIGNAL_MESSAGES_PER_SECOND", 100, "frames per second one socket may send (bursts up to the same number); more closes it with 1008"},
-    .max_connections = {"SIGNAL_MAX_CONNECTIONS", 10000, "sockets per shard; more are refused with 503"},
-    .ip_connects_per_minute = {"SIGNAL_IP_CONNECTS_PER_MINUTE", 0, "upgrades per client IP per minute and shard (CF-Connecting-IP); more get 429; 0 = off"}};
+    .max_connections = {"SIGNAL_MAX_CONNECTIONS", 10000, "sockets per shard (on a sharded `/`, per gateway: G times this in all); more are refused with 503"},
+    .ip_connects_per_minute = {"SIGNAL_IP_CONNECTS_PER_MINUTE", 0, "upgrades per client IP per minute and shard (CF-Connecting-IP; on a sharded `/`, counted per gateway, so an IP gets up to G times this); more get 429; 0 = off"}};
 inline constexpr Limit kMaxInvalidMessages{"SIGNAL_MAX_INVALID_MESSAGES", 100, "unparseable or unknown frames a socket may send before it is closed with 1008"};
 inline constexpr Limit kMaxTopicsPerConnection{"SIGNAL_MAX_TOPICS_PER_CONNECTION", 256, "topics one socket may subscribe to; more closes it with 1008"};
 inline constexpr Setting kToken{"SIGNAL_TOKEN", "", "upgrades must present it as `Authorization: Bearer <token>` or `?token=<token>` (else 401); unset: open", true};

@@ -12,8 +12,9 @@ namespace {
 // to these classes.
 constexpr std::string_view kOpsPath = "/space/ops";
 constexpr std::string_view kDeliverPath = "/space/deliver";
-// A gateway's topics with subscribers here, kept so that a gateway that
-// restarted (its sockets gone) can tell their owners.
+// A gateway's topics with subscribers here, with the owner it told, kept so
+// that a gateway that restarted (its sockets gone) can tell that owner, even
+// one that `SIGNAL_TOPIC_SHARDS` no longer names.
 constexpr std::string_view kRegisteredPrefix = "space/topic/";
 // An owner's listeners: kMemberPrefix + the topic as a JSON string + the gateway.
 constexpr std::string_view kMemberPrefix = "m";
@@ -169,23 +170,29 @@ void SignalGateway::rebuilt() {
     std::string topic = key.substr(kRegisteredPrefix.size());
     if (topics_.contains(topic)) continue;
     host_.kv_delete(key);
-    change(topic, {{"set", topic}, {"sids", Json::array()}});
+    Json none = {{"set", topic}, {"sids", Json::array()}};
+    // The deploy that restarted it may have changed SIGNAL_TOPIC_SHARDS: the
+    // owner it told then forgets these sockets too, not only today's owner.
+    std::string owner = owner_of(topic, shards_);
+    if (value != owner && is_instance_name(value) && value.starts_with('t')) change(value, topic, none);
+    change(owner, topic, std::move(none));
   }
 }
 
 void SignalGateway::joined(ConnId conn, const std::string& topic) {
-  if (topics_[topic].size() == 1) host_.kv_put(std::string(kRegisteredPrefix) + topic, "1");
-  change(topic, {{"sub", topic}, {"sid", sids_[conn]}});
+  std::string owner = owner_of(topic, shards_);
+  if (topics_[topic].size() == 1) host_.kv_put(std::string(kRegisteredPrefix) + topic, owner);
+  change(owner, topic, {{"sub", topic}, {"sid", sids_[conn]}});
 }
 
 void SignalGateway::left(ConnId conn, const std::string& topic) {
   if (!topics_.contains(topic)) host_.kv_delete(std::string(kRegisteredPrefix) + topic);
-  change(topic, {{"unsub", topic}, {"sid", sids_[conn]}});
+  change(owner_of(topic, shards_), topic, {{"unsub", topic}, {"sid", sids_[conn]}});
 }
 
-void SignalGateway::change(const std::string& topic, Json op) {
+void SignalGateway::change(const std::string& owner, const std::string& topic, Json op) {
   ++billing_.subscribes;
-  tell(topic, Parcel{.body = std::move(op), .bytes = topic.size() + 48, .resend = true});
+  tell(owner, Parcel{.body = std::move(op), .bytes = topic.size() + 48, .resend = true});
 }
 
 void SignalGateway::fan_out(ConnId conn, std::string_view topic, Json& message, std::string_view frame) {
@@ -197,7 +204,7 @@ void SignalGateway::fan_out(ConnId conn, std::string_view topic, Json& message, 
   ++billing_.publishes;
   Json op = {{"pub", topic}, {"frame", frame}};
   if (field(message, "clients") != nullptr) op["rewrite"] = true;
-  tell(std::string(topic), Parcel{.body = std::move(op), .bytes = frame.size() + topic.size() + 32});
+  tell(owner, Parcel{.body = std::move(op), .bytes = frame.size() + topic.size() + 32});
 }
 
 void SignalGateway::pong(ConnId conn) {
@@ -222,8 +229,7 @@ void SignalGateway::applied(std::uint64_t number) {
   }
 }
 
-void SignalGateway::tell(const std::string& topic, Parcel parcel) {
-  std::string owner = owner_of(topic, shards_);
+void SignalGateway::tell(const std::string& owner, Parcel parcel) {
   parcel.number = ++sent_;
   unapplied_.push_back(parcel.number);
   outbox_.push(owner, std::move(parcel));

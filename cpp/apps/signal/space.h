@@ -114,9 +114,9 @@ class SignalGateway final : public SignalingRoom {
 
  private:
   Response deliver(const Request& request);
-  void tell(const std::string& topic, Parcel parcel);
+  void tell(const std::string& owner, Parcel parcel);
   void send_next(const std::string& owner);
-  void change(const std::string& topic, Json op);
+  void change(const std::string& owner, const std::string& topic, Json op);
   void applied(std::uint64_t number);
 
   const std::int64_t shards_ = config_[kTopicShards];
