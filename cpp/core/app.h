@@ -53,7 +53,7 @@ class App {
   // response; never Accept: a socket is accepted only straight from fetch) or
   // started with perform() (the result is ignored).
   virtual Outcome resume(const Json& context, const Json& answer) { return Response::error(500, "unexpected answer"); }
-  virtual std::optional<AutoResponse> autoResponse() const { return std::nullopt; }
+  virtual std::optional<AutoResponse> auto_response() const { return std::nullopt; }
 
   // Socket events as the shim delivers them. Events for a socket the core no
   // longer knows (it closed it already) are ignored.

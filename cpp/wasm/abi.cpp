@@ -165,7 +165,7 @@ EMSCRIPTEN_KEEPALIVE void sb_init(std::uint32_t len) {
     app = spec->make(host, config);
     app_spec = spec;
     app->identify(name, setup ? string_field(*setup, "instance").value_or("") : "");
-    if (auto auto_response = app->autoResponse()) {
+    if (auto auto_response = app->auto_response()) {
       answer["autoResponse"] = {{"request", auto_response->request}, {"response", auto_response->response}};
     }
   }

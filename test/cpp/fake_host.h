@@ -90,6 +90,15 @@ inline FakeHost with_secrets(const Json& vars) {
   return host;
 }
 
+// Frames (or any JSON text) as the tests read them.
+inline Json parsed(const std::string& text) { return Json::parse(text); }
+inline Json parsed(const Json& text) { return parsed(text.get<std::string>()); }  // a JSON string holding JSON
+inline std::vector<Json> parsed(const std::vector<std::string>& frames) {
+  std::vector<Json> out;
+  for (const auto& frame : frames) out.push_back(parsed(frame));
+  return out;
+}
+
 inline Request upgrade(std::string path, Json headers = Json::object()) {
   Request r;
   r.method = "GET";

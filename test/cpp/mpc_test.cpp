@@ -8,15 +8,10 @@
 using sb::ConnId;
 using sb::Json;
 using sb::test::Object;
+using sb::test::parsed;
 using sb::test::upgrade;
 
 namespace {
-
-std::vector<Json> parsed(const std::vector<std::string>& frames) {
-  std::vector<Json> out;
-  for (const auto& frame : frames) out.push_back(Json::parse(frame));
-  return out;
-}
 
 // Frames of `conn` since the last look, parsed.
 std::vector<Json> got(Object& mpc, ConnId conn) { return parsed(mpc.take(conn)); }

@@ -13,6 +13,7 @@ using sb::Response;
 using sb::rooms::RoomToken;
 using sb::test::FakeHost;
 using sb::test::Object;
+using sb::test::parsed;
 using sb::test::upgrade;
 
 namespace {
@@ -20,7 +21,6 @@ namespace {
 constexpr std::string_view kSecret = "room-secret";
 const Json kVars = {{"JWT_SECRET", kSecret}, {"CLOUDFLARE_APP_ID", "app-1"}, {"CLOUDFLARE_APP_SECRET", "calls-secret"}};
 
-Json parsed(const std::string& text) { return Json::parse(text); }
 
 std::string token_for(FakeHost& host, std::string participant, std::string name = "", std::string room = "room-1") {
   return RoomToken{std::move(room), std::move(participant), std::move(name)}.issue(host, host.now(), 86400);

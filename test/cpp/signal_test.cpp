@@ -6,11 +6,10 @@
 
 using sb::Json;
 using sb::test::Object;
+using sb::test::parsed;
 using sb::test::upgrade;
 
 namespace {
-
-Json parsed(const std::string& text) { return Json::parse(text); }
 
 std::string subscribe(std::initializer_list<const char*> topics) {
   return Json{{"type", "subscribe"}, {"topics", Json(topics)}}.dump();
@@ -83,9 +82,9 @@ TEST_CASE("ping gets a JSON pong, and the platform is asked to answer lib0's pin
   CHECK(room.take(a) == std::vector<std::string>{R"({"type":"pong"})"});
   sb::test::FakeHost host;
   auto app = sb::find_app("signal")->make(host, sb::Config());
-  REQUIRE(app->autoResponse());
-  CHECK(app->autoResponse()->request == R"({"type":"ping"})");
-  CHECK(app->autoResponse()->response == R"({"type":"pong"})");
+  REQUIRE(app->auto_response());
+  CHECK(app->auto_response()->request == R"({"type":"ping"})");
+  CHECK(app->auto_response()->response == R"({"type":"pong"})");
 }
 
 TEST_CASE("binary frames are read as UTF-8 JSON, like the reference server") {

@@ -185,9 +185,9 @@ TEST_CASE("scheduling arithmetic, hand-computed (docs/swarm.md, Scheduling)") {
   CHECK(device_weight(8, true, 250'000) == 230);   // 80 + 50 + min(250, 100)
   CHECK(device_weight(4, false, 12'345) == doctest::Approx(52.345));
   CHECK(device_weight(0, false, 0) == 1);           // never below 1
-  CHECK(fresh_quota(80, 2).maxConcurrent == 10);    // max(10, 2×4)
-  CHECK(fresh_quota(80, 16).maxConcurrent == 64);
-  CHECK(fresh_quota(80, 16).activeJobs == 0);
+  CHECK(fresh_quota(80, 2).max_concurrent == 10);    // max(10, 2×4)
+  CHECK(fresh_quota(80, 16).max_concurrent == 64);
+  CHECK(fresh_quota(80, 16).active_jobs == 0);
   CHECK(batch_share(80, 170) == 14);   // floor(80/170×30) = floor(14.12)
   CHECK(batch_share(90, 170) == 15);   // floor(15.88)
   CHECK(batch_share(230, 310) == 22);  // floor(22.26)
@@ -195,14 +195,14 @@ TEST_CASE("scheduling arithmetic, hand-computed (docs/swarm.md, Scheduling)") {
   CHECK(batch_share(5, 0.5) == 150);   // Σ below 1 counts as 1
   Quota quota{100, 2, 10};
   complete_job(quota, 2500);
-  CHECK(quota.activeJobs == 1);
+  CHECK(quota.active_jobs == 1);
   CHECK(quota.weight == doctest::Approx(95));
   complete_job(quota, 100);
   CHECK(quota.weight == doctest::Approx(96.9));  // 95 × 1.02
-  CHECK(quota.activeJobs == 0);
+  CHECK(quota.active_jobs == 0);
   complete_job(quota, 100);  // no slot held: nothing changes
   CHECK(quota.weight == doctest::Approx(96.9));
-  CHECK(quota.activeJobs == 0);
+  CHECK(quota.active_jobs == 0);
   Quota untimed{100, 1, 10};
   complete_job(untimed, 0);
   CHECK(untimed.weight == 100);

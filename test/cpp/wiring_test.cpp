@@ -121,12 +121,6 @@ std::vector<std::string> wiring_problems(sb::Manifests apps, const std::string& 
   return problems;
 }
 
-std::vector<const sb::Manifest*> with_echo() {
-  std::vector<const sb::Manifest*> apps(sb::all_apps().begin(), sb::all_apps().end());
-  apps.push_back(&sb::example::kManifest);
-  return apps;
-}
-
 }  // namespace
 
 TEST_CASE("js-shim/worker.js and wrangler.toml declare exactly the manifests' classes, bindings and migrations") {
@@ -147,7 +141,7 @@ TEST_CASE("the manifests' routes do not overlap; an overlap names both routes") 
   // The same path with narrower conditions is no overlap: it takes those requests.
   constexpr sb::Route kPlain[] = {{.path = "/echo", .methods = "GET", .plain = true, .handle = nullptr}};
   const sb::Manifest page{.name = "page", .binding = "PAGE", .routes = kPlain};
-  std::vector<const sb::Manifest*> narrowed = with_echo();
+  std::vector<const sb::Manifest*> narrowed = sb::example::with_echo();
   narrowed.push_back(&page);
   CHECK(sb::overlaps(narrowed) == "");
 }
@@ -155,7 +149,7 @@ TEST_CASE("the manifests' routes do not overlap; an overlap names both routes") 
 TEST_CASE("adding an app: one folder, one line in the list, its class, binding and one migration") {
   std::string worker_js = read("js-shim/worker.js");
   std::string wrangler_toml = read("wrangler.toml");
-  std::vector<const sb::Manifest*> apps = with_echo();
+  std::vector<const sb::Manifest*> apps = sb::example::with_echo();
 
   // Listed, but not yet wired: each missing piece is named.
   std::vector<std::string> missing = wiring_problems(apps, worker_js, wrangler_toml);

@@ -42,7 +42,7 @@ Outcome SignalingRoom::fetch(const Request& request) {
   return Accept{};
 }
 
-std::optional<AutoResponse> SignalingRoom::autoResponse() const {
+std::optional<AutoResponse> SignalingRoom::auto_response() const {
   // lib0's keepalive frame, byte for byte: idle rooms answer it without waking.
   return AutoResponse{R"({"type":"ping"})", R"({"type":"pong"})"};
 }

@@ -36,7 +36,7 @@ class SignalingRoom : public App {
   SignalingRoom(Host& host, const Config& config);
 
   Outcome fetch(const Request& request) override;
-  std::optional<AutoResponse> autoResponse() const override;
+  std::optional<AutoResponse> auto_response() const override;
 
  protected:
   void webSocketOpen(ConnId conn, const Request& request) override;

@@ -7,14 +7,14 @@
 namespace sb::swarm {
 
 Json Quota::to_json(std::string_view device) const {
-  return {{"deviceId", device}, {"weight", weight}, {"activeJobs", activeJobs}, {"maxConcurrent", maxConcurrent}};
+  return {{"deviceId", device}, {"weight", weight}, {"activeJobs", active_jobs}, {"maxConcurrent", max_concurrent}};
 }
 
 Quota Quota::from_json(const Json& j) {
   Quota quota;
   if (const Json* v = field(j, "weight"); v && v->is_number()) quota.weight = v->get<double>();
-  if (const Json* v = field(j, "activeJobs"); v && v->is_number_integer()) quota.activeJobs = v->get<std::int64_t>();
-  if (const Json* v = field(j, "maxConcurrent"); v && v->is_number_integer()) quota.maxConcurrent = v->get<std::int64_t>();
+  if (const Json* v = field(j, "activeJobs"); v && v->is_number_integer()) quota.active_jobs = v->get<std::int64_t>();
+  if (const Json* v = field(j, "maxConcurrent"); v && v->is_number_integer()) quota.max_concurrent = v->get<std::int64_t>();
   return quota;
 }
 
@@ -34,8 +34,8 @@ std::int64_t batch_share(double weight, double total_weight) {
 }
 
 void complete_job(Quota& quota, double duration_ms) {
-  if (quota.activeJobs <= 0) return;
-  --quota.activeJobs;
+  if (quota.active_jobs <= 0) return;
+  --quota.active_jobs;
   if (duration_ms > 0) quota.weight *= duration_ms > 2000 ? 0.95 : 1.02;
 }
 

@@ -14,8 +14,8 @@ namespace sb::swarm {
 // What the scheduler knows about a Device: its share of the work and its slots.
 struct Quota {
   double weight = 1;  // adjusted by completion latency; never used for shares (as the original)
-  std::int64_t activeJobs = 0;
-  std::int64_t maxConcurrent = 10;
+  std::int64_t active_jobs = 0;
+  std::int64_t max_concurrent = 10;
 
   Json to_json(std::string_view device) const;
   static Quota from_json(const Json& j);

@@ -3,6 +3,11 @@
 // generated Jobs and report them done; whoever holds the dashboard steers the
 // run state and throttle; every change is broadcast as a `swarm:snapshot`.
 // Frames both ways are {"event", "data"}.
+//
+// The object is spread over files by concern: schema.cpp checks what clients
+// send; swarm_coordinator.cpp is the object's life (sockets, alarm, sweep);
+// handlers.cpp does each client event; snapshot.cpp is what members see;
+// storage.cpp loads the swarm and writes it back.
 #pragma once
 #include <deque>
 #include <map>
@@ -10,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "apps/swarm/schema.h"
 #include "apps/swarm/scheduler.h"
 #include "core/access.h"
 #include "core/manifest.h"
@@ -36,24 +42,21 @@ inline constexpr Setting kAccess{"SWARM_ACCESS", "open", "`open` (anyone may con
 inline constexpr const Setting* kSettings[] = {&kAccess};
 extern const Manifest kManifest;
 
-// A client event done, or the reason its data is refused.
-using Handled = Expected<void, std::string>;
-
 // A member of the swarm, as the snapshot shows it (DeviceInfo).
 struct Device {
   std::string id;
   std::string name;
   std::string type;    // DESKTOP | MOBILE | COLAB | SERVER
   std::string status;  // ONLINE | OFFLINE | DISABLED (BUSY, REGISTERED: never set here)
-  std::int64_t cpuCores = 0;
-  double memoryGB = 0;
-  bool gpuAvailable = false;
-  std::optional<std::string> gpuName;
-  double opsScore = 0;
-  std::int64_t totalJobsCompleted = 0;
-  std::int64_t lastHeartbeat = 0;
-  double lastUserInteraction = 0;
-  std::string swarmId;
+  std::int64_t cpu_cores = 0;
+  double memory_gb = 0;
+  bool gpu_available = false;
+  std::optional<std::string> gpu_name;
+  double ops_score = 0;
+  std::int64_t total_jobs_completed = 0;
+  std::int64_t last_heartbeat = 0;
+  double last_user_interaction = 0;
+  std::string swarm_id;
 
   Json to_json() const;
   static std::optional<Device> from_json(const Json& j);
@@ -110,12 +113,19 @@ class SwarmCoordinator final : public App {
   // A WARN sys:log to one socket, for input it refused (`reason`: how the refusal is counted).
   Answer warning(std::string_view reason, std::string_view message);
 
-  // Devices and quotas an event changed are saved once, at its end (flush);
-  // the swarm-wide values (queue, completed count, run state, throttle,
-  // invites, share weights) are written where they change.
+  // Storage. Devices and quotas an event changed are marked (save_*) and
+  // written once, at the event's end (flush); the swarm-wide values and a
+  // device's share weight are written at once, where they change (store_*).
+  void load();
   void save_device(const std::string& id) { dirty_devices_.insert(id); }
   void save_quota(const std::string& id) { dirty_quotas_.insert(id); }
   void flush();
+  void store_run_state();
+  void store_throttle();
+  void store_completed();
+  void store_queue();
+  void store_invites();
+  void store_weight(const std::string& id);
 
   std::int64_t now() { return static_cast<std::int64_t>(host_.now()); }
 
