@@ -58,7 +58,7 @@ void App::open(ConnId conn, const Request& request) {
   keep_instance();
   open_.try_emplace(conn);
   event("open", {{"connections", open_.size()}});
-  webSocketOpen(conn, request);
+  opened(conn, request);
 }
 
 void App::closed(ConnId conn, int code, std::string_view reason) {
@@ -197,7 +197,7 @@ void App::wake(ConnId conn, std::string_view attachment) {
   } else {
     state = parse_json(attachment, config_[kMaxJsonDepth]);
   }
-  webSocketWake(conn, state.value_or(Json::object()));
+  restored(conn, state.value_or(Json::object()));
 }
 
 void App::woke() {

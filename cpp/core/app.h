@@ -79,10 +79,13 @@ class App {
   Json stats(Limits limits, Settings settings) const;
 
  protected:
-  virtual void webSocketOpen(ConnId conn, const Request& request) = 0;
+  // The platform's hooks keep the platform's names; `opened` is a socket just
+  // accepted (its upgrade answered 101), `restored` one that outlived the
+  // object's hibernation, with the state its attachment kept.
+  virtual void opened(ConnId conn, const Request& request) = 0;
   virtual void webSocketMessage(ConnId conn, Frame& frame) = 0;
   virtual void webSocketClose(ConnId conn, int code, std::string_view reason) = 0;
-  virtual void webSocketWake(ConnId conn, const Json& state) = 0;
+  virtual void restored(ConnId conn, const Json& state) = 0;
   // Before the gate, for every frame: false ignores the frame (a socket the
   // app no longer counts as its own). Where an app notes activity.
   virtual bool accepts(ConnId conn) { return true; }
@@ -93,7 +96,7 @@ class App {
   // An invalid frame, counted against the socket: false when it is one too
   // many (the socket is then closed with 1008 "too many invalid messages").
   virtual bool tolerated(ConnId conn) { return true; }
-  // After a wake-up, once every surviving socket went through webSocketWake:
+  // After a wake-up, once every surviving socket was restored:
   // the moment to reconcile stored state with the sockets that are left.
   virtual void rebuilt() {}
 

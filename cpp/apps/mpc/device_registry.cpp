@@ -61,7 +61,7 @@ Outcome DeviceRegistry::fetch(const Request& request) {
   return Accept{};
 }
 
-void DeviceRegistry::webSocketOpen(ConnId conn, const Request& request) {
+void DeviceRegistry::opened(ConnId conn, const Request& request) {
   sockets_.insert(conn);
   if (!token_mode_) return;
   std::string sub(string_field(access_of(request).value_or(Json()), "sub").value_or(""));
@@ -306,7 +306,7 @@ void DeviceRegistry::remove_session(const std::string& id, const Session& sessio
   if (!everyone.empty()) send(everyone, to_text({{"type", "session_removed"}, {"session_id", id}, {"reason", reason}}));
 }
 
-void DeviceRegistry::webSocketWake(ConnId conn, const Json& state) {
+void DeviceRegistry::restored(ConnId conn, const Json& state) {
   sockets_.insert(conn);
   if (auto device = string_field(state, "device")) {
     conns_[std::string(*device)] = conn;

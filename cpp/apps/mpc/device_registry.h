@@ -50,11 +50,11 @@ class DeviceRegistry final : public App {
   Outcome fetch(const Request& request) override;
 
  protected:
-  void webSocketOpen(ConnId conn, const Request& request) override;
+  void opened(ConnId conn, const Request& request) override;
   void webSocketMessage(ConnId conn, Frame& frame) override;
   Answer answer(ConnId conn, Refusal why, std::string_view data) override;
   void webSocketClose(ConnId conn, int code, std::string_view reason) override;
-  void webSocketWake(ConnId conn, const Json& state) override;
+  void restored(ConnId conn, const Json& state) override;
   Json counts() const override;
   void rebuilt() override;
 

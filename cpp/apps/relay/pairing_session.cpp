@@ -69,7 +69,7 @@ Outcome PairingSession::fetch(const Request& request) {
   return Accept{};
 }
 
-void PairingSession::webSocketOpen(ConnId conn, const Request& request) {
+void PairingSession::opened(ConnId conn, const Request& request) {
   std::optional<Pairing> pairing = Pairing::from_path(request.path);
   if (!pairing) {  // fetch refused such paths; never reached through the shim
     close(conn, 1008, "invalid path");
@@ -141,7 +141,7 @@ void PairingSession::webSocketClose(ConnId conn, int, std::string_view) {
   }
 }
 
-void PairingSession::webSocketWake(ConnId conn, const Json& state) {
+void PairingSession::restored(ConnId conn, const Json& state) {
   std::optional<std::string_view> side_name = string_field(state, "side");
   if (side_name != name(Side::Desktop) && side_name != name(Side::Mobile)) {
     close(conn, 1011, "session state lost");  // cannot happen: open attaches the side at once

@@ -50,12 +50,12 @@ class PairingSession final : public App {
   void alarm() override;
 
  protected:
-  void webSocketOpen(ConnId conn, const Request& request) override;
+  void opened(ConnId conn, const Request& request) override;
   bool accepts(ConnId conn) override;
   void webSocketMessage(ConnId conn, Frame& frame) override;
   Answer answer(ConnId conn, Refusal why, std::string_view data) override;
   void webSocketClose(ConnId conn, int code, std::string_view reason) override;
-  void webSocketWake(ConnId conn, const Json& state) override;
+  void restored(ConnId conn, const Json& state) override;
 
  private:
   std::optional<ConnId>& slot(Side side) { return side == Side::Desktop ? desktop_ : mobile_; }

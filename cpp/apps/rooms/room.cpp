@@ -67,7 +67,7 @@ bool Room::full_without(const std::string& participant_id) {
   return connected >= capacity();
 }
 
-void Room::webSocketOpen(ConnId conn, const Request& request) {
+void Room::opened(ConnId conn, const Request& request) {
   auto token = RoomToken::verified(request);
   if (!token) {  // fetch refused it: never reached through the shim
     close(conn, 1008, "invalid token");
@@ -161,7 +161,7 @@ void Room::webSocketClose(ConnId conn, int, std::string_view) {
   to_others(conn, to_text({{"type", "leave"}, {"from", id}, {"to", "all"}, {"data", {{"participant_id", id}}}}));
 }
 
-void Room::webSocketWake(ConnId conn, const Json& state) {
+void Room::restored(ConnId conn, const Json& state) {
   auto id = string_field(state, "participantId");
   if (!id) return;  // never happens: every accepted socket is saved at once
   if (auto it = sockets_.find(std::string(*id)); it != sockets_.end()) {

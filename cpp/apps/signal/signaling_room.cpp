@@ -47,7 +47,7 @@ std::optional<AutoResponse> SignalingRoom::auto_response() const {
   return AutoResponse{R"({"type":"ping"})", R"({"type":"pong"})"};
 }
 
-void SignalingRoom::webSocketOpen(ConnId conn, const Request& request) {
+void SignalingRoom::opened(ConnId conn, const Request& request) {
   Peer& peer = peers_[conn];
   std::optional<Json> access = token_mode(config_, kAccess) ? access_of(request) : std::nullopt;
   const Json* topics = access ? field(*access, "topics") : nullptr;
@@ -186,7 +186,7 @@ void SignalingRoom::webSocketClose(ConnId conn, int, std::string_view) {
   peers_.erase(it);
 }
 
-void SignalingRoom::webSocketWake(ConnId conn, const Json& state) {
+void SignalingRoom::restored(ConnId conn, const Json& state) {
   Peer& peer = peers_[conn];
   if (const Json* invalid = field(state, "invalid"); invalid && invalid->is_number_integer()) {
     peer.invalid = invalid->get<std::int64_t>();

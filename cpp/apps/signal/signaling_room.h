@@ -39,12 +39,12 @@ class SignalingRoom : public App {
   std::optional<AutoResponse> auto_response() const override;
 
  protected:
-  void webSocketOpen(ConnId conn, const Request& request) override;
+  void opened(ConnId conn, const Request& request) override;
   void webSocketMessage(ConnId conn, Frame& frame) override;
   Answer answer(ConnId conn, Refusal why, std::string_view data) override;
   bool tolerated(ConnId conn) override;
   void webSocketClose(ConnId conn, int code, std::string_view reason) override;
-  void webSocketWake(ConnId conn, const Json& state) override;
+  void restored(ConnId conn, const Json& state) override;
   Json counts() const override;
 
   struct Peer {

@@ -134,21 +134,21 @@ Outcome SignalGateway::fetch(const Request& request) {
   return SignalingRoom::fetch(request);
 }
 
-void SignalGateway::webSocketOpen(ConnId conn, const Request& request) {
-  SignalingRoom::webSocketOpen(conn, request);
+void SignalGateway::opened(ConnId conn, const Request& request) {
+  SignalingRoom::opened(conn, request);
   std::string sid = random_id(host_);
   by_sid_[sid] = conn;
   sids_[conn] = std::move(sid);
   save(conn, peers_[conn]);
 }
 
-void SignalGateway::webSocketWake(ConnId conn, const Json& state) {
+void SignalGateway::restored(ConnId conn, const Json& state) {
   // The sid first: the base's wake-up does not announce topics (their owners know them).
   std::string sid(string_field(state, "sid").value_or(""));
   if (sid.empty()) sid = random_id(host_);
   by_sid_[sid] = conn;
   sids_[conn] = std::move(sid);
-  SignalingRoom::webSocketWake(conn, state);
+  SignalingRoom::restored(conn, state);
 }
 
 void SignalGateway::annotate(ConnId conn, Json& state) const {

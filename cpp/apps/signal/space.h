@@ -101,9 +101,9 @@ class SignalGateway final : public SignalingRoom {
   Outcome resume(const Json& context, const Json& answer) override;
 
  protected:
-  void webSocketOpen(ConnId conn, const Request& request) override;
+  void opened(ConnId conn, const Request& request) override;
   void webSocketClose(ConnId conn, int code, std::string_view reason) override;
-  void webSocketWake(ConnId conn, const Json& state) override;
+  void restored(ConnId conn, const Json& state) override;
   void rebuilt() override;
   void fan_out(ConnId conn, std::string_view topic, Json& message, std::string_view frame) override;
   void pong(ConnId conn) override;
@@ -143,10 +143,10 @@ class SignalTopics final : public App {
   Outcome resume(const Json& context, const Json& answer) override;
 
  protected:
-  void webSocketOpen(ConnId, const Request&) override {}
+  void opened(ConnId, const Request&) override {}
   void webSocketMessage(ConnId, Frame&) override {}
   void webSocketClose(ConnId, int, std::string_view) override {}
-  void webSocketWake(ConnId, const Json&) override {}
+  void restored(ConnId, const Json&) override {}
   Json counts() const override;
 
  private:

@@ -27,10 +27,10 @@ class InviteRegistry final : public App {
   void alarm() override;
 
  protected:
-  void webSocketOpen(ConnId, const Request&) override {}
+  void opened(ConnId, const Request&) override {}
   void webSocketMessage(ConnId, Frame&) override {}
   void webSocketClose(ConnId, int, std::string_view) override {}
-  void webSocketWake(ConnId, const Json&) override {}
+  void restored(ConnId, const Json&) override {}
 
  private:
   Response make(const Request& request);

@@ -26,7 +26,7 @@ Outcome SwarmCoordinator::fetch(const Request& request) {
   return Accept{};
 }
 
-void SwarmCoordinator::webSocketOpen(ConnId conn, const Request& request) {
+void SwarmCoordinator::opened(ConnId conn, const Request& request) {
   std::string device(request.param("persistentId").value_or(""));
   bool first = sockets_.empty();
   sockets_[conn] = device;
@@ -42,7 +42,7 @@ void SwarmCoordinator::webSocketOpen(ConnId conn, const Request& request) {
   flush();
 }
 
-void SwarmCoordinator::webSocketWake(ConnId conn, const Json& state) {
+void SwarmCoordinator::restored(ConnId conn, const Json& state) {
   std::optional<std::string_view> device = string_field(state, "device");
   if (!device) return close(conn, 1011, "lost connection state");
   sockets_[conn] = std::string(*device);

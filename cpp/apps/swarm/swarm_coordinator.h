@@ -75,12 +75,12 @@ class SwarmCoordinator final : public App {
   Json snapshot() const;
 
  protected:
-  void webSocketOpen(ConnId conn, const Request& request) override;
+  void opened(ConnId conn, const Request& request) override;
   bool accepts(ConnId conn) override { return sockets_.contains(conn); }
   void webSocketMessage(ConnId conn, Frame& frame) override;
   Answer answer(ConnId conn, Refusal why, std::string_view data) override;
   void webSocketClose(ConnId conn, int code, std::string_view reason) override;
-  void webSocketWake(ConnId conn, const Json& state) override;
+  void restored(ConnId conn, const Json& state) override;
   Json counts() const override;
 
  private:

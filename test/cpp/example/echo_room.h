@@ -26,10 +26,10 @@ class EchoRoom final : public App {
   Outcome fetch(const Request& request) override;
 
  protected:
-  void webSocketOpen(ConnId, const Request&) override {}
+  void opened(ConnId, const Request&) override {}
   void webSocketMessage(ConnId conn, Frame& frame) override;
   void webSocketClose(ConnId, int, std::string_view) override {}
-  void webSocketWake(ConnId, const Json&) override {}
+  void restored(ConnId, const Json&) override {}
 };
 
 }  // namespace sb::example
