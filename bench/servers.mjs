@@ -107,7 +107,7 @@ export const startLimit = () => wranglerServer("limit", false, { config: floorCo
 export const startLimitWithAssets = () => wranglerServer("limit, assets", true, { config: floorConfigWithAssets(), vars: { LIMIT: "unparsed" } });
 
 // Two objects calling each other by fetch, by RPC and over a WebSocket (bench/transport.mjs).
-export const startTransport = () => wranglerServer("transport", { config: `${root}bench/transport/wrangler.toml` });
+export const startTransport = () => wranglerServer("transport", false, { config: `${root}bench/transport/wrangler.toml` });
 
 export async function startReference() {
   const port = await freePort();
