@@ -57,12 +57,15 @@ std::optional<Batch> read_batch(std::string_view body) {
   return Batch{std::move(*fields), body.substr(end + 1)};
 }
 
-// The frame of the head read next (in the batch's order), if it names one the batch holds.
+// The frame of the head read next (in the batch's order), if it names one the
+// batch holds. Only UTF-8 goes on: the Effect that carries a frame further
+// would replace anything else, and the next object would slice its batch wrong.
 std::optional<std::string_view> next_frame(const Json& head, Batch& batch) {
   const Json* bytes = field(head, "bytes");
   if (bytes == nullptr || !bytes->is_number_unsigned() || bytes->get<std::uint64_t>() > batch.frames.size()) return std::nullopt;
   std::string_view frame = batch.frames.substr(0, bytes->get<std::size_t>());
   batch.frames.remove_prefix(frame.size());
+  if (!is_utf8(frame)) return std::nullopt;
   return frame;
 }
 

@@ -52,7 +52,7 @@ struct Parcel {
   Json head;  // the operation (to an owner) or the delivery (to a gateway); a publish's names its frame's `bytes`
   // A publish's text as its socket sent it, carried verbatim (never escaped
   // or parsed on the way), one copy for every gateway it goes to.
-  std::shared_ptr<const std::string> frame;
+  std::shared_ptr<const std::string> frame = nullptr;
   std::size_t bytes = 0;
   std::uint64_t number = 0;  // a gateway's messages are numbered in the order its sockets sent them
   bool resend = false;       // a subscription change: sent again if the call fails
