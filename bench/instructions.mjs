@@ -90,7 +90,7 @@ function median(values) {
   return [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)];
 }
 
-// Bursts on one room: `WARM` untimed, then `MEASURED` each between a zero and a dump.
+// Bursts on one room: `WARM` not counted, then `MEASURED` each between a zero and a dump.
 async function measure(server, room, n, bytes, dir) {
   const publishes = Math.max(10, Math.round(DELIVERIES / n));
   for (let i = 0; i < WARM; i++) await room.burst(publishes, bytes, 300_000);
@@ -157,7 +157,7 @@ export async function instructions(rows = [[2, 200], [50, 200], [200, 200], [2, 
     return results;
   } finally {
     for (const server of servers) await server.stop();
-    if (keep) console.log(`callgrind dumps kept in ${dir}`);
+    if (keep) console.error(`callgrind dumps kept in ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
   }
 }
