@@ -2,9 +2,9 @@
 // switchboard without [assets] (the fan-out's servers, in one set-up) run in
 // `wrangler dev` as everywhere else, but their workerd is valgrind's
 // (bench/callgrind-workerd.sh). Each burst is bracketed by a zero and a dump
-// (callgrind_control), per thread. An instruction count does not depend on the
-// machine's other load: the median burst's repeats to about 1% (N = 2 and 50)
-// where the CPU time of the same burst varies by tens of per cent.
+// (callgrind_control), per thread. An instruction count hardly depends on the
+// machine's other load: the ratio to the limit repeats to about ±1% from run
+// to run, where the CPU time of the same burst varies by tens of per cent.
 // What a burst's count holds, and what is taken out of it:
 // - JIT compilation (V8 tiering wasm and JS code up, on its worker threads or
 //   the isolate's): a one-time cost that lasts into the first bursts; left out.
