@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the build and tests need when it is missing: Emscripten,
-# nlohmann/json, RapidJSON, fast_float, doctest, OpenSSL headers, CMake, clang's fuzzer runtime,
+# nlohmann/json, RapidJSON, doctest, OpenSSL headers, CMake, clang's fuzzer runtime,
 # valgrind, Chromium, PyYAML (the workflow test reads YAML with it) (Debian
 # packages) and the npm packages (lockfile).
 # Installing needs apt (Debian, Ubuntu); elsewhere use the dev container
@@ -14,7 +14,6 @@ command -v cmake >/dev/null || missing+=(cmake)
 command -v clang++ >/dev/null || missing+=(clang)
 [ -f /usr/include/nlohmann/json.hpp ] || missing+=(nlohmann-json3-dev)
 [ -f /usr/include/rapidjson/reader.h ] || missing+=(rapidjson-dev)
-[ -f /usr/include/fast_float/fast_float.h ] || missing+=(libfast-float-dev)
 [ -f /usr/include/doctest/doctest.h ] || missing+=(doctest-dev)
 [ -f /usr/include/openssl/hmac.h ] || missing+=(libssl-dev)
 ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 || missing+=(libclang-rt-14-dev)

@@ -3,19 +3,18 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
-#include <fast_float/fast_float.h>
 #include <rapidjson/reader.h>
 
 namespace sb {
 namespace {
 
 // A number as nlohmann's lexer reads one: a whole number that fits 64 bits
-// is unsigned, or signed when negative; anything else is a double, correctly
-// rounded as nlohmann's strtod does (fast_float, whose reader needs no
-// `long double` arithmetic), refused when it is not finite.
+// is unsigned, or signed when negative; anything else is a double (strtod, as
+// nlohmann), refused when it is not finite.
 std::optional<Json> read_number(std::string_view text) {
   const char* end = text.data() + text.size();
   if (text.find_first_of(".eE") == std::string_view::npos) {
@@ -27,10 +26,11 @@ std::optional<Json> read_number(std::string_view text) {
       if (auto [at, error] = std::from_chars(text.data(), end, value); error == std::errc() && at == end) return Json(value);
     }
   }
-  double value;
-  if (auto [at, error] = fast_float::from_chars(text.data(), end, value); error != std::errc() || at != end || !std::isfinite(value)) {
-    return std::nullopt;
-  }
+  // The reader checked the grammar; what follows the number (`,` `]` `}`,
+  // white space, the copy's NUL) cannot extend it.
+  char* stop = nullptr;
+  double value = std::strtod(text.data(), &stop);
+  if (stop != end || !std::isfinite(value)) return std::nullopt;
   return Json(value);
 }
 
