@@ -12,7 +12,7 @@ import { register } from "node:module";
 import { performance } from "node:perf_hooks";
 import { gzipSync } from "node:zlib";
 
-register("./wasm-hooks.mjs", import.meta.url);
+register("../test/worker/wasm-loader.mjs", import.meta.url);
 const { Core } = await import("../js-shim/wasm.js");
 const { Host } = await import("../js-shim/host.js");
 

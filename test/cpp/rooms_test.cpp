@@ -173,14 +173,18 @@ TEST_CASE("room tokens carry the original's claims and exp = iat + ttl") {
   CHECK(guest->participant_name == "Guest");
 }
 
-TEST_CASE("/ws: the swarm's with persistentId; else 426, 503, 401s, or on to the token's room") {
+TEST_CASE("/ws: the swarm's with persistentId; else 503, 401s, 426 for a good token without an upgrade, or on to the token's room") {
   Worker worker;
   Request swarm = upgrade("/ws");
   swarm.query = {{"persistentId", "node-1"}, {"token", "x"}};
   CHECK_FALSE(worker.route(swarm));
-  Request plain = socket_request("x");
-  plain.upgrade = false;
-  CHECK(response(worker.route(plain)).status == 426);
+  auto plain = [](Request request) {
+    request.upgrade = false;
+    return request;
+  };
+  check_error(response(worker.route(plain(socket_request("")))), 401, "Missing token");
+  check_error(response(worker.route(plain(socket_request("x")))), 401, "Invalid token");
+  CHECK(response(worker.route(plain(socket_request(token_for(worker.host, "p-1"))))).status == 426);
   check_error(response(worker.route(upgrade("/ws"))), 401, "Missing token");
   check_error(response(worker.route(socket_request(""))), 401, "Missing token");
   check_error(response(worker.route(socket_request("abc.def.ghi"))), 401, "Invalid token");

@@ -2,7 +2,8 @@
 // app would bundle it: two MPC devices with access tokens register, one
 // announces a session and the other joins; the joiner's socket drops and it
 // registers again and rejoins on its own. A browser hides a refused upgrade's
-// status, so the class asks over HTTP: a bad token stops it with 401 all the same.
+// status, so the class asks over HTTP: a bad access token, or a bad room token
+// for a rooms socket, stops it with 401 all the same.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { build } from "esbuild";
@@ -16,7 +17,7 @@ let browser;
 let bundle;
 before(async () => {
   [worker, browser, bundle] = await Promise.all([
-    startWorker({ vars: { ACCESS_TOKEN_SECRET: kSecret, MPC_ACCESS: "token" } }),
+    startWorker({ vars: { ACCESS_TOKEN_SECRET: kSecret, MPC_ACCESS: "token", JWT_SECRET: "room-token-secret" } }),
     chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking"] }),
     build({
       stdin: { contents: `export * from "./clients/src/index.js";`, resolveDir: root },
@@ -34,14 +35,14 @@ after(async () => {
   await worker?.stop();
 });
 
-test("MPC devices in Chromium: register with tokens, join a session, rejoin after the socket drops", { timeout: 60_000 }, async () => {
+test("MPC devices in Chromium: register with tokens, join a session, rejoin after the socket drops; bad tokens stop", { timeout: 60_000 }, async () => {
   const page = await (await browser.newContext()).newPage();
   await page.goto(`${worker.http}/health`);
   await page.addScriptTag({ content: bundle.outputFiles[0].text });
   const tokens = { one: await mint("mpc", "dev-1", "browser"), two: await mint("mpc", "dev-2", "browser") };
   const seen = await page.evaluate(
     async ({ url, tokens }) => {
-      const { MpcDevice } = /** @type {any} */ (window).switchboard;
+      const { MpcDevice, RoomSocket } = /** @type {any} */ (window).switchboard;
       const next = (device, type, accept = () => true) =>
         new Promise((resolve) => {
           const off = device.on(type, (payload) => accept(payload) && (off(), resolve(payload)));
@@ -71,9 +72,10 @@ test("MPC devices in Chromium: register with tokens, join a session, rejoin afte
       const stranger = new MpcDevice({ url, shard: "browser", deviceId: "dev-3", accessToken: "not-a-token", reconnect });
       stranger.on("refused", (event) => refused.push(event));
       const stopped = await next(stranger, "stopped");
+      const roomStopped = await next(new RoomSocket({ url, token: "not-a-room-token", reconnect }), "stopped");
       one.close();
       two.close();
-      return { participants, reconnected, sessions, relay, asked, stopped, refused, state: stranger.state };
+      return { participants, reconnected, sessions, relay, asked, stopped, refused, state: stranger.state, roomStopped };
     },
     { url: worker.ws, tokens },
   );
@@ -86,5 +88,6 @@ test("MPC devices in Chromium: register with tokens, join a session, rejoin afte
   assert.deepEqual(seen.stopped, { status: 401, reason: "upgrade refused with HTTP 401" });
   assert.deepEqual(seen.refused, [{ status: 401 }]);
   assert.equal(seen.state, "closed");
+  assert.deepEqual(seen.roomStopped, { status: 401, reason: "upgrade refused with HTTP 401" });
   await page.context().close();
 });

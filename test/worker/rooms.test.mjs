@@ -206,12 +206,16 @@ describe("room tokens, cross-checked with jose", () => {
     }
   });
 
-  test("no token: 401 Missing token; a plain request: 426; /ws with persistentId is not the rooms'", async () => {
+  test("no token: 401 Missing token; a plain request gets the token's verdict, then 426; /ws with persistentId is not the rooms'", async () => {
     for (const url of [`${worker.ws}/ws`, `${worker.ws}/ws?token=`]) {
       const refused = await refusedUpgrade(url);
       assert.deepEqual([refused.status, refused.body], [401, { error: "Missing token" }]);
     }
-    const plain = await fetch(`${worker.http}/ws?token=abc`);
+    // As the original's Worker: the token first, so a browser can learn why its upgrade failed.
+    const bad = await fetch(`${worker.http}/ws?token=abc`);
+    assert.deepEqual([bad.status, await bad.json()], [401, { error: "Invalid token" }]);
+    const { token } = await join(await createRoom(), "Ann");
+    const plain = await fetch(`${worker.http}/ws?token=${token}`);
     assert.equal(plain.status, 426);
     assert.match((await plain.json()).error, /WebSocket/);
     // The swarm coordinator's (or the router's 404 when it is not built in), never the rooms' answer.

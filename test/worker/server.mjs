@@ -9,6 +9,8 @@ import { join } from "node:path";
 import WebSocket from "ws";
 
 const root = new URL("../..", import.meta.url).pathname;
+// How long a test waits for a socket to close before it fails.
+const CLOSE_WAIT_MS = 15_000;
 
 export async function freePort() {
   const server = createServer().listen(0, "127.0.0.1");
@@ -156,7 +158,7 @@ export class Client {
     this.ws = ws;
     this.frames = [];
     this.waiters = [];
-    this.closed = new Promise((resolve) => ws.once("close", (code, reason) => resolve({ code, reason: reason.toString() })));
+    this.ended = new Promise((resolve) => ws.once("close", (code, reason) => resolve({ code, reason: reason.toString() })));
     ws.on("message", (data, binary) => {
       this.frames.push(binary ? data : data.toString());
       this.waiters.splice(0).forEach((wake) => wake());
@@ -191,6 +193,17 @@ export class Client {
   async nothing(ms = 300) {
     await new Promise((resolve) => setTimeout(resolve, ms));
     if (this.frames.length) throw new Error(`unexpected frame: ${this.frames[0]}`);
+  }
+
+  // The close: { code, reason }; fails if the connection has not ended within
+  // CLOSE_WAIT_MS of asking, so a socket the server forgot to close fails its
+  // test instead of hanging the run.
+  get closed() {
+    let timer;
+    const late = new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the socket did not close within ${CLOSE_WAIT_MS} ms`)), CLOSE_WAIT_MS);
+    });
+    return Promise.race([this.ended, late]).finally(() => clearTimeout(timer));
   }
 
   close() {

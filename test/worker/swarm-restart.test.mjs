@@ -28,6 +28,9 @@ test("devices, run state and counters survive a restart; the invite still works"
   await guest.log("Node Registered: Guest Laptop");
   host.emit("cmd:set_run_state", "RUNNING");
   host.emit("cmd:set_throttle", 70);
+  // The guest's socket is another connection: its request may overtake the host's RUNNING.
+  await host.log("Swarm state changed to RUNNING");
+  await host.settle();
   guest.emit("benchmark:result", { score: 5000 });
   guest.emit("job:request_batch", {});
   const batch = await guest.batch();

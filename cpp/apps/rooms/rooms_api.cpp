@@ -205,14 +205,17 @@ Outcome ice(const Request& request, const Config& config, WorkerHost& host) {
   return ice_servers(*room, request, config, host);
 }
 
-// `/ws?token=`: only a verified token reaches its room's Durable Object.
+// `/ws?token=`: only a verified token reaches its room's Durable Object. The
+// token is judged before the upgrade, as the original's Worker does, so a
+// browser (which cannot read a refused upgrade's status) can learn the verdict
+// from a plain GET.
 Outcome connect(const Request& request, const Config& config, WorkerHost& host) {
-  if (!request.upgrade) return Response::error(426, "expected a WebSocket upgrade (rooms: /ws?token=<jwt>)");
   if (auto secret = with_secret(config); !secret) return secret.error();
   std::string_view token = request.param("token").value_or("");
   if (token.empty()) return Response::error(401, "Missing token");
   auto admitted = RoomToken::read(host, token, host.now());
   if (!admitted) return Response::error(401, "Invalid token");
+  if (!request.upgrade) return Response::error(426, "expected a WebSocket upgrade (rooms: /ws?token=<jwt>)");
   return admitted->forward();
 }
 
