@@ -66,6 +66,23 @@ function coreTable(core, wasm) {
   return rows.join("\n");
 }
 
+// workerd's instructions per publish under callgrind (bench/instructions.mjs), against the limit's.
+export function instructionsTable(instructions) {
+  const rows = [
+    "| subscribers | message | server | instructions per publish (median burst, lowest–highest) | GC per publish (mean) | total per publish | vs limit | JIT compilation left out, per publish |",
+    "|---:|---:|---|---:|---:|---:|---:|---:|",
+  ];
+  const limit = instructions.limit ?? [];
+  for (const { n, bytes } of limit) {
+    for (const [server, measured] of Object.entries(instructions)) {
+      const r = measured.find((x) => x.n === n && x.bytes === bytes);
+      if (!r) continue;
+      rows.push(`| ${n} | ${size(bytes)} | ${server} | ${fmt(r.work)} (${fmt(r.workSpread[0])}–${fmt(r.workSpread[1])}) | ${fmt(r.gc)} | ${fmt(r.perPublish)} | ${r.vsLimit.toFixed(3)}× | ${fmt(r.compileLeftOut)} |`);
+    }
+  }
+  return rows.join("\n");
+}
+
 export function transportTable({ rows }) {
   const names = { fetch: "fetch (a Request to the stub)", rpc: "Durable Object RPC (what the space uses)", ws: "WebSocket between the objects" };
   const out = ["| transport | messages per call | latency µs per call | CPU µs per call | CPU µs per message |", "|---|---:|---:|---:|---:|"];
@@ -96,7 +113,16 @@ round, of two bursts seconds apart; its median over the rounds is the figure, th
 
 ${fanoutTable(results.fanout)}
 
-${results.capacity ? `### A sharded \`/\`: billable units and the capacity model
+${results.instructions ? `### Fan-out in instructions (workerd under callgrind)
+
+The limit and switchboard, both without [assets] (\`bench/instructions.mjs\`), each burst of ~${fmt(results.instructions.limit[0].publishes * results.instructions.limit[0].n)} deliveries
+between a callgrind zero and dump, after warm-up bursts; every thread of the workerd that runs the object, user space
+only. Garbage collection comes in lumps of millions of instructions, so it is a mean over the bursts, the rest the
+median burst:
+
+${instructionsTable(results.instructions)}
+
+` : ""}${results.capacity ? `### A sharded \`/\`: billable units and the capacity model
 
 Billable units, counted by the objects themselves (\`node bench/billing.mjs\`):
 

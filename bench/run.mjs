@@ -1,7 +1,7 @@
 // `npm run bench` (through scripts/bench.sh): every measurement in one
 // invocation, results in bench/results/latest.json, then BENCHMARKS.md's
 // results section and bench/fanout.svg regenerated from them.
-// Options: --quick (N = 2 and 50, three rounds, 2,000 sockets: a smoke run); --fanout (the
+// Options: --quick (N = 2 and 50, three rounds, 2,000 sockets, instructions at N = 2 only: a smoke run); --fanout (the
 // fan-out alone, no sharded server: its table printed and written to
 // bench/results/fanout.json, BENCHMARKS.md left as it is); --sharded (only the
 // fan-out of one object and of a sharded `/`, N = 2, 50, 200, 200 B: printed,
@@ -14,6 +14,7 @@ import { run as capacityModel } from "./capacity.mjs";
 import { concurrency } from "./concurrency.mjs";
 import { coreBench } from "./core.mjs";
 import { fanoutRound, Room } from "./fanout.mjs";
+import { instructions } from "./instructions.mjs";
 import { fanoutTable, report } from "./report.mjs";
 import { transport } from "./transport.mjs";
 import { killAll, startFloor, startFloorWithAssets, startLimit, startLimitWithAssets, startReference, startSwitchboard, startSwitchboardSharded, startSwitchboardWithoutAssets } from "./servers.mjs";
@@ -114,6 +115,8 @@ if (fanoutOnly) {
   log(`done in ${results.seconds.toFixed(0)} s: bench/results/fanout.json`);
   process.exit(0);
 }
+log("fan-out in instructions: workerd under callgrind");
+results.instructions = await instructions(quick ? [[2, 200]] : undefined);
 log("sharded /: billable units per publish and subscribe");
 results.billing = await billing();
 log("calls between two objects: fetch, RPC, WebSocket");

@@ -41,15 +41,18 @@ function listeningPorts(pid) {
 async function userWorkerd(pgid) {
   const workerd = descendants(pgid).find((p) => p.args.includes("workerd serve") && p.args.includes("--inspector-addr"));
   if (!workerd) throw new Error("no workerd running the Worker");
-  for (const port of listeningPorts(workerd.pid)) {
-    try {
-      const response = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(2000) });
-      if (response.status === 200) return { pid: workerd.pid, port };
-    } catch {
-      // Not an HTTP entry (inspector, debug port).
-    }
+  // All ports at once: the first /health can take long (under callgrind,
+  // bench/instructions.mjs), and a port that is not HTTP may never answer.
+  const probe = async (port) => {
+    const response = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(60_000) });
+    if (response.status !== 200) throw new Error(`${port}: not the entry`);
+    return { pid: workerd.pid, port };
+  };
+  try {
+    return await Promise.any(listeningPorts(workerd.pid).map(probe));
+  } catch {
+    throw new Error("workerd's entry port not found");
   }
-  throw new Error("workerd's entry port not found");
 }
 
 // `assets`: whether workerd's asset router (`[assets]` with run_worker_first)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm run bench`: fan-out against switchboard, a plain-JS floor and y-webrtc's
-# server; sockets per Durable Object; the core alone (callgrind, WASM in Node);
-# size and start-up. Writes BENCHMARKS.md's results section and bench/fanout.svg.
+# server, in CPU time and in workerd's instructions (callgrind); sockets per
+# Durable Object; the core alone (callgrind, WASM in Node); size and start-up. Writes BENCHMARKS.md's results section and bench/fanout.svg.
 # The measuring is bounded at 15 minutes (the builds before it are not: on a
 # loaded machine they alone can take minutes); every server it starts is stopped.
 # `scripts/bench.sh --quick` is a smaller smoke run.
