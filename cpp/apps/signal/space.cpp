@@ -32,14 +32,12 @@ std::string batch_body(Json fields, const char* list, std::span<const Parcel> pa
   std::size_t frames = 0;
   for (const Parcel& parcel : parcels) {
     heads.push_back(parcel.head);
-    if (parcel.frame) frames += parcel.frame->size();
+    frames += parcel.frame.size();
   }
   std::string body = to_text(fields);
   body.reserve(body.size() + 1 + frames);
   body.push_back(kFramesFollow);
-  for (const Parcel& parcel : parcels) {
-    if (parcel.frame) body.append(*parcel.frame);
-  }
+  for (const Parcel& parcel : parcels) body.append(parcel.frame);
   return body;
 }
 
@@ -247,7 +245,7 @@ void SignalGateway::fan_out(ConnId conn, std::string_view topic, Json& message, 
   ++billing_.publishes;
   Json op = {{"pub", topic}, {"bytes", frame.size()}};
   if (field(message, "clients") != nullptr) op["rewrite"] = true;
-  tell(owner, Parcel{.head = std::move(op), .frame = std::make_shared<const std::string>(frame), .bytes = frame.size() + topic.size() + 32});
+  tell(owner, Parcel{.head = std::move(op), .frame = std::string(frame), .bytes = frame.size() + topic.size() + 32});
 }
 
 void SignalGateway::pong(ConnId conn) {
@@ -436,13 +434,12 @@ void SignalTopics::publish(const std::string& topic, const Json& op, std::string
     return;  // nobody listens: dropped, as the original does
   }
   ++billing_.publishes;
-  auto text = std::make_shared<const std::string>(frame);
   for (const auto& [gateway, sids] : listening) {
     if (sids.empty()) continue;
     Json delivery = {{"topic", topic}, {"clients", clients}, {"sids", sids}, {"bytes", frame.size()}};
     if (field(op, "rewrite") != nullptr) delivery["rewrite"] = true;
     std::size_t bytes = frame.size() + topic.size() + sids.size() * 20 + 48;
-    outbox_.push(gateway, Parcel{.head = std::move(delivery), .frame = text, .bytes = bytes});
+    outbox_.push(gateway, Parcel{.head = std::move(delivery), .frame = std::string(frame), .bytes = bytes});
   }
 }
 

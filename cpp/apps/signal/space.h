@@ -9,7 +9,6 @@
 #include <cstdint>
 #include <map>
 #include <optional>
-#include <memory>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -51,8 +50,8 @@ inline constexpr char kFramesFollow = '\x1e';  // the record separator: never ra
 struct Parcel {
   Json head;  // the operation (to an owner) or the delivery (to a gateway); a publish's names its frame's `bytes`
   // A publish's text as its socket sent it, carried verbatim (never escaped
-  // or parsed on the way), one copy for every gateway it goes to.
-  std::shared_ptr<const std::string> frame = nullptr;
+  // or parsed on the way); empty for a message without one.
+  std::string frame;
   std::size_t bytes = 0;
   std::uint64_t number = 0;  // a gateway's messages are numbered in the order its sockets sent them
   bool resend = false;       // a subscription change: sent again if the call fails
