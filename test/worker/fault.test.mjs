@@ -46,12 +46,9 @@ const settle = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 // Memory settles after a burst: the engine frees what it no longer needs.
 // A logged line matching `match`, once it reached wrangler dev's output.
 async function logged(match) {
-  for (let i = 0; i < 50; i++) {
-    const line = worker.logged().find(match);
-    if (line) return line;
-    await settle(100);
-  }
-  throw new Error("no such line was logged");
+  const line = (await worker.loggedOnce((lines) => lines.some(match))).find(match);
+  if (!line) throw new Error("no such line was logged");
+  return line;
 }
 const overflowed = (app) => logged((line) => line.event === "trap" && line.app === app && line.error === "Maximum call stack size exceeded");
 

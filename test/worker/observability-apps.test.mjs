@@ -27,9 +27,7 @@ after(() => worker.stop());
 const events = (app, instance) => worker.logged().filter((event) => event.app === app && event.instance === instance).map((event) => event.event);
 
 async function eventually(app, instance, expected) {
-  for (let i = 0; i < 50 && JSON.stringify(events(app, instance)) !== JSON.stringify(expected); i++) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  await worker.loggedOnce(() => JSON.stringify(events(app, instance)) === JSON.stringify(expected));
   assert.deepEqual(events(app, instance), expected);
 }
 
@@ -102,9 +100,7 @@ test("refusals decided in the Worker: app, status and reason, never the credenti
     { event: "refused", level: "warn", app: "rooms", status: 401, reason: "Invalid token", count: 1 },
     { event: "refused", level: "warn", app: "swarm", status: 403, reason: "invalid invite code", count: 1 },
   ];
-  for (let i = 0; i < 50 && !expected.every((line) => worker.logged().some((event) => JSON.stringify(event) === JSON.stringify(line))); i++) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  await worker.loggedOnce((lines) => expected.every((line) => lines.some((event) => JSON.stringify(event) === JSON.stringify(line))));
   for (const line of expected) assert.ok(worker.logged().some((event) => JSON.stringify(event) === JSON.stringify(line)), JSON.stringify(line));
   assert.ok(!worker.output().includes("not-a-signature"));
   assert.ok(!worker.output().includes("ZZZZZZ"));

@@ -56,7 +56,7 @@ test("event log: opens, refusals and closes of one object, each with a level, wi
   client.send("junk");
   client.send("junk");
   assert.equal((await client.closed).code, 1008);
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  await worker.loggedOnce(() => events("logged").some((e) => e.event === "close"));
   const seen = events("logged");
   // The second refusal (the 1008 close) comes within LOG_REFUSALS_INTERVAL_MS of
   // the first: the close line counts it.
@@ -76,7 +76,7 @@ test("a flood of 500 garbage frames: one refused line for the socket, the rest c
   assert.equal(stats.errors, 500);
   assert.equal(stats.limits.LOG_REFUSALS_INTERVAL_MS, 10000);
   await flooder.close();
-  for (let i = 0; i < 50 && !events("flooded").some((e) => e.event === "close"); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+  await worker.loggedOnce(() => events("flooded").some((e) => e.event === "close"));
   const seen = events("flooded");
   assert.deepEqual(seen.map((e) => e.event), ["open", "refused", "close"]);
   assert.equal(seen[1].count, 1);

@@ -98,6 +98,13 @@ async function launch(vars, persistTo, config, port) {
         .split("\n")
         .filter((line) => line.includes('{"event":'))
         .map((line) => JSON.parse(line.slice(line.indexOf('{"event":')))),
+    // The log lines once `done(lines)` holds, or after `ms` as they are: a line
+    // reaches wrangler dev's output some time after the event it tells of.
+    async loggedOnce(done, ms = 5000) {
+      const deadline = Date.now() + ms;
+      while (!done(this.logged()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      return this.logged();
+    },
     async stop() {
       if (child.exitCode !== null) return;
       const exited = once(child, "exit");
