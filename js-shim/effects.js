@@ -1,3 +1,5 @@
+import { describeParts } from "./http.js";
+
 // Performs an Effect the core asked for (cpp/core/http.h) and describes the
 // answer as the core reads it. Failures become {"error"}: the core decides
 // what a client sees.
@@ -11,16 +13,9 @@ export async function perform(env, request) {
     }
     if (request.object) {
       // Durable Object RPC (the object's call()), with the request as the core reads one.
-      const { binding, instance, method, path, headers = {}, body } = request.object;
+      const { binding, instance, method, path, headers, body } = request.object;
       const namespace = env[binding];
-      const url = new URL(path, `https://${binding}.internal`);
-      const description = {
-        method,
-        path: url.pathname,
-        query: Object.fromEntries(url.searchParams),
-        headers: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value])),
-      };
-      if (body != null) description.body = body;
+      const description = describeParts(method, `https://${binding}.internal${path}`, headers, body);
       return await namespace.get(namespace.idFromName(instance)).call(description);
     }
     if (request.kv) {

@@ -14,6 +14,8 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "apps/apps.h"
 #include "apps/rooms/room_token.h"
@@ -38,14 +40,18 @@ class NullHost final : public sb::Host {
   }
   void kv_put(std::string_view key, std::string_view value) override { storage[std::string(key)] = value; }
   void kv_delete(std::string_view key) override { storage.erase(std::string(key)); }
-  std::vector<std::pair<std::string, std::string>> kv_list(std::string_view) override { return {}; }
+  std::vector<std::pair<std::string, std::string>> kv_list(std::string_view prefix) override {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (auto it = storage.lower_bound(std::string(prefix)); it != storage.end() && it->first.starts_with(prefix); ++it) out.push_back(*it);
+    return out;
+  }
   void set_alarm(double) override {}
   double now() override { return clock_ms; }
   void random(std::span<std::uint8_t> out) override { std::fill(out.begin(), out.end(), 0); }
   // Room tokens are signed and checked with the same (zero) digest.
   sb::Digest hmac_sha256(std::string_view, std::string_view) override { return {}; }
   sb::Digest hmac_secret(std::string_view, std::string_view) override { return {}; }
-  void perform(std::string_view) override {}
+  void perform(std::string_view effect) override { effects.emplace_back(effect); }
   void log(std::string_view) override {}
 
   std::size_t frames = 0;
@@ -53,6 +59,7 @@ class NullHost final : public sb::Host {
   std::size_t attached = 0;
   double clock_ms = 1.7e12;
   std::map<std::string, std::string> storage;
+  std::vector<std::string> effects;
 };
 
 std::string publish(std::string_view topic, std::size_t bytes) {
@@ -181,6 +188,54 @@ void other_apps(int events) {
   }
 }
 
+// A sharded `/` (two gateways, one topic owner): one publisher and a
+// subscriber on g0, a subscriber on g1; each publish goes gateway → owner →
+// both gateways, every call carried as the shim carries it (the Effect's text
+// parsed, the answer resumed), one call at a time until none is left.
+void sharded(int events) {
+  const sb::Json vars = {{"SIGNAL_GATEWAYS", "2"}, {"SIGNAL_TOPIC_SHARDS", "1"}, {"SIGNAL_MESSAGES_PER_SECOND", "1000000"}};
+  NullHost hosts[3];
+  Object g0(hosts[0], "signal-gateway", vars, "g0");
+  Object g1(hosts[1], "signal-gateway", vars, "g1");
+  Object owner(hosts[2], "signal-topics", vars, "t0");
+  std::map<std::string, Object*> objects = {{"g0", &g0}, {"g1", &g1}, {"t0", &owner}};
+  std::map<Object*, NullHost*> host_of = {{&g0, &hosts[0]}, {&g1, &hosts[1]}, {&owner, &hosts[2]}};
+  auto pump = [&] {
+    for (bool moved = true; moved;) {
+      moved = false;
+      for (auto& [from, host] : host_of) {
+        for (std::vector<std::string> effects = std::exchange(host->effects, {}); const std::string& text : effects) {
+          moved = true;
+          sb::Json effect = sb::parse_json(text).value_or(sb::Json());
+          const sb::Json& call = effect["request"]["object"];
+          sb::Request request;
+          request.method = call["method"];
+          request.path = call["path"];
+          request.body = call["body"];
+          auto response = std::get<sb::Response>(objects.at(call["instance"])->app->request(request));
+          from->app->resume(effect["context"], {{"status", response.status}, {"body", response.body}});
+        }
+      }
+    }
+  };
+  sb::Request upgrade;
+  upgrade.method = "GET";
+  upgrade.path = "/";
+  upgrade.upgrade = true;
+  ConnId publisher = g0.join(upgrade);
+  for (Object* gateway : {&g0, &g1}) {
+    gateway->app->message(gateway->join(upgrade), R"({"type":"subscribe","topics":["room"]})", false);
+    pump();
+  }
+  const std::string frame = publish("room", 200);
+  std::size_t before = hosts[0].frames + hosts[1].frames;
+  phase("sharded publish-2/200", events, hosts[0], [&](int) {
+    g0.app->message(publisher, frame, false);
+    pump();
+  });
+  expect_delivered(hosts[0].frames + hosts[1].frames - before, static_cast<std::size_t>(events) * 2, "sharded publish-2/200");
+}
+
 }  // namespace
 
 int main() {
@@ -215,6 +270,7 @@ int main() {
   }
   // Each closing socket is one of the 1,000 subscribers of "room".
   phase("close", kEvents, host, [&](int i) { room->closed(static_cast<ConnId>(i + 1), 1000, ""); });
+  sharded(kEvents);
   other_apps(kEvents);
   return 0;
 }

@@ -12,6 +12,39 @@
 #include <rapidjson/reader.h>
 
 namespace sb {
+
+// RapidJSON's own UTF-8 check costs ~35 instructions a byte; this one, on
+// the decoded text, a few. It also refuses what a lone `\uDC00`-style escape
+// decodes to (a surrogate's encoding), as nlohmann does.
+bool is_utf8(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const auto* end = p + s.size();
+  while (p < end) {
+    std::uint64_t word;
+    if (end - p >= 8 && (std::memcpy(&word, p, 8), (word & 0x8080808080808080u) == 0)) {
+      p += 8;  // eight ASCII bytes
+      continue;
+    }
+    if (*p < 0x80) {
+      ++p;
+      continue;
+    }
+    // RFC 3629's table: the lead byte fixes the length and the second byte's range.
+    unsigned char lead = *p, lo = 0x80, hi = 0xBF;
+    std::size_t length;
+    if (lead >= 0xC2 && lead <= 0xDF) length = 2;
+    else if (lead >= 0xE0 && lead <= 0xEF) length = 3, lo = lead == 0xE0 ? 0xA0 : 0x80, hi = lead == 0xED ? 0x9F : 0xBF;
+    else if (lead >= 0xF0 && lead <= 0xF4) length = 4, lo = lead == 0xF0 ? 0x90 : 0x80, hi = lead == 0xF4 ? 0x8F : 0xBF;
+    else return false;
+    if (static_cast<std::size_t>(end - p) < length || p[1] < lo || p[1] > hi) return false;
+    for (std::size_t i = 2; i < length; ++i) {
+      if (p[i] < 0x80 || p[i] > 0xBF) return false;
+    }
+    p += length;
+  }
+  return true;
+}
+
 namespace {
 
 // A number as nlohmann's lexer reads one: a whole number that fits 64 bits
@@ -55,12 +88,12 @@ class DomBuilder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, DomBui
   }
   bool String(const char* text, rapidjson::SizeType length, bool) {
     std::string_view s(text, length);
-    return utf8(s) && (skipped() || put(std::string(s)));
+    return is_utf8(s) && (skipped() || put(std::string(s)));
   }
   bool StartObject() { return open(Json::value_t::object); }
   bool Key(const char* text, rapidjson::SizeType length, bool) {
     std::string_view s(text, length);
-    if (!utf8(s)) return false;
+    if (!is_utf8(s)) return false;
     if (skipped_ > 0) return true;
     if (!members_.empty() && stack_.size() == 1 && std::find(members_.begin(), members_.end(), s) == members_.end()) {
       skip_next_ = true;
@@ -74,38 +107,6 @@ class DomBuilder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, DomBui
   bool EndArray(rapidjson::SizeType) { return close(); }
 
  private:
-  // RapidJSON's own UTF-8 check costs ~35 instructions a byte; this one,
-  // on the decoded text, a few. It also refuses what a lone `\uDC00`-style
-  // escape decodes to (a surrogate's encoding), as nlohmann does.
-  static bool utf8(std::string_view s) {
-    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-    const auto* end = p + s.size();
-    while (p < end) {
-      std::uint64_t word;
-      if (end - p >= 8 && (std::memcpy(&word, p, 8), (word & 0x8080808080808080u) == 0)) {
-        p += 8;  // eight ASCII bytes
-        continue;
-      }
-      if (*p < 0x80) {
-        ++p;
-        continue;
-      }
-      // RFC 3629's table: the lead byte fixes the length and the second byte's range.
-      unsigned char lead = *p, lo = 0x80, hi = 0xBF;
-      std::size_t length;
-      if (lead >= 0xC2 && lead <= 0xDF) length = 2;
-      else if (lead >= 0xE0 && lead <= 0xEF) length = 3, lo = lead == 0xE0 ? 0xA0 : 0x80, hi = lead == 0xED ? 0x9F : 0xBF;
-      else if (lead >= 0xF0 && lead <= 0xF4) length = 4, lo = lead == 0xF0 ? 0x90 : 0x80, hi = lead == 0xF4 ? 0x8F : 0xBF;
-      else return false;
-      if (static_cast<std::size_t>(end - p) < length || p[1] < lo || p[1] > hi) return false;
-      for (std::size_t i = 2; i < length; ++i) {
-        if (p[i] < 0x80 || p[i] > 0xBF) return false;
-      }
-      p += length;
-    }
-    return true;
-  }
-
   Json* slot() {
     if (stack_.empty()) return &root;
     Json* top = stack_.back();

@@ -30,6 +30,10 @@ inline constexpr std::int64_t kDefaultJsonDepth = 64;
 std::optional<Json> parse_json(std::string_view text, std::int64_t max_depth = kDefaultJsonDepth,
                                std::span<const std::string_view> members = {});
 
+// Whether `text` is UTF-8 (RFC 3629: no surrogates, no overlong forms): what
+// to_text() writes unchanged, where it replaces anything else.
+bool is_utf8(std::string_view text);
+
 inline std::string to_text(const Json& j) {
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }

@@ -24,14 +24,57 @@ bool internal(const Request& request, std::string_view path) {
   return !request.upgrade && request.method == "POST" && request.path == path;
 }
 
-Json call(std::string_view binding, const std::string& instance, std::string_view path, const Json& body) {
+// A call's body (kFramesFollow in space.h): no object of the space escapes,
+// parses or copies a frame into a JSON value on its way; the owner only
+// slices it, and a gateway parses it only to rewrite `clients`.
+std::string batch_body(Json fields, const char* list, std::span<const Parcel> parcels) {
+  Json& heads = fields[list] = Json::array();
+  std::size_t frames = 0;
+  for (const Parcel& parcel : parcels) {
+    heads.push_back(parcel.head);
+    frames += parcel.frame.size();
+  }
+  std::string body = to_text(fields);
+  body.reserve(body.size() + 1 + frames);
+  body.push_back(kFramesFollow);
+  for (const Parcel& parcel : parcels) body.append(parcel.frame);
+  return body;
+}
+
+// A batch as read: its fields, and the frames not yet taken by next_frame().
+struct Batch {
+  Json fields;
+  std::string_view frames;
+};
+
+std::optional<Batch> read_batch(std::string_view body) {
+  std::size_t end = body.find(kFramesFollow);
+  if (end == std::string_view::npos) return std::nullopt;
+  std::optional<Json> fields = parse_json(body.substr(0, end));
+  if (!fields || !fields->is_object()) return std::nullopt;
+  return Batch{std::move(*fields), body.substr(end + 1)};
+}
+
+// The frame of the head read next (in the batch's order), if it names one the
+// batch holds. Only UTF-8 goes on: the Effect that carries a frame further
+// would replace anything else, and the next object would slice its batch wrong.
+std::optional<std::string_view> next_frame(const Json& head, Batch& batch) {
+  const Json* bytes = field(head, "bytes");
+  if (bytes == nullptr || !bytes->is_number_unsigned() || bytes->get<std::uint64_t>() > batch.frames.size()) return std::nullopt;
+  std::string_view frame = batch.frames.substr(0, bytes->get<std::size_t>());
+  batch.frames.remove_prefix(frame.size());
+  if (!is_utf8(frame)) return std::nullopt;
+  return frame;
+}
+
+Json call(std::string_view binding, const std::string& instance, std::string_view path, std::string body) {
   return {{"object",
            {{"binding", binding},
             {"instance", instance},
             {"method", "POST"},
             {"path", path},
-            {"headers", {{"content-type", "application/json"}}},
-            {"body", to_text(body)}}}};
+            {"headers", {{"content-type", "text/plain; charset=utf-8"}}},
+            {"body", std::move(body)}}}};
 }
 
 bool succeeded(const Json& answer) {
@@ -72,22 +115,20 @@ bool Outbox::push(const std::string& to, Parcel parcel) {
   return !line.busy;
 }
 
-Json Outbox::take(const std::string& to, std::size_t max_bytes) {
+std::span<const Parcel> Outbox::take(const std::string& to, std::size_t max_bytes) {
   Line& line = lines_[to];
-  Json bodies = Json::array();
-  if (line.busy) return bodies;
+  if (line.busy) return {};
   std::size_t bytes = 0;
   std::size_t taken = 0;
   for (; taken < line.queued.size() && (taken == 0 || bytes + line.queued[taken].bytes <= max_bytes); ++taken) {
     bytes += line.queued[taken].bytes;
-    bodies.push_back(line.queued[taken].body);
     line.in_flight.push_back(std::move(line.queued[taken]));
   }
   line.bytes -= bytes;
   line.queued.erase(line.queued.begin(), line.queued.begin() + static_cast<std::ptrdiff_t>(taken));
   line.busy = !line.in_flight.empty();
   ++line.call;
-  return bodies;
+  return line.in_flight;
 }
 
 std::vector<Parcel> Outbox::done(const std::string& to, const Json& context) {
@@ -192,7 +233,7 @@ void SignalGateway::left(ConnId conn, const std::string& topic) {
 
 void SignalGateway::change(const std::string& owner, const std::string& topic, Json op) {
   ++billing_.subscribes;
-  tell(owner, Parcel{.body = std::move(op), .bytes = topic.size() + 48, .resend = true});
+  tell(owner, Parcel{.head = std::move(op), .bytes = topic.size() + 48, .resend = true});
 }
 
 void SignalGateway::fan_out(ConnId conn, std::string_view topic, Json& message, std::string_view frame) {
@@ -202,9 +243,9 @@ void SignalGateway::fan_out(ConnId conn, std::string_view topic, Json& message, 
     return;
   }
   ++billing_.publishes;
-  Json op = {{"pub", topic}, {"frame", frame}};
+  Json op = {{"pub", topic}, {"bytes", frame.size()}};
   if (field(message, "clients") != nullptr) op["rewrite"] = true;
-  tell(owner, Parcel{.body = std::move(op), .bytes = frame.size() + topic.size() + 32});
+  tell(owner, Parcel{.head = std::move(op), .frame = std::string(frame), .bytes = frame.size() + topic.size() + 32});
 }
 
 void SignalGateway::pong(ConnId conn) {
@@ -237,10 +278,10 @@ void SignalGateway::tell(const std::string& owner, Parcel parcel) {
 }
 
 void SignalGateway::send_next(const std::string& owner) {
-  Json ops = outbox_.take(owner, static_cast<std::size_t>(config_[kBatchBytes]));
+  std::span<const Parcel> ops = outbox_.take(owner, static_cast<std::size_t>(config_[kBatchBytes]));
   if (ops.empty()) return;
   ++billing_.calls;
-  perform(Effect{call(kOwnerBinding, owner, kOpsPath, {{"gateway", instance()}, {"ops", std::move(ops)}}),
+  perform(Effect{call(kOwnerBinding, owner, kOpsPath, batch_body({{"gateway", instance()}}, "ops", ops)),
                  {{"owner", owner}, {"call", outbox_.call(owner)}}});
 }
 
@@ -272,14 +313,14 @@ Outcome SignalGateway::resume(const Json& context, const Json& answer) {
 
 Response SignalGateway::deliver(const Request& request) {
   ++billing_.received;
-  std::optional<Json> body = parse_json(request.body);
-  const Json* deliveries = body ? field(*body, "deliveries") : nullptr;
+  std::optional<Batch> batch = read_batch(request.body);
+  const Json* deliveries = batch ? field(batch->fields, "deliveries") : nullptr;
   if (deliveries == nullptr || !deliveries->is_array()) return Response::error(400, "bad delivery");
   Json gone = Json::array();
   std::vector<ConnId> to;
   for (const Json& delivery : *deliveries) {
+    std::optional<std::string_view> frame = next_frame(delivery, *batch);
     std::optional<std::string_view> topic = string_field(delivery, "topic");
-    std::optional<std::string_view> frame = string_field(delivery, "frame");
     const Json* clients = field(delivery, "clients");
     const Json* sids = field(delivery, "sids");
     if (!topic || !frame || clients == nullptr || !clients->is_number_unsigned() || sids == nullptr || !sids->is_array()) continue;
@@ -294,7 +335,10 @@ Response SignalGateway::deliver(const Request& request) {
         to.push_back(it->second);
       }
     }
-    if (!to.empty()) {
+    // with_clients() splices into the object the gateway that took the frame validated.
+    std::size_t open = frame->find('{');
+    std::size_t close = frame->rfind('}');
+    if (!to.empty() && open != std::string_view::npos && close != std::string_view::npos && close > open) {
       std::optional<Json> message = field(delivery, "rewrite") ? parse_json(*frame, config_[kMaxJsonDepth]) : Json();
       if (message) send(to, with_clients(*message, *frame, clients->get<std::size_t>()));
     }
@@ -312,12 +356,12 @@ Json SignalGateway::counts() const {
 Outcome SignalTopics::fetch(const Request& request) {
   if (!internal(request, kOpsPath)) return Response::error(404, "not found");
   ++billing_.received;
-  std::optional<Json> body = parse_json(request.body);
-  std::optional<std::string_view> gateway = body ? string_field(*body, "gateway") : std::nullopt;
-  const Json* ops = body ? field(*body, "ops") : nullptr;
+  std::optional<Batch> batch = read_batch(request.body);
+  std::optional<std::string_view> gateway = batch ? string_field(batch->fields, "gateway") : std::nullopt;
+  const Json* ops = batch ? field(batch->fields, "ops") : nullptr;
   if (!gateway || !is_instance_name(*gateway) || ops == nullptr || !ops->is_array()) return Response::error(400, "bad operations");
   std::string from(*gateway);
-  for (const Json& op : *ops) apply(from, op);
+  for (const Json& op : *ops) apply(from, op, next_frame(op, *batch));
   // Every gateway this batch gave work to: one call each, with all of it.
   for (const std::string& name : outbox_.ready()) send_next(name);
   return Response::json(200, Json::object());
@@ -352,8 +396,11 @@ void SignalTopics::store(const std::string& topic, const std::string& gateway) {
   if (listening.empty()) topics_.erase(topic);
 }
 
-void SignalTopics::apply(const std::string& gateway, const Json& op) {
-  if (auto topic = string_field(op, "pub")) return publish(std::string(*topic), op);
+void SignalTopics::apply(const std::string& gateway, const Json& op, std::optional<std::string_view> frame) {
+  if (auto topic = string_field(op, "pub")) {
+    if (frame) publish(std::string(*topic), op, *frame);
+    return;
+  }
   std::optional<std::string_view> sid = string_field(op, "sid");
   if (auto topic = string_field(op, "sub"); topic && sid) {
     ++billing_.subscribes;
@@ -378,9 +425,7 @@ void SignalTopics::apply(const std::string& gateway, const Json& op) {
   }
 }
 
-void SignalTopics::publish(const std::string& topic, const Json& op) {
-  const Json* frame = field(op, "frame");
-  if (frame == nullptr || !frame->is_string()) return;
+void SignalTopics::publish(const std::string& topic, const Json& op, std::string_view frame) {
   Listeners& listening = listeners(topic);
   std::size_t clients = 0;
   for (const auto& [gateway, sids] : listening) clients += sids.size();
@@ -391,18 +436,18 @@ void SignalTopics::publish(const std::string& topic, const Json& op) {
   ++billing_.publishes;
   for (const auto& [gateway, sids] : listening) {
     if (sids.empty()) continue;
-    Json delivery = {{"topic", topic}, {"frame", *frame}, {"clients", clients}, {"sids", sids}};
+    Json delivery = {{"topic", topic}, {"clients", clients}, {"sids", sids}, {"bytes", frame.size()}};
     if (field(op, "rewrite") != nullptr) delivery["rewrite"] = true;
-    std::size_t bytes = frame->get_ref<const std::string&>().size() + topic.size() + sids.size() * 20 + 48;
-    outbox_.push(gateway, Parcel{.body = std::move(delivery), .bytes = bytes});
+    std::size_t bytes = frame.size() + topic.size() + sids.size() * 20 + 48;
+    outbox_.push(gateway, Parcel{.head = std::move(delivery), .frame = std::string(frame), .bytes = bytes});
   }
 }
 
 void SignalTopics::send_next(const std::string& gateway) {
-  Json deliveries = outbox_.take(gateway, static_cast<std::size_t>(config_[kBatchBytes]));
+  std::span<const Parcel> deliveries = outbox_.take(gateway, static_cast<std::size_t>(config_[kBatchBytes]));
   if (deliveries.empty()) return;
   ++billing_.calls;
-  perform(Effect{call(kGatewayBinding, gateway, kDeliverPath, {{"deliveries", std::move(deliveries)}}),
+  perform(Effect{call(kGatewayBinding, gateway, kDeliverPath, batch_body(Json::object(), "deliveries", deliveries)),
                  {{"gateway", gateway}, {"call", outbox_.call(gateway)}}});
 }
 

@@ -8,6 +8,8 @@
 #pragma once
 #include <cstdint>
 #include <map>
+#include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -38,9 +40,18 @@ inline constexpr std::string_view kSpaceShard = "global";
 std::string gateway_name(std::uint32_t index);
 std::string owner_of(std::string_view topic, std::int64_t shards);
 
+// A call between objects of the space carries its fields (each message's
+// head in a list) as one JSON text, then this separator, then the frames of
+// the messages that carry one, verbatim and in order, each as long as its
+// head's `bytes`.
+inline constexpr char kFramesFollow = '\x1e';  // the record separator: never raw in JSON text
+
 // One message for another object of the space.
 struct Parcel {
-  Json body;
+  Json head;  // the operation (to an owner) or the delivery (to a gateway); a publish's names its frame's `bytes`
+  // A publish's text as its socket sent it, carried verbatim (never escaped
+  // or parsed on the way); empty for a message without one.
+  std::string frame;
   std::size_t bytes = 0;
   std::uint64_t number = 0;  // a gateway's messages are numbered in the order its sockets sent them
   bool resend = false;       // a subscription change: sent again if the call fails
@@ -55,10 +66,9 @@ class Outbox {
  public:
   // Queues a parcel; true when no call to `to` is in flight (start one with take()).
   bool push(const std::string& to, Parcel parcel);
-  // The bodies of the next batch for `to` (at least one parcel, else up to
-  // `max_bytes`), now in flight; empty when nothing waits or a call is in
-  // flight already.
-  Json take(const std::string& to, std::size_t max_bytes);
+  // The next batch for `to` (at least one parcel, else up to `max_bytes`),
+  // now in flight; empty when nothing waits or a call is in flight already.
+  std::span<const Parcel> take(const std::string& to, std::size_t max_bytes);
   // The number of the last call to `to` that take() started (its answer names it).
   std::uint64_t call(const std::string& to) const;
   // The call named in `context` (as call() numbered it) to `to` returned: the
@@ -155,8 +165,8 @@ class SignalTopics final : public App {
 
   Listeners& listeners(const std::string& topic);
   void store(const std::string& topic, const std::string& gateway);
-  void apply(const std::string& gateway, const Json& op);
-  void publish(const std::string& topic, const Json& op);
+  void apply(const std::string& gateway, const Json& op, std::optional<std::string_view> frame);
+  void publish(const std::string& topic, const Json& op, std::string_view frame);
   void send_next(const std::string& gateway);
 
   std::unordered_map<std::string, Listeners> topics_;  // those read from storage since the object woke

@@ -19,10 +19,22 @@ Json space_vars() {
           {"SIGNAL_MAX_INVALID_MESSAGES", "3"}};
 }
 
-// The body of a call to another object, parsed.
+// The fields of a call to another object (its body up to the frames), parsed;
+// the frames its heads name fill the rest of the body exactly.
 Json body_of(const Json& call, Fail fail) {
-  std::optional<Json> body = parse_json(string_field(call, "body").value_or(""));
+  std::string_view text = string_field(call, "body").value_or("");
+  std::size_t end = text.find(signal::kFramesFollow);
+  std::optional<Json> body = end == std::string_view::npos ? std::nullopt : parse_json(text.substr(0, end));
   if (!body) fail("a call's body is not JSON", to_text(call));
+  std::size_t frames = 0;
+  for (const char* list : {"ops", "deliveries"}) {
+    if (const Json* heads = field(*body, list); heads && heads->is_array()) {
+      for (const Json& head : *heads) {
+        if (const Json* bytes = field(head, "bytes"); bytes && bytes->is_number_unsigned()) frames += bytes->get<std::size_t>();
+      }
+    }
+  }
+  if (frames != text.size() - end - 1) fail("a call's frames do not fill its body", to_text(call));
   return *body;
 }
 
