@@ -2,6 +2,7 @@
 // (App::message): binary, size, rate, JSON (at MAX_JSON_DEPTH), its kind. An
 // app declares how, and answers each refusal its own documented way.
 #pragma once
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -29,6 +30,11 @@ struct FramePolicy {
   bool typed = true;
   bool binary_as_text = false;  // read binary frames as UTF-8 text, else refuse them
   bool shared_rate = false;     // one rate for all the object's sockets, else one per socket
+  // The members of an object frame the app reads (the type member among
+  // them); the others are checked as JSON but not built. Empty: all are. A
+  // frame that has the member `whole_if` is built whole.
+  std::span<const std::string_view> members = {};
+  std::string_view whole_if = {};
 };
 
 // Why the gate turned a frame down, in the order it checks.

@@ -1,10 +1,12 @@
 #include "json.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 #include <rapidjson/reader.h>
@@ -74,29 +76,34 @@ std::optional<Json> read_number(std::string_view text) {
 // their text, so ints, unsigned, floats and overflow come out as nlohmann's.
 class DomBuilder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, DomBuilder> {
  public:
-  explicit DomBuilder(std::int64_t max_depth) : max_depth_(max_depth) {}
+  DomBuilder(std::int64_t max_depth, std::span<const std::string_view> members) : max_depth_(max_depth), members_(members) {}
 
   Json root;
 
-  bool Null() { return put(nullptr); }
-  bool Bool(bool b) { return put(b); }
+  bool Null() { return skipped() || put(nullptr); }
+  bool Bool(bool b) { return skipped() || put(b); }
   bool RawNumber(const char* text, rapidjson::SizeType length, bool) {
     std::optional<Json> number = read_number(std::string_view(text, length));
-    return number && put(std::move(*number));
+    return number && (skipped() || put(std::move(*number)));
   }
   bool String(const char* text, rapidjson::SizeType length, bool) {
     std::string_view s(text, length);
-    return is_utf8(s) && put(std::string(s));
+    return is_utf8(s) && (skipped() || put(std::string(s)));
   }
-  bool StartObject() { return open(Json::object()); }
+  bool StartObject() { return open(Json::value_t::object); }
   bool Key(const char* text, rapidjson::SizeType length, bool) {
     std::string_view s(text, length);
     if (!is_utf8(s)) return false;
+    if (skipped_ > 0) return true;
+    if (!members_.empty() && stack_.size() == 1 && std::find(members_.begin(), members_.end(), s) == members_.end()) {
+      skip_next_ = true;
+      return true;
+    }
     key_ = &(*stack_.back())[std::string(s)];
     return true;
   }
   bool EndObject(rapidjson::SizeType) { return close(); }
-  bool StartArray() { return open(Json::array()); }
+  bool StartArray() { return open(Json::value_t::array); }
   bool EndArray(rapidjson::SizeType) { return close(); }
 
  private:
@@ -110,16 +117,27 @@ class DomBuilder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, DomBui
     *slot() = std::move(value);
     return true;
   }
-  // Refusing here stops the reader: nothing deeper than the limit is built.
-  bool open(Json container) {
-    if (static_cast<std::int64_t>(stack_.size()) >= max_depth_) return false;
+  // True when the value now read is not built (a member left out, or inside one).
+  bool skipped() {
+    if (skipped_ > 0) return true;
+    return std::exchange(skip_next_, false);
+  }
+  // Refusing here stops the reader: nothing deeper than the limit is built
+  // (or, left out, read).
+  bool open(Json::value_t container) {
+    if (static_cast<std::int64_t>(stack_.size() + skipped_) >= max_depth_) return false;
+    if (skipped()) {
+      ++skipped_;
+      return true;
+    }
     Json* s = slot();
-    *s = std::move(container);
+    *s = Json(container);
     stack_.push_back(s);
     return true;
   }
   bool close() {
-    stack_.pop_back();
+    if (skipped_ > 0) --skipped_;
+    else stack_.pop_back();
     return true;
   }
 
@@ -128,6 +146,9 @@ class DomBuilder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, DomBui
   std::vector<Json*> stack_;
   Json* key_ = nullptr;
   std::int64_t max_depth_;
+  std::span<const std::string_view> members_;  // empty: all
+  bool skip_next_ = false;   // the value after a left-out member's key
+  std::size_t skipped_ = 0;  // open arrays and objects inside a left-out member
 };
 
 constexpr unsigned kReadFlags =
@@ -167,12 +188,13 @@ bool zero_large_exponents(std::string& text) {
 }
 
 // One read of `document` into a Json: nullopt where the reader refuses it.
-std::optional<Json> read(std::string document, std::int64_t max_depth, rapidjson::ParseErrorCode& error) {
+std::optional<Json> read(std::string document, std::int64_t max_depth, std::span<const std::string_view> members,
+                         rapidjson::ParseErrorCode& error) {
   // In situ: strings are decoded where they lie in this copy, not pushed
   // byte by byte onto the reader's stack (~40% fewer instructions).
   std::size_t size = document.size();
   rapidjson::InsituStringStream in(document.data());
-  DomBuilder dom(max_depth);
+  DomBuilder dom(max_depth, members);
   rapidjson::Reader reader;
   bool read = reader.Parse<kReadFlags>(in, dom);
   error = reader.GetParseErrorCode();
@@ -196,18 +218,18 @@ bool holds_unscanned_control(std::string_view text) {
 
 }  // namespace
 
-std::optional<Json> parse_json(std::string_view text, std::int64_t max_depth) {
+std::optional<Json> parse_json(std::string_view text, std::int64_t max_depth, std::span<const std::string_view> members) {
   constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
   std::string_view document = text.starts_with(kByteOrderMark) ? text.substr(kByteOrderMark.size()) : text;
 #ifdef RAPIDJSON_SSE2
   if (holds_unscanned_control(document)) return std::nullopt;
 #endif
   rapidjson::ParseErrorCode error;
-  std::optional<Json> j = read(std::string(document), max_depth, error);
+  std::optional<Json> j = read(std::string(document), max_depth, members, error);
   if (j || error != rapidjson::kParseErrorNumberTooBig) return j;
   std::string zeroed(document);
   if (!zero_large_exponents(zeroed)) return std::nullopt;
-  return read(std::move(zeroed), max_depth, error);
+  return read(std::move(zeroed), max_depth, members, error);
 }
 
 }  // namespace sb

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -22,7 +23,12 @@ inline constexpr std::int64_t kDefaultJsonDepth = 64;
 // nlohmann ignores and this refuses. Client data (and what the core stored
 // of it) is read with the configured MAX_JSON_DEPTH; text the core made
 // itself may use the default.
-std::optional<Json> parse_json(std::string_view text, std::int64_t max_depth = kDefaultJsonDepth);
+//
+// `members`, when not empty, names the top-level members of an object that
+// are built; the others are checked as fully (same verdict) but left out, so
+// a reader that needs a frame's kind does not copy its payload.
+std::optional<Json> parse_json(std::string_view text, std::int64_t max_depth = kDefaultJsonDepth,
+                               std::span<const std::string_view> members = {});
 
 // Whether `text` is UTF-8 (RFC 3629: no surrogates, no overlong forms): what
 // to_text() writes unchanged, where it replaces anything else.

@@ -100,3 +100,25 @@ TEST_CASE("parse_json: the exponent fallback (nlohmann's reader) keeps the same 
   CHECK(accepted("[0e999," + nested(63) + "]"));
   CHECK_FALSE(parse_json("[0e999]", 0));
 }
+
+TEST_CASE("parse_json of some members builds only those, with the whole read's verdict") {
+  constexpr std::string_view kMembers[] = {"type", "topic"};
+  auto some = [&](std::string_view text, std::int64_t depth = sb::kDefaultJsonDepth) { return parse_json(text, depth, kMembers); };
+  std::optional<Json> frame = some(R"({"type":"publish","data":{"sdp":["x",1.5,null]},"topic":"t","type":"p2"})");
+  REQUIRE(frame);
+  CHECK(sb::to_text(*frame) == R"({"type":"p2","topic":"t"})");
+  // Members at other depths, and values that are not objects, are built whole.
+  CHECK(sb::to_text(*some(R"({"data":{"type":1},"topic":{"a":[2]}})")) == R"({"topic":{"a":[2]}})");
+  CHECK(sb::to_text(*some(R"([{"data":1}])")) == R"([{"data":1}])");
+  // What a left-out member holds is checked as fully: grammar, UTF-8, numbers, depth.
+  for (std::string_view refused : {R"({"type":"a","data":[1,]})", "{\"type\":\"a\",\"data\":\"\xC3\"}", "{\"data\":{\"\xFF\":1}}",
+                                   R"({"type":"a","data":1e999})", R"({"data":[0e999,01]})", R"({"data":"a"} x)"}) {
+    CHECK_FALSE(accepted(refused));
+    CHECK_FALSE(some(refused));
+  }
+  CHECK(sb::to_text(*some(R"({"data":[0e999],"type":0E999})")) == R"({"type":0.0})");
+  CHECK(some(nested(64)));
+  CHECK_FALSE(some(nested(65)));
+  CHECK(some(R"({"data":[[1]]})", 3));
+  CHECK_FALSE(some(R"({"data":[[[1]]]})", 3));
+}

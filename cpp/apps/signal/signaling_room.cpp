@@ -26,8 +26,11 @@ std::string with_clients(Json& message, std::string_view frame, std::size_t clie
 
 namespace {
 
+// What the room reads of a frame: a publish's `data` is passed on as text, never
+// built. A frame with `clients` is built whole, as it is sent rewritten.
+constexpr std::string_view kMembers[] = {"type", "topic", "topics", "clients"};
 // Binary frames are read as UTF-8 text, as bin/server.js does.
-constexpr FramePolicy kFrames{.limits = &kSocketLimits, .binary_as_text = true};
+constexpr FramePolicy kFrames{.limits = &kSocketLimits, .binary_as_text = true, .members = kMembers, .whole_if = "clients"};
 // y-webrtc clients cannot read an error frame: refusals are closes, or counted as invalid.
 const Answer kInvalid{.reason = "invalid message", .invalid = true};
 
@@ -142,7 +145,7 @@ void SignalingRoom::publish(ConnId conn, Json& message, std::string_view frame) 
 }
 
 void SignalingRoom::fan_out(ConnId, std::string_view topic, Json& message, std::string_view frame) {
-  auto it = topics_.find(std::string(topic));
+  auto it = topics_.find(topic);
   if (it == topics_.end()) return;  // nobody listens: dropped, as the original does
   send(it->second, with_clients(message, frame, it->second.size()));
 }

@@ -1,8 +1,10 @@
 // y-webrtc signaling, wire-identical to y-webrtc's bin/server.js: topics are
 // rooms; a publish goes to every subscriber (the sender too) with `clients`.
 #pragma once
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -66,7 +68,12 @@ class SignalingRoom : public App {
   void save(ConnId conn, const Peer& peer);
 
   std::unordered_map<ConnId, Peer> peers_;
-  std::unordered_map<std::string, std::vector<ConnId>> topics_;
+  // Found by a view of the topic: a publish copies no name to find its subscribers.
+  struct TopicHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view topic) const { return std::hash<std::string_view>{}(topic); }
+  };
+  std::unordered_map<std::string, std::vector<ConnId>, TopicHash, std::equal_to<>> topics_;
 
  private:
   void subscribe(ConnId conn, const Json& topics);
