@@ -35,18 +35,20 @@ const root = new URL("..", import.meta.url).pathname;
 const workerd = createRequire(import.meta.url)("workerd").default;
 
 // Deliveries per burst (publishes = this / N) and bursts measured. Under
-// callgrind workerd runs ~50× slower: this keeps the phase to about seven
-// minutes (the floor, `servers` below, would add half of that again).
+// callgrind workerd runs ~50× slower: with the warm-up below the phase takes
+// seven to eight minutes (the floor, `servers` below, would add half of that again).
 const DELIVERIES = 1000;
 const MEASURED = 5;
-// Deliveries of warm-up per row, uncounted (12,000 publishes at N = 2: the
-// first row's are what brings the core to its top tier; later rows run on the
-// same, warm server). Then bursts are counted until MEASURED in a row compile
+// Warm-up, uncounted: FIRST_WARM deliveries on a server's first row (18,000
+// publishes at N = 2: the core's top tier, and the one-time events that
+// follow within a few thousand publishes), ROW_WARM on each later row (the
+// same server, warm). Then bursts are counted until MEASURED in a row compile
 // less than STEADY of their work, at most MAX_MEASURED; the last MEASURED are
 // the row's.
-const WARM_DELIVERIES = 24_000;
+const FIRST_WARM = 36_000;
+const ROW_WARM = 4_000;
 const STEADY = 0.005;
-const MAX_MEASURED = 12;
+const MAX_MEASURED = 8;
 
 // Where garbage collection and JIT compilation are entered, by the names
 // callgrind gives the functions. On the isolate's thread: a collection (on
@@ -108,10 +110,10 @@ function median(values) {
 
 // Bursts on one room: the warm-up uncounted, then counted ones, each between a zero and a dump, until the
 // last MEASURED compiled next to nothing (or MAX_MEASURED were counted).
-async function measure(server, room, n, bytes, dir) {
+async function measure(server, room, n, bytes, dir, warm) {
   const publishes = Math.max(10, Math.round(DELIVERIES / n));
   callgrind(server.pid, "--instr=off");
-  for (let i = 0; i < Math.ceil(WARM_DELIVERIES / (publishes * n)); i++) await room.burst(publishes, bytes, 300_000);
+  for (let i = 0; i < Math.ceil(warm / (publishes * n)); i++) await room.burst(publishes, bytes, 300_000);
   callgrind(server.pid, "--instr=on");
   let bursts = [];
   const steady = (b) => b.compile < STEADY * b.work;
@@ -181,12 +183,12 @@ export async function instructions(rows = [[2, 200], [50, 200], [200, 200], [2, 
       const measured = [];
       for (const server of servers) {
         const room = await openRoom(server, n, bytes);
-        measured.push(await measure(server, room, n, bytes, dir));
+        measured.push(await measure(server, room, n, bytes, dir, results[server.name].length ? ROW_WARM : FIRST_WARM));
         await room.close();
       }
       const limit = measured[0];
       // GC comes in lumps that five bursts may or may not catch (a major collection is ~25-60 million
-      // instructions), so the work alone is compared too: it repeats to a few tenths of a per cent.
+      // instructions), so the work alone is compared too: its bursts agree to a few tenths of a per cent.
       servers.forEach((s, i) => results[s.name].push({ ...measured[i], vsLimit: measured[i].perPublish / limit.perPublish, workVsLimit: measured[i].work / limit.work }));
     }
     return results;
