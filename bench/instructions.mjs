@@ -3,8 +3,8 @@
 // `wrangler dev` as everywhere else, but their workerd is valgrind's
 // (bench/callgrind-workerd.sh). Each burst is bracketed by a zero and a dump
 // (callgrind_control), per thread. An instruction count hardly depends on the
-// machine's other load: the ratio to the limit repeats to about ±1% from run
-// to run, where the CPU time of the same burst varies by tens of per cent.
+// machine's other load: the ratio to the limit repeats to 1–2% from run to
+// run, where the CPU time of the same burst varies by tens of per cent.
 // Counted at V8's steady state: V8 runs the core's WebAssembly as baseline
 // (Liftoff) code first and moves a function to TurboFan once it has used up
 // its budget of executed code, so at N = 2, 200 B the core reaches its top
@@ -36,7 +36,7 @@ const workerd = createRequire(import.meta.url)("workerd").default;
 
 // Deliveries per burst (publishes = this / N) and bursts measured. Under
 // callgrind workerd runs ~50× slower: with the warm-up below the phase takes
-// seven to eight minutes (the floor, `servers` below, would add half of that again).
+// about seven minutes (the floor, `servers` below, would add half of that again).
 const DELIVERIES = 1000;
 const MEASURED = 5;
 // Warm-up, uncounted: FIRST_WARM deliveries on a server's first row (18,000
@@ -54,7 +54,8 @@ const MAX_MEASURED = 8;
 // callgrind gives the functions. On the isolate's thread: a collection (on
 // allocation, or a task's) and the C++ heap's incremental sweeping (a task);
 // each is counted once, by its largest frame. On V8's worker threads every job
-// is a root of its own: parallel scavenging and marking, background compiles.
+// is a root of its own: parallel scavenging, marking, sweeping and weak-handle
+// processing, background compiles.
 const GC_ISOLATE = [
   /^v8::internal::Heap::CollectGarbage\(/,
   /^cppgc::internal::Sweeper::SweeperImpl::IncrementalSweepTask::Run\(/,
