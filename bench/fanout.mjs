@@ -99,24 +99,35 @@ function tally(subscribers, sent) {
 // One publisher and `n` subscribers of one topic on one server (`pid`: the
 // process whose CPU time the server's work shows up in).
 export class Room {
+  // A failed open closes the sockets it did open, so that a caller can try again.
   static async open({ ws: url, pid }, n, topic = `bench-${n}`) {
-    const publisher = await connect(url);
-    publisher.once("close", (code, reason) => (publisher.closedWith = `${code} ${reason}`));
-    const subscribers = [];
-    for (let i = 0; i < n; i += 50) {
-      const batch = await Promise.all(Array.from({ length: Math.min(50, n - i) }, () => connect(url)));
-      subscribers.push(...batch.map((ws) => new Subscriber(ws)));
+    const opened = [];
+    const open = async (count) => {
+      const settled = await Promise.allSettled(Array.from({ length: count }, () => connect(url)));
+      opened.push(...settled.filter((s) => s.status === "fulfilled").map((s) => s.value));
+      const failed = settled.find((s) => s.status === "rejected");
+      if (failed) throw failed.reason;
+      return settled.map((s) => s.value);
+    };
+    try {
+      const [publisher] = await open(1);
+      publisher.once("close", (code, reason) => (publisher.closedWith = `${code} ${reason}`));
+      const subscribers = [];
+      for (let i = 0; i < n; i += 50) subscribers.push(...(await open(Math.min(50, n - i))).map((ws) => new Subscriber(ws)));
+      for (const s of subscribers) s.ws.send(JSON.stringify({ type: "subscribe", topics: [topic] }));
+      // Subscribes travel on other sockets than the publish: repeat a sync publish
+      // until every subscriber is known to receive.
+      const synced = await until(() => {
+        publisher.send(JSON.stringify({ type: "publish", topic, data: "sync " }));
+        return subscribers.every((s) => s.synced);
+      }, 10_000);
+      if (!synced) throw new Error(`${url}: subscribers never received the topic`);
+      await sleep(100);
+      return new Room(publisher, subscribers, topic, pid);
+    } catch (error) {
+      for (const ws of opened) ws.terminate();
+      throw error;
     }
-    for (const s of subscribers) s.ws.send(JSON.stringify({ type: "subscribe", topics: [topic] }));
-    // Subscribes travel on other sockets than the publish: repeat a sync publish
-    // until every subscriber is known to receive.
-    const synced = await until(() => {
-      publisher.send(JSON.stringify({ type: "publish", topic, data: "sync " }));
-      return subscribers.every((s) => s.synced);
-    }, 10_000);
-    if (!synced) throw new Error(`${url}: subscribers never received the topic`);
-    await sleep(100);
-    return new Room(publisher, subscribers, topic, pid);
   }
 
   constructor(publisher, subscribers, topic, pid) {
