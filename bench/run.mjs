@@ -26,7 +26,8 @@ const fanoutOnly = process.argv.includes("--fanout");
 const SUBSCRIBERS = quick ? [2, 50] : [2, 50, 200];
 const SIZES = [200, 4096];
 const CONNECTIONS = quick ? 2000 : 10_000;
-// Bursts per server and row: a smoke run only checks that every server delivers.
+// Rounds (one burst, then one paced latency phase) per server and row: a smoke
+// run only checks that every server delivers.
 const ROUNDS = quick ? 3 : 7;
 
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => process.exit(130));
@@ -81,9 +82,11 @@ if (!fanoutOnly) starts.push(startSwitchboardSharded);
 log(`starting switchboard (with and without its demo page), the floor and the limit (each with and without the same [assets]), y-webrtc's server${fanoutOnly ? "" : ", and switchboard with `/` sharded"}`);
 const servers = [];
 for (const start of starts) servers.push(await start());
-// Each server's CPU is compared with the limit in its own set-up (with or without the asset router).
-const limitOf = (assets) => servers.findIndex((s) => s.name === (assets ? "limit, assets" : "limit"));
-const baselines = servers.map((s) => limitOf(s.assets));
+// Each server's CPU is compared with the limit in its own set-up (with or
+// without the asset router), its p99 with the floor in its own set-up.
+const inSetUp = (name, assets) => servers.findIndex((s) => s.name === (assets ? `${name}, assets` : name));
+const limits = servers.map((s) => inSetUp("limit", s.assets));
+const floors = servers.map((s) => inSetUp("floor", s.assets));
 try {
   results.fanout = Object.fromEntries(servers.map((s) => [s.name, []]));
   for (const n of SUBSCRIBERS) {
@@ -91,7 +94,7 @@ try {
     const rooms = [];
     for (const server of servers) rooms.push(await Room.open(server, n));
     for (const bytes of SIZES) {
-      const rows = await fanoutRound(rooms, n, bytes, { baselines, rounds: ROUNDS });
+      const rows = await fanoutRound(rooms, n, bytes, { limits, floors, rounds: ROUNDS });
       servers.forEach((server, i) => results.fanout[server.name].push({ ...rows[i], assets: server.assets }));
     }
     for (const room of rooms) await room.close();
