@@ -5,7 +5,8 @@
 // fan-out alone, no sharded server: its table printed and written to
 // bench/results/fanout.json, BENCHMARKS.md left as it is); --sharded (only the
 // fan-out of one object and of a sharded `/`, N = 2, 50, 200, 200 B: printed,
-// nothing written).
+// nothing written). With --fanout, `--subscribers 200` (or `2,50`), `--sizes
+// 200` and `--rounds 21` narrow or lengthen it.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -23,12 +24,16 @@ import { wasmBench } from "./wasm.mjs";
 const root = new URL("..", import.meta.url).pathname;
 const quick = process.argv.includes("--quick");
 const fanoutOnly = process.argv.includes("--fanout");
-const SUBSCRIBERS = quick ? [2, 50] : [2, 50, 200];
-const SIZES = [200, 4096];
+const option = (name) => {
+  const at = process.argv.indexOf(`--${name}`);
+  return fanoutOnly && at > 0 ? process.argv[at + 1].split(",").map(Number) : undefined;
+};
+const SUBSCRIBERS = option("subscribers") ?? (quick ? [2, 50] : [2, 50, 200]);
+const SIZES = option("sizes") ?? [200, 4096];
 const CONNECTIONS = quick ? 2000 : 10_000;
 // Rounds (one burst, then one paced latency phase) per server and row: a smoke
 // run only checks that every server delivers.
-const ROUNDS = quick ? 3 : 7;
+const ROUNDS = option("rounds")?.[0] ?? (quick ? 3 : 7);
 
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => process.exit(130));
 process.on("exit", killAll);
