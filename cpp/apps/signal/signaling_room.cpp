@@ -24,7 +24,7 @@ std::string_view SignalingRoom::with_clients(Json& message, std::string_view fra
   std::size_t close = frame.rfind('}');
   char count[20];
   const char* count_end = std::to_chars(std::begin(count), std::end(count), clients).ptr;
-  outgoing_.assign(frame.substr(open, close - open)).append(R"(,"clients":)").append(count, count_end).push_back('}');
+  outgoing_.assign(frame.substr(open, close - open)).append(R"(,"clients":)").append(count, count_end - count).push_back('}');
   return outgoing_;
 }
 
