@@ -35,6 +35,7 @@ class Subscriber {
     this.reordered = 0;
     this.duplicates = 0;
     this.latencies = [];
+    this.bySeq = new Float64Array(count);
     this.last = 0;
   }
 
@@ -57,7 +58,7 @@ class Subscriber {
     if (seq < this.expected) this.reordered++;
     else this.expected = seq + 1;
     this.delivered++;
-    this.latencies.push(now - Number(head[2]));
+    this.latencies.push((this.bySeq[seq] = now - Number(head[2])));
     this.last = now;
   }
 }
@@ -99,24 +100,35 @@ function tally(subscribers, sent) {
 // One publisher and `n` subscribers of one topic on one server (`pid`: the
 // process whose CPU time the server's work shows up in).
 export class Room {
+  // A failed open closes the sockets it did open, so that a caller can try again.
   static async open({ ws: url, pid }, n, topic = `bench-${n}`) {
-    const publisher = await connect(url);
-    publisher.once("close", (code, reason) => (publisher.closedWith = `${code} ${reason}`));
-    const subscribers = [];
-    for (let i = 0; i < n; i += 50) {
-      const batch = await Promise.all(Array.from({ length: Math.min(50, n - i) }, () => connect(url)));
-      subscribers.push(...batch.map((ws) => new Subscriber(ws)));
+    const opened = [];
+    const open = async (count) => {
+      const settled = await Promise.allSettled(Array.from({ length: count }, () => connect(url)));
+      opened.push(...settled.filter((s) => s.status === "fulfilled").map((s) => s.value));
+      const failed = settled.find((s) => s.status === "rejected");
+      if (failed) throw failed.reason;
+      return settled.map((s) => s.value);
+    };
+    try {
+      const [publisher] = await open(1);
+      publisher.once("close", (code, reason) => (publisher.closedWith = `${code} ${reason}`));
+      const subscribers = [];
+      for (let i = 0; i < n; i += 50) subscribers.push(...(await open(Math.min(50, n - i))).map((ws) => new Subscriber(ws)));
+      for (const s of subscribers) s.ws.send(JSON.stringify({ type: "subscribe", topics: [topic] }));
+      // Subscribes travel on other sockets than the publish: repeat a sync publish
+      // until every subscriber is known to receive.
+      const synced = await until(() => {
+        publisher.send(JSON.stringify({ type: "publish", topic, data: "sync " }));
+        return subscribers.every((s) => s.synced);
+      }, 10_000);
+      if (!synced) throw new Error(`${url}: subscribers never received the topic`);
+      await sleep(100);
+      return new Room(publisher, subscribers, topic, pid);
+    } catch (error) {
+      for (const ws of opened) ws.terminate();
+      throw error;
     }
-    for (const s of subscribers) s.ws.send(JSON.stringify({ type: "subscribe", topics: [topic] }));
-    // Subscribes travel on other sockets than the publish: repeat a sync publish
-    // until every subscriber is known to receive.
-    const synced = await until(() => {
-      publisher.send(JSON.stringify({ type: "publish", topic, data: "sync " }));
-      return subscribers.every((s) => s.synced);
-    }, 10_000);
-    if (!synced) throw new Error(`${url}: subscribers never received the topic`);
-    await sleep(100);
-    return new Room(publisher, subscribers, topic, pid);
   }
 
   constructor(publisher, subscribers, topic, pid) {
@@ -143,7 +155,16 @@ export class Room {
     if (this.publisher.closedWith) throw new Error(`the server closed the publisher: ${this.publisher.closedWith}`);
     const end = Math.max(...this.subscribers.map((s) => s.last));
     const counts = tally(this.subscribers, count);
-    return { ...counts, seconds: (end - start) / 1000, cpu: cpuSeconds(this.pid) - cpu, latencies: this.subscribers.flatMap((s) => s.latencies) };
+    return { ...counts, seconds: (end - start) / 1000, cpu: cpuSeconds(this.pid) - cpu, latencies: this.subscribers.flatMap((s) => s.latencies), publishes: this.#publishes(count) };
+  }
+
+  // Per publish, its first and last delivery's latency (ms): whether a late
+  // delivery came from a publish that started late or from a slow fan-out.
+  #publishes(count) {
+    return Array.from({ length: count }, (_, seq) => {
+      const all = this.subscribers.map((s) => s.bySeq[seq]);
+      return { first: Math.min(...all), last: Math.max(...all) };
+    });
   }
 
   // Every message at once: delivered messages/s until the last subscriber has the last one.
@@ -167,12 +188,15 @@ export class Room {
 
 // Sizes of each measurement for `n` subscribers: bursts of ~6,000 deliveries
 // (CPU is read to the nanosecond, so a burst need not be long; more rounds of
-// them are worth more than longer ones); pacing at ~2,000 deliveries/s, far
-// below saturation.
+// them are worth more than longer ones); pacing at ~2,000 deliveries/s (200
+// publishes/s at most), far below saturation, `paced` publishes per round: at
+// N = 200 ten (one late publish is 200 late deliveries, so with fewer one
+// hiccup would set the round's p99), fewer deliveries at N = 2 and 50, where
+// a round costs the same time.
 export function plan(n) {
   return {
     burst: Math.min(1500, Math.max(30, Math.round(6000 / n))),
-    paced: n <= 2 ? 400 : n <= 50 ? 100 : 50,
+    paced: n <= 2 ? 60 : n <= 50 ? 15 : 10,
     rate: Math.min(200, Math.round(2000 / n)),
   };
 }
@@ -182,15 +206,29 @@ export function plan(n) {
 // the machine's other load has just started or stopped.
 const rotation = (rooms, round) => rooms.map((_, i) => (i + round) % rooms.length);
 
-// The servers take turns round by round (seven bursts, then latency in two
-// halves), so changing load from others on the machine hits them alike.
-// `baselines[i]`: the index of the room server i's CPU is compared with, round
-// by round (its set-up's limit); each round's ratio is of two bursts made
-// seconds apart, and the median over the rounds, with their spread, is the
-// figure (a drift of the machine's load between rounds cancels out in it).
-export async function fanoutRound(rooms, n, bytes, { rounds = 7, baselines = [] } = {}) {
+// Against a baseline round by round: each round's ratio is of two
+// measurements made seconds apart, and the median over the rounds, with the
+// lowest and highest, is the figure (a drift of the machine's load between
+// rounds cancels out in it).
+function byRound(values, base) {
+  if (!base) return undefined;
+  const ratios = values.map((value, round) => value / base[round]).sort((x, y) => x - y);
+  return { median: median(ratios), spread: [ratios[0], ratios[ratios.length - 1]], rounds: ratios.length };
+}
+
+// The servers take turns round by round: `rounds` rounds of one burst each,
+// then as many rounds of paced latency, so changing load from others on the
+// machine hits them alike. `limits[i]`: the index of the room server i's CPU
+// is compared with (its set-up's limit); `floors[i]`: the one its p99 is
+// compared with (its set-up's floor).
+export async function fanoutRound(rooms, n, bytes, { rounds = 7, limits = [], floors = [] } = {}) {
   const { burst, paced, rate } = plan(n);
-  const acc = rooms.map(() => ({ rates: [], cpus: [], delivered: 0, lost: 0, reordered: 0, duplicates: 0, latencies: [] }));
+  const acc = rooms.map(() => ({ rates: [], cpus: [], p99s: [], delivered: 0, lost: 0, reordered: 0, duplicates: 0, latencies: [] }));
+  const add = (a, r) => {
+    a.lost += r.lost;
+    a.reordered += r.reordered;
+    a.duplicates += r.duplicates;
+  };
   for (const room of rooms) await room.burst(20, bytes);  // warm-up
   for (let round = 0; round < rounds; round++) {
     for (const i of rotation(rooms, round)) {
@@ -198,25 +236,20 @@ export async function fanoutRound(rooms, n, bytes, { rounds = 7, baselines = [] 
       acc[i].rates.push(r.delivered / r.seconds);
       acc[i].cpus.push((r.cpu * 1e6) / r.delivered);
       acc[i].delivered += r.delivered;
-      acc[i].lost += r.lost;
-      acc[i].reordered += r.reordered;
-      acc[i].duplicates += r.duplicates;
+      add(acc[i], r);
     }
   }
-  for (let half = 0; half < 2; half++) {
-    for (const i of rotation(rooms, half)) {
-      const r = await rooms[i].paced(paced / 2, bytes, rate);
+  for (let round = 0; round < rounds; round++) {
+    for (const i of rotation(rooms, round)) {
+      const r = await rooms[i].paced(paced, bytes, rate);
+      acc[i].p99s.push(percentile(r.latencies.sort((x, y) => x - y), 99));
       acc[i].latencies.push(...r.latencies);
-      acc[i].lost += r.lost;
-      acc[i].reordered += r.reordered;
-      acc[i].duplicates += r.duplicates;
+      add(acc[i], r);
     }
   }
   return acc.map((a, i) => {
     const sorted = a.latencies.sort((x, y) => x - y);
     const cpus = [...a.cpus].sort((x, y) => x - y);
-    const base = acc[baselines[i]];
-    const ratios = base ? a.cpus.map((cpu, round) => cpu / base.cpus[round]).sort((x, y) => x - y) : undefined;
     return {
       n,
       bytes,
@@ -228,11 +261,15 @@ export async function fanoutRound(rooms, n, bytes, { rounds = 7, baselines = [] 
       cpuMicrosSpread: [cpus[0], cpus[cpus.length - 1]],
       cpuMicrosByRound: a.cpus,
       // Against its set-up's limit, round by round: the median ratio, the lowest and highest, and how many rounds.
-      cpuVsLimit: ratios && { median: median(ratios), spread: [ratios[0], ratios[ratios.length - 1]], rounds: ratios.length },
+      cpuVsLimit: byRound(a.cpus, acc[limits[i]]?.cpus),
       paced,
       rate,
+      // Over every paced delivery of every round.
       p50: percentile(sorted, 50),
       p99: percentile(sorted, 99),
+      // Each round's own p99, and against its set-up's floor round by round.
+      p99ByRound: a.p99s,
+      p99VsFloor: byRound(a.p99s, acc[floors[i]]?.p99s),
       lost: a.lost,
       reordered: a.reordered,
       duplicates: a.duplicates,

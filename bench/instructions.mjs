@@ -3,14 +3,23 @@
 // `wrangler dev` as everywhere else, but their workerd is valgrind's
 // (bench/callgrind-workerd.sh). Each burst is bracketed by a zero and a dump
 // (callgrind_control), per thread. An instruction count hardly depends on the
-// machine's other load: the ratio to the limit repeats to about ±1% from run
-// to run, where the CPU time of the same burst varies by tens of per cent.
+// machine's other load: the ratio to the limit repeats to 1–2% from run to
+// run, where the CPU time of the same burst varies by tens of per cent.
+// Counted at V8's steady state: V8 runs the core's WebAssembly as baseline
+// (Liftoff) code first and moves a function to TurboFan once it has used up
+// its budget of executed code, so at N = 2, 200 B the core reaches its top
+// tier only after ~11,000 publishes (its code's own cost per publish falls
+// from ~18,500 instructions to ~13,500 on the way, and the shim's JavaScript,
+// the wrappers between the two and the compiles fall with it). The warm-up
+// runs with callgrind's counting off (valgrind alone, several times faster).
 // What a burst's count holds, and what is taken out of it:
 // - JIT compilation (V8 tiering wasm and JS code up, on its worker threads or
-//   the isolate's): a one-time cost that lasts into the first bursts; left out.
-// - Garbage collection (scavenges, on the isolate's thread and its helpers): a
-//   real cost per message, but it comes in lumps of millions of instructions a
-//   few times per burst, so it is amortised over all measured bursts.
+//   the isolate's): left out; after the warm-up it is ~0, and bursts are
+//   measured until MEASURED in a row compile next to nothing.
+// - Garbage collection (scavenges, marking, sweeping, on the isolate's thread
+//   and its helpers): a real cost per message, but it comes in lumps of
+//   millions of instructions a few times per burst, so it is amortised over
+//   all measured bursts.
 // - The rest (the isolate's thread and whatever else runs): per burst, median.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -25,26 +34,36 @@ const STARTS = { limit: startLimit, floor: startFloor, switchboard: startSwitchb
 const root = new URL("..", import.meta.url).pathname;
 const workerd = createRequire(import.meta.url)("workerd").default;
 
-// Deliveries per burst (publishes = this / N), bursts to warm up, bursts
-// measured. Under callgrind workerd runs ~50× slower: this keeps the phase
-// to about five minutes (the floor, `servers` below, would add half of that again).
+// Deliveries per burst (publishes = this / N) and bursts measured. Under
+// callgrind workerd runs ~50× slower: with the warm-up below the phase takes
+// about seven minutes (the floor, `servers` below, would add half of that again).
 const DELIVERIES = 1000;
-const WARM = 3;
 const MEASURED = 5;
+// Warm-up, uncounted: FIRST_WARM deliveries on a server's first row (18,000
+// publishes at N = 2: the core's top tier, and the one-time events that
+// follow within a few thousand publishes), ROW_WARM on each later row (the
+// same server, warm). Then bursts are counted until MEASURED in a row compile
+// less than STEADY of their work, at most MAX_MEASURED; the last MEASURED are
+// the row's.
+const FIRST_WARM = 36_000;
+const ROW_WARM = 4_000;
+const STEADY = 0.005;
+const MAX_MEASURED = 8;
 
 // Where garbage collection and JIT compilation are entered, by the names
 // callgrind gives the functions. On the isolate's thread: a collection (on
 // allocation, or a task's) and the C++ heap's incremental sweeping (a task);
 // each is counted once, by its largest frame. On V8's worker threads every job
-// is a root of its own: parallel scavenging and marking, background compiles.
+// is a root of its own: parallel scavenging, marking, sweeping and weak-handle
+// processing, background compiles.
 const GC_ISOLATE = [
   /^v8::internal::Heap::CollectGarbage\(/,
   /^cppgc::internal::Sweeper::SweeperImpl::IncrementalSweepTask::Run\(/,
   /^v8::internal::IncrementalMarkingJob::Task::RunInternal\(/,
 ];
 const COMPILE_ISOLATE = [/^v8::internal::BaselineBatchCompiler::CompileBatch/, /^v8::internal::Runtime_CompileLazy\(/, /^v8::internal::Runtime_WasmCompileLazy\(/];
-const GC_WORKER = /^(v8::internal::(ScavengerJobTask|ConcurrentMarking::JobTask\w*|Sweeper::\w*JobTask|\w*ParallelWeakHandlesProcessor<.*>::Job|\w*Evacuat\w*Job\w*|PointersUpdatingJob)::Run\(|cppgc::internal::(ConcurrentMarkerBase::ConcurrentMarkingTask|Sweeper::SweeperImpl::ConcurrentSweepTask)::Run\()/;
-const COMPILE_WORKER = /^v8::internal::(wasm::\(anonymous namespace\)::BackgroundCompileJob::Run|OptimizingCompileTaskExecutor::CompileTask::Run|maglev::MaglevConcurrentDispatcher::JobTask::Run)\(/;
+const GC_WORKER = /^(v8::internal::(ScavengerJobTask|ConcurrentMarking::JobTask\w*|Sweeper::\w*Job(Task)?|ArrayBufferSweeper::SweepingState::SweepingJob|(\(anonymous namespace\)::)?(\w*ParallelWeakHandlesProcessor<.*>::Job|ParallelClearingJob)|\w*Evacuat\w*Job\w*|PointersUpdatingJob)::Run\(|v8::internal::MemoryPool::ReleasePooledChunksTask::RunInternal\(|cppgc::internal::(\(anonymous namespace\)::)?(ConcurrentMarkerBase::ConcurrentMarkingTask|ConcurrentMarkingTask|Sweeper::SweeperImpl::ConcurrentSweepTask|ConcurrentSweepTask)::Run\()/;
+const COMPILE_WORKER = /^v8::internal::(wasm::\(anonymous namespace\)::BackgroundCompileJob::Run|OptimizingCompileTaskExecutor::CompileTask::Run|maglev::MaglevConcurrentDispatcher::JobTask::Run|baseline::ConcurrentBaselineCompiler::JobDispatcher::Run)\(/;
 
 // Inclusive instructions of every function in one thread's dump.
 function inclusive(file) {
@@ -90,20 +109,25 @@ function median(values) {
   return [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)];
 }
 
-// Bursts on one room: `WARM` not counted, then `MEASURED` each between a zero and a dump.
-async function measure(server, room, n, bytes, dir) {
+// Bursts on one room: the warm-up uncounted, then counted ones, each between a zero and a dump, until the
+// last MEASURED compiled next to nothing (or MAX_MEASURED were counted).
+async function measure(server, room, n, bytes, dir, warm) {
   const publishes = Math.max(10, Math.round(DELIVERIES / n));
-  for (let i = 0; i < WARM; i++) await room.burst(publishes, bytes, 300_000);
-  const bursts = [];
-  for (let i = 0; i < MEASURED; i++) {
+  callgrind(server.pid, "--instr=off");
+  for (let i = 0; i < Math.ceil(warm / (publishes * n)); i++) await room.burst(publishes, bytes, 300_000);
+  callgrind(server.pid, "--instr=on");
+  let bursts = [];
+  const steady = (b) => b.compile < STEADY * b.work;
+  for (let counted = 0; counted < MAX_MEASURED && !(bursts.length === MEASURED && bursts.every(steady)); counted++) {
     const before = new Set(readdirSync(dir));
     callgrind(server.pid, "--zero");
     const r = await room.burst(publishes, bytes, 300_000);
     if (r.lost || r.duplicates || r.reordered) throw new Error(`${server.name}: ${r.lost} lost, ${r.duplicates} duplicated, ${r.reordered} reordered`);
     callgrind(server.pid, "--dump");
     const files = readdirSync(dir).filter((name) => name.startsWith(`workerd.${server.pid}.`) && !before.has(name));
-    bursts.push(classify(files.map((name) => join(dir, name))));
+    bursts = [...bursts, classify(files.map((name) => join(dir, name)))].slice(-MEASURED);
   }
+  callgrind(server.pid, "--instr=off");
   const per = (x) => x / publishes;
   const gc = per(bursts.reduce((a, b) => a + b.gc, 0) / bursts.length);
   const work = bursts.map((b) => per(b.work));
@@ -117,16 +141,28 @@ async function measure(server, room, n, bytes, dir) {
     gc,
     perPublish: median(work) + gc,
     compileLeftOut: per(bursts.reduce((a, b) => a + b.compile, 0) / bursts.length),
+    steady: bursts.every(steady),
   };
+}
+
+// A room on a workerd under valgrind, whose first upgrades can fail while it
+// is still starting (Node's http client: "socket hang up"): tried three times.
+async function openRoom(server, n, bytes) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await Room.open(server, n, `instructions-${n}-${bytes}`);
+    } catch (error) {
+      if (attempt === 3) throw new Error(`instructions: ${server.name} (workerd ${server.pid} under callgrind): no room of ${n} subscribers: ${error.message}`, { cause: error });
+      await new Promise((resolve) => setTimeout(resolve, 5000));
+    }
+  }
 }
 
 async function underCallgrind(start, dir) {
   const saved = { ...process.env };
   Object.assign(process.env, { MINIFLARE_WORKERD_PATH: `${root}bench/callgrind-workerd.sh`, SB_WORKERD: workerd, SB_CALLGRIND_DIR: dir });
   try {
-    const server = await start();
-    callgrind(server.pid, "--instr=on");
-    return server;
+    return await start();
   } finally {
     for (const name of ["MINIFLARE_WORKERD_PATH", "SB_WORKERD", "SB_CALLGRIND_DIR"]) {
       if (saved[name] === undefined) delete process.env[name];
@@ -147,12 +183,14 @@ export async function instructions(rows = [[2, 200], [50, 200], [200, 200], [2, 
     for (const [n, bytes] of rows) {
       const measured = [];
       for (const server of servers) {
-        const room = await Room.open(server, n, `instructions-${n}-${bytes}`);
-        measured.push(await measure(server, room, n, bytes, dir));
+        const room = await openRoom(server, n, bytes);
+        measured.push(await measure(server, room, n, bytes, dir, results[server.name].length ? ROW_WARM : FIRST_WARM));
         await room.close();
       }
       const limit = measured[0];
-      servers.forEach((s, i) => results[s.name].push({ ...measured[i], vsLimit: measured[i].perPublish / limit.perPublish }));
+      // GC comes in lumps that five bursts may or may not catch (a major collection is ~25-60 million
+      // instructions), so the work alone is compared too: its bursts agree to a few tenths of a per cent.
+      servers.forEach((s, i) => results[s.name].push({ ...measured[i], vsLimit: measured[i].perPublish / limit.perPublish, workVsLimit: measured[i].work / limit.work }));
     }
     return results;
   } finally {

@@ -5,7 +5,8 @@
 // fan-out alone, no sharded server: its table printed and written to
 // bench/results/fanout.json, BENCHMARKS.md left as it is); --sharded (only the
 // fan-out of one object and of a sharded `/`, N = 2, 50, 200, 200 B: printed,
-// nothing written).
+// nothing written). With --fanout, `--subscribers 200` (or `2,50`), `--sizes
+// 200` and `--rounds 21` narrow or lengthen it.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -23,11 +24,16 @@ import { wasmBench } from "./wasm.mjs";
 const root = new URL("..", import.meta.url).pathname;
 const quick = process.argv.includes("--quick");
 const fanoutOnly = process.argv.includes("--fanout");
-const SUBSCRIBERS = quick ? [2, 50] : [2, 50, 200];
-const SIZES = [200, 4096];
+const option = (name) => {
+  const at = process.argv.indexOf(`--${name}`);
+  return fanoutOnly && at > 0 ? process.argv[at + 1].split(",").map(Number) : undefined;
+};
+const SUBSCRIBERS = option("subscribers") ?? (quick ? [2, 50] : [2, 50, 200]);
+const SIZES = option("sizes") ?? [200, 4096];
 const CONNECTIONS = quick ? 2000 : 10_000;
-// Bursts per server and row: a smoke run only checks that every server delivers.
-const ROUNDS = quick ? 3 : 7;
+// Rounds (one burst, then one paced latency phase) per server and row: a smoke
+// run only checks that every server delivers.
+const ROUNDS = option("rounds")?.[0] ?? (quick ? 3 : 7);
 
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => process.exit(130));
 process.on("exit", killAll);
@@ -81,9 +87,11 @@ if (!fanoutOnly) starts.push(startSwitchboardSharded);
 log(`starting switchboard (with and without its demo page), the floor and the limit (each with and without the same [assets]), y-webrtc's server${fanoutOnly ? "" : ", and switchboard with `/` sharded"}`);
 const servers = [];
 for (const start of starts) servers.push(await start());
-// Each server's CPU is compared with the limit in its own set-up (with or without the asset router).
-const limitOf = (assets) => servers.findIndex((s) => s.name === (assets ? "limit, assets" : "limit"));
-const baselines = servers.map((s) => limitOf(s.assets));
+// Each server's CPU is compared with the limit in its own set-up (with or
+// without the asset router), its p99 with the floor in its own set-up.
+const inSetUp = (name, assets) => servers.findIndex((s) => s.name === (assets ? `${name}, assets` : name));
+const limits = servers.map((s) => inSetUp("limit", s.assets));
+const floors = servers.map((s) => inSetUp("floor", s.assets));
 try {
   results.fanout = Object.fromEntries(servers.map((s) => [s.name, []]));
   for (const n of SUBSCRIBERS) {
@@ -91,7 +99,7 @@ try {
     const rooms = [];
     for (const server of servers) rooms.push(await Room.open(server, n));
     for (const bytes of SIZES) {
-      const rows = await fanoutRound(rooms, n, bytes, { baselines, rounds: ROUNDS });
+      const rows = await fanoutRound(rooms, n, bytes, { limits, floors, rounds: ROUNDS });
       servers.forEach((server, i) => results.fanout[server.name].push({ ...rows[i], assets: server.assets }));
     }
     for (const room of rooms) await room.close();

@@ -89,7 +89,7 @@ async function pass() {
       const send = host.send;
       let frames = 0;
       host.send = () => { frames++; };
-      const wasm = time(EVENTS, () => module._sb_message(sender, len, 0));
+      const wasm = time(EVENTS, () => module._sb_message(sender, len, 0, host.now()));
       host.send = send;
       if (frames !== EVENTS) throw new Error(`${name}/${bytes} through the export sent ${frames} frames, expected ${EVENTS}`);
       result[`${name}/${bytes}`] = { shim, wasm };

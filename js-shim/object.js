@@ -54,9 +54,16 @@ export class SwitchboardObject extends DurableObject {
     return answer;
   }
 
+  // Every frame comes through here: #guard's work without its closure and
+  // promise check, which V8 does not always optimise on a path this hot.
   webSocketMessage(ws, message) {
     const id = this.#idOf(ws);
-    if (id !== undefined) return this.#guard(ws, () => this.#core.message(id, message));
+    if (id === undefined) return;
+    try {
+      this.#core.message(id, message);
+    } catch (error) {
+      return this.#recover(ws, error);
+    }
   }
 
   webSocketClose(ws, code, reason) {

@@ -41,8 +41,8 @@ export class Core {
   #module;
   #host;
   // The core's input buffer as last handed out (sb_input keeps it until a
-  // larger one is asked for), and its view over the current memory.
-  #input = { ptr: 0, capacity: 0, view: undefined };
+  // larger one is asked for), and its view over `heap`, the memory it was made from.
+  #input = { ptr: 0, capacity: 0, view: undefined, heap: undefined };
 
   constructor(module, host) {
     this.#module = module;
@@ -53,9 +53,10 @@ export class Core {
   fetch(request) { return this.#call(this.#module._sb_fetch, JSON.stringify(request)); }
   resume(context, answer) { return this.#call(this.#module._sb_resume, JSON.stringify({ context, answer })); }
   open(conn) { this.#module._sb_open(conn); }
+  // The clock goes in with the frame: the core reads no import for it.
   message(conn, data) {
     const binary = typeof data !== "string";
-    this.#module._sb_message(conn, binary ? this.#writeBytes(data) : this.#writeText(data), binary ? 1 : 0);
+    this.#module._sb_message(conn, binary ? this.#writeBytes(data) : this.#writeText(data), binary ? 1 : 0, this.#host.now());
   }
   close(conn, code, reason) { this.#module._sb_close(conn, code, this.#writeText(reason ?? "")); }
   alarm() { this.#module._sb_alarm(); }
@@ -82,10 +83,12 @@ export class Core {
     if (capacity > input.capacity) {
       input.ptr = this.#module._sb_input(capacity);
       input.capacity = capacity;
+      input.heap = undefined;
     }
     // Memory growth (in sb_input or any other call) replaces HEAPU8 and detaches the old views.
     const heap = this.#module.HEAPU8;
-    if (input.view?.buffer !== heap.buffer || input.view.byteOffset !== input.ptr || input.view.length !== input.capacity) {
+    if (input.heap !== heap) {
+      input.heap = heap;
       input.view = heap.subarray(input.ptr, input.ptr + input.capacity);
     }
     return input.view;

@@ -3,6 +3,7 @@
 // shim's js-shim/host.js). Strings cross as (pointer, length) of UTF-8.
 #include <emscripten/emscripten.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -76,7 +77,10 @@ class WasmHost final : public Host {
     return entries;
   }
   void set_alarm(double at_ms) override { host_set_alarm(at_ms); }
-  double now() override { return host_now(); }
+  // A frame's event brings the clock with it: no import call per read on the
+  // publish path (deployed, Workers' clock advances only with I/O, so it
+  // stands still within an event anyway).
+  double now() override { return std::isnan(event_now_) ? host_now() : event_now_; }
   void random(std::span<std::uint8_t> out) override { host_random(out.data(), out.size()); }
   Digest hmac_sha256(std::string_view key, std::string_view data) override {
     Digest digest{};
@@ -90,6 +94,21 @@ class WasmHost final : public Host {
   }
   void perform(std::string_view effect) override { host_perform(effect.data(), effect.size()); }
   void log(std::string_view line) override { host_log(line.data(), line.size()); }
+
+  // The clock of the event under way, NaN between events.
+  class EventClock {
+   public:
+    EventClock(WasmHost& host, double now) : host_(host) { host_.event_now_ = now; }
+    ~EventClock() { host_.event_now_ = NAN; }
+    EventClock(const EventClock&) = delete;
+    EventClock& operator=(const EventClock&) = delete;
+
+   private:
+    WasmHost& host_;
+  };
+
+ private:
+  double event_now_ = NAN;
 };
 
 WasmHost host;
@@ -220,7 +239,9 @@ EMSCRIPTEN_KEEPALIVE void sb_open(ConnId conn) {
   app->open(conn, r);
 }
 
-EMSCRIPTEN_KEEPALIVE void sb_message(ConnId conn, std::uint32_t len, int binary) {
+// `now`: the clock as the event began (epoch ms), read by the shim with the frame.
+EMSCRIPTEN_KEEPALIVE void sb_message(ConnId conn, std::uint32_t len, int binary, double now) {
+  WasmHost::EventClock clock(host, now);
 #ifdef SB_TEST_HOOKS
   // Test builds only (never deployed): lets the Worker tests prove that the
   // shim survives a trap, and any other error out of the module.

@@ -28,9 +28,6 @@ inline constexpr const Setting* kSettings[] = {&kToken, &kAccess};
 
 extern const Manifest kManifest;
 
-// A publish as every subscriber gets it: the frame with `clients` added (or overwritten).
-std::string with_clients(Json& message, std::string_view frame, std::size_t clients);
-
 // The single object of a shard, and (as its base) the gateway of a sharded
 // space (space.h): the hooks below are where a gateway differs.
 class SignalingRoom : public App {
@@ -66,6 +63,9 @@ class SignalingRoom : public App {
   // Fields of its own the subclass keeps in a socket's attachment.
   virtual void annotate(ConnId, Json&) const {}
   void save(ConnId conn, const Peer& peer);
+  // A publish as every subscriber gets it: the frame with `clients` added (or
+  // overwritten). A view of the room's outgoing buffer, valid until the next call.
+  std::string_view with_clients(Json& message, std::string_view frame, std::size_t clients);
 
   std::unordered_map<ConnId, Peer> peers_;
   // Found by a view of the topic: a publish copies no name to find its subscribers.
@@ -82,6 +82,8 @@ class SignalingRoom : public App {
   void reject(ConnId conn);
   static bool allows(const Peer& peer, std::string_view topic);
   void leave(ConnId conn, const std::string& topic);
+
+  std::string outgoing_;  // with_clients()'s frame, reused by every publish
 };
 
 }  // namespace sb::signal
