@@ -11,21 +11,59 @@
 
 #include <rapidjson/reader.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 namespace sb {
 
-// RapidJSON's own UTF-8 check costs ~35 instructions a byte; this one, on
-// the decoded text, a few. It also refuses what a lone `\uDC00`-style escape
-// decodes to (a surrogate's encoding), as nlohmann does.
-bool is_utf8(std::string_view s) {
+namespace {
+
+// What one pass over a document's bytes finds, before the reader runs.
+struct TextScan {
+  bool utf8 = true;  // RFC 3629 throughout: no surrogates, no overlong forms
+  // A raw 0x1A..0x1F byte: no JSON text holds one, and RapidJSON 1.1.0's
+  // 16-byte string scan (WebAssembly) lets them through, as it looks for
+  // control characters with 0x19 where it means 0x1F.
+  bool control = false;
+  // A backslash before a `u` (or an escaped backslash before one): a string
+  // may hold a \u escape, which decodes to bytes that are not in the text.
+  bool unicode_escape = false;
+};
+
+#ifdef __SSE2__
+// One bit for each of the 16 bytes at `p` that needs a look.
+std::uint32_t looks(const unsigned char* p) {
+  const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  // 0x1A..0x1F plus 0x66 are the only bytes that become -128..-123.
+  const __m128i control = _mm_cmplt_epi8(_mm_add_epi8(bytes, _mm_set1_epi8(0x66)), _mm_set1_epi8(-122));
+  const __m128i backslash = _mm_cmpeq_epi8(bytes, _mm_set1_epi8('\\'));
+  return static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_or_si128(bytes, _mm_or_si128(control, backslash))));
+}
+#endif
+
+// ASCII is skipped 32 or 16 bytes at a time (SSE2, which Emscripten turns into
+// WebAssembly SIMD) up to the next byte that needs a look: one that is not
+// ASCII, a control byte or a backslash. That character is taken by RFC
+// 3629's table. Stops at the first byte that is not UTF-8.
+TextScan scan_text(std::string_view s) {
+  TextScan found;
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const auto* end = p + s.size();
   while (p < end) {
-    std::uint64_t word;
-    if (end - p >= 8 && (std::memcpy(&word, p, 8), (word & 0x8080808080808080u) == 0)) {
-      p += 8;  // eight ASCII bytes
-      continue;
+#ifdef __SSE2__
+    // 32 bytes a step while there are, then 16.
+    std::uint32_t look = 0;
+    for (; end - p >= 32 && (look = looks(p) | looks(p + 16) << 16) == 0; p += 32) {
     }
+    for (; look == 0 && end - p >= 16 && (look = looks(p)) == 0; p += 16) {
+    }
+    if (look != 0) p += __builtin_ctz(look);
+    if (p == end) break;
+#endif
     if (*p < 0x80) {
+      found.control |= static_cast<unsigned char>(*p - 0x1A) < 6;
+      found.unicode_escape |= *p == '\\' && end - p > 1 && p[1] == 'u';
       ++p;
       continue;
     }
@@ -35,15 +73,19 @@ bool is_utf8(std::string_view s) {
     if (lead >= 0xC2 && lead <= 0xDF) length = 2;
     else if (lead >= 0xE0 && lead <= 0xEF) length = 3, lo = lead == 0xE0 ? 0xA0 : 0x80, hi = lead == 0xED ? 0x9F : 0xBF;
     else if (lead >= 0xF0 && lead <= 0xF4) length = 4, lo = lead == 0xF0 ? 0x90 : 0x80, hi = lead == 0xF4 ? 0x8F : 0xBF;
-    else return false;
-    if (static_cast<std::size_t>(end - p) < length || p[1] < lo || p[1] > hi) return false;
+    else return {.utf8 = false};
+    if (static_cast<std::size_t>(end - p) < length || p[1] < lo || p[1] > hi) return {.utf8 = false};
     for (std::size_t i = 2; i < length; ++i) {
-      if (p[i] < 0x80 || p[i] > 0xBF) return false;
+      if (p[i] < 0x80 || p[i] > 0xBF) return {.utf8 = false};
     }
     p += length;
   }
-  return true;
+  return found;
 }
+
+}  // namespace
+
+bool is_utf8(std::string_view s) { return scan_text(s).utf8; }
 
 namespace {
 
@@ -76,7 +118,10 @@ std::optional<Json> read_number(std::string_view text) {
 // their text, so ints, unsigned, floats and overflow come out as nlohmann's.
 class DomBuilder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, DomBuilder> {
  public:
-  DomBuilder(std::int64_t max_depth, std::span<const std::string_view> members) : max_depth_(max_depth), members_(members) {}
+  // `stack` is empty and is left so; `decoded_utf8`: no string can decode
+  // to what is not UTF-8 (scan_text found the text UTF-8 and without `\u`).
+  DomBuilder(std::vector<Json*>& stack, std::int64_t max_depth, std::span<const std::string_view> members, bool decoded_utf8)
+      : stack_(stack), max_depth_(max_depth), members_(members), check_utf8_(!decoded_utf8) {}
 
   Json root;
 
@@ -88,12 +133,12 @@ class DomBuilder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, DomBui
   }
   bool String(const char* text, rapidjson::SizeType length, bool) {
     std::string_view s(text, length);
-    return is_utf8(s) && (skipped() || put(std::string(s)));
+    return utf8(s) && (skipped() || put(std::string(s)));
   }
   bool StartObject() { return open(Json::value_t::object); }
   bool Key(const char* text, rapidjson::SizeType length, bool) {
     std::string_view s(text, length);
-    if (!is_utf8(s)) return false;
+    if (!utf8(s)) return false;
     if (skipped_ > 0) return true;
     if (!members_.empty() && stack_.size() == 1 && std::find(members_.begin(), members_.end(), s) == members_.end()) {
       skip_next_ = true;
@@ -107,6 +152,7 @@ class DomBuilder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, DomBui
   bool EndArray(rapidjson::SizeType) { return close(); }
 
  private:
+  bool utf8(std::string_view s) const { return !check_utf8_ || is_utf8(s); }
   Json* slot() {
     if (stack_.empty()) return &root;
     Json* top = stack_.back();
@@ -132,6 +178,8 @@ class DomBuilder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, DomBui
     }
     Json* s = slot();
     *s = Json(container);
+    // The members built of a frame fit one allocation of the object's vector.
+    if (stack_.empty() && container == Json::value_t::object && !members_.empty()) s->get_ref<Json::object_t&>().reserve(members_.size());
     stack_.push_back(s);
     return true;
   }
@@ -143,10 +191,11 @@ class DomBuilder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, DomBui
 
   // The open containers, outermost first. Only the innermost grows while it
   // is open, so pointers to it and its ancestors stay valid.
-  std::vector<Json*> stack_;
+  std::vector<Json*>& stack_;
   Json* key_ = nullptr;
   std::int64_t max_depth_;
   std::span<const std::string_view> members_;  // empty: all
+  bool check_utf8_;
   bool skip_next_ = false;   // the value after a left-out member's key
   std::size_t skipped_ = 0;  // open arrays and objects inside a left-out member
 };
@@ -187,49 +236,55 @@ bool zero_large_exponents(std::string& text) {
   return changed;
 }
 
+// What every read reuses, so that a frame's read allocates only what it
+// builds: the reader (its stack), the copy it decodes in situ, the open
+// containers. Reads never nest. A copy longer than kKeptCopyBytes is let go.
+struct Scratch {
+  rapidjson::Reader reader;
+  std::string copy;
+  std::vector<Json*> open;
+};
+constexpr std::size_t kKeptCopyBytes = 64 * 1024;
+
 // One read of `document` into a Json: nullopt where the reader refuses it.
-std::optional<Json> read(std::string document, std::int64_t max_depth, std::span<const std::string_view> members,
-                         rapidjson::ParseErrorCode& error) {
+// `decoded_utf8` as DomBuilder's.
+std::optional<Json> read(std::string_view document, std::int64_t max_depth, std::span<const std::string_view> members,
+                         bool decoded_utf8, rapidjson::ParseErrorCode& error) {
+  thread_local Scratch scratch;
   // In situ: strings are decoded where they lie in this copy, not pushed
   // byte by byte onto the reader's stack (~40% fewer instructions).
-  std::size_t size = document.size();
-  rapidjson::InsituStringStream in(document.data());
-  DomBuilder dom(max_depth, members);
-  rapidjson::Reader reader;
-  bool read = reader.Parse<kReadFlags>(in, dom);
-  error = reader.GetParseErrorCode();
+  scratch.copy.assign(document);
+  rapidjson::InsituStringStream in(scratch.copy.data());
+  DomBuilder dom(scratch.open, max_depth, members, decoded_utf8);
+  bool read = scratch.reader.Parse<kReadFlags>(in, dom);
+  error = scratch.reader.GetParseErrorCode();
+  std::size_t consumed = in.Tell();
+  scratch.open.clear();
+  if (scratch.copy.capacity() > kKeptCopyBytes) std::string().swap(scratch.copy);
   // The reader takes a NUL byte for the end of the text (so does nlohmann):
   // a document must end where the text does.
-  if (!read || in.Tell() != size) return std::nullopt;
+  if (!read || consumed != document.size()) return std::nullopt;
   return std::move(dom.root);
 }
-
-#ifdef RAPIDJSON_SSE2
-// RapidJSON 1.1.0's 16-byte string scan looks for control characters with
-// 0x19 where it means 0x1F, so raw 0x1A..0x1F inside a string pass it. No JSON
-// text holds those bytes raw anywhere; this branch-free loop (vectorised)
-// refuses them before the reader runs.
-bool holds_unscanned_control(std::string_view text) {
-  bool seen = false;
-  for (unsigned char c : text) seen |= static_cast<unsigned char>(c - 0x1A) < 6;
-  return seen;
-}
-#endif
 
 }  // namespace
 
 std::optional<Json> parse_json(std::string_view text, std::int64_t max_depth, std::span<const std::string_view> members) {
   constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
   std::string_view document = text.starts_with(kByteOrderMark) ? text.substr(kByteOrderMark.size()) : text;
-#ifdef RAPIDJSON_SSE2
-  if (holds_unscanned_control(document)) return std::nullopt;
-#endif
+  // Every string of an accepted document is UTF-8 as it lies in the text
+  // (an escape decodes to whole characters), so a text that is not UTF-8 is
+  // refused here, before the reader; one without `\u` holds no string that
+  // decodes to what is not.
+  TextScan scan = scan_text(document);
+  if (!scan.utf8 || scan.control) return std::nullopt;
+  bool decoded_utf8 = !scan.unicode_escape;
   rapidjson::ParseErrorCode error;
-  std::optional<Json> j = read(std::string(document), max_depth, members, error);
+  std::optional<Json> j = read(document, max_depth, members, decoded_utf8, error);
   if (j || error != rapidjson::kParseErrorNumberTooBig) return j;
   std::string zeroed(document);
   if (!zero_large_exponents(zeroed)) return std::nullopt;
-  return read(std::move(zeroed), max_depth, members, error);
+  return read(zeroed, max_depth, members, decoded_utf8, error);
 }
 
 }  // namespace sb

@@ -40,6 +40,26 @@ TEST_CASE("parse_json refuses text that is not UTF-8, and escapes of lone surrog
   CHECK(parse_json(R"("\ud83d\ude00\u00e9\/")")->get_ref<const std::string&>() == "\xF0\x9F\x98\x80\xC3\xA9/");
 }
 
+TEST_CASE("parse_json checks text 16 and 32 bytes at a time as it checks it byte by byte") {
+  // A character at every offset of the wide steps and of the bytes after them.
+  for (std::size_t at = 0; at < 70; ++at) {
+    CAPTURE(at);
+    auto string_with = [&](std::string_view piece) { return "\"" + std::string(at, 'x') + std::string(piece) + std::string(69 - at, 'x') + "\""; };
+    for (std::string_view good : {"\xC3\xA9", "\xF0\x9F\x98\x80", "\\n", "\\\"", "\\\\u", "\\u00e9", "\\ud83d\\ude00"}) {
+      CAPTURE(good);
+      CHECK(accepted(string_with(good)));
+      CHECK(sb::is_utf8(string_with(good)));
+    }
+    for (std::string_view bad : {"\xC3", "\xFF", "\xED\xA0\x80", "\x19", "\x1A", "\x1F", "\\udc00", "\\x"}) {
+      CAPTURE(bad);
+      CHECK_FALSE(accepted(string_with(bad)));
+    }
+    CHECK_FALSE(sb::is_utf8(string_with("\xC3")));
+    CHECK_FALSE(sb::is_utf8(string_with("\xED\xA0\x80")));
+  }
+  CHECK(parse_json("\"" + std::string(40, 'x') + "\\u00e9\"")->get_ref<const std::string&>() == std::string(40, 'x') + "\xC3\xA9");
+}
+
 TEST_CASE("parse_json keeps numbers as nlohmann reads them") {
   std::optional<Json> j = parse_json("[0,-0,-1,18446744073709551615,18446744073709551616,-9223372036854775808,2.5,1e2]");
   REQUIRE(j);

@@ -2,7 +2,8 @@
 // must accept exactly what nlohmann::json accepts, and build the same value,
 // number types included (compared through dump(), which keeps them apart);
 // except that nlohmann stops reading at a NUL byte, where parse_json refuses,
-// and that parse_json refuses values nested deeper than its limit. Reading
+// and that parse_json refuses values nested deeper than its limit; is_utf8
+// (which parse_json's scan of the text shares) against nlohmann's serialiser. Reading
 // only some members of an object gives the same verdict, and those members
 // as the whole read has them.
 #include <algorithm>
@@ -45,6 +46,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::fprintf(stderr, "parse_json disagrees with nlohmann: ours %s, nlohmann %s\n",
                  ours ? sb::to_text(*ours).c_str() : "refused",
                  theirs.is_discarded() ? "refused" : sb::to_text(theirs).c_str());
+    std::abort();
+  }
+  // is_utf8 as nlohmann's serialiser sees text: replacing and dropping what is not UTF-8 differ only where there is some.
+  sb::Json as_string = std::string(text);
+  bool nlohmann_utf8 = sb::to_text(as_string) == as_string.dump(-1, ' ', false, sb::Json::error_handler_t::ignore);
+  if (sb::is_utf8(text) != nlohmann_utf8) {
+    std::fprintf(stderr, "is_utf8 disagrees with nlohmann: %d\n", nlohmann_utf8);
     std::abort();
   }
   // "a" is a member the seeds use; "type" and "topic" are what a frame's reader keeps.
