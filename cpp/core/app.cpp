@@ -35,6 +35,7 @@ App::App(Host& host, const Config& config, const FramePolicy& frames)
       max_message_bytes_(frames.limits ? config[frames.limits->max_message_bytes] : INT64_MAX),
       messages_per_second_(frames.limits ? config[frames.limits->messages_per_second] : 0),
       max_json_depth_(config[kMaxJsonDepth]),
+      members_(frames.members.size()),
       since_(host.now()) {}
 
 Outcome App::request(const Request& request) {

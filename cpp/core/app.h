@@ -9,6 +9,7 @@
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 #include "config.h"
 #include "expected.h"
@@ -154,6 +155,7 @@ class App {
   const std::int64_t max_message_bytes_;
   const std::int64_t messages_per_second_;
   const std::int64_t max_json_depth_;
+  std::vector<MemberView> members_;  // what the gate found of frames_.members in the frame at hand
   TokenBucket shared_rate_;
   // Stores the instance name once, for wake-ups that come without it.
   void keep_instance();

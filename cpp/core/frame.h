@@ -2,6 +2,8 @@
 // (App::message): binary, size, rate, JSON (at MAX_JSON_DEPTH), its kind. An
 // app declares how, and answers each refusal its own documented way.
 #pragma once
+#include <algorithm>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -30,23 +32,48 @@ struct FramePolicy {
   bool typed = true;
   bool binary_as_text = false;  // read binary frames as UTF-8 text, else refuse them
   bool shared_rate = false;     // one rate for all the object's sockets, else one per socket
-  // The members of an object frame the app reads (the type member among
-  // them); the others are checked as JSON but not built. Empty: all are. A
-  // frame that has the member `whole_if` is built whole.
+  // The top-level members of an object frame the app reads (the type member
+  // among them): the gate finds them without building the frame, which it
+  // checks as fully (Frame::member); the app builds the whole message only if
+  // it asks (Frame::message). Empty: every frame is built whole.
   std::span<const std::string_view> members = {};
-  std::string_view whole_if = {};
 };
 
 // Why the gate turned a frame down, in the order it checks.
 enum class Refusal { binary, too_large, too_fast, not_json, untyped };
 
 // A frame the gate let through.
-struct Frame {
+class Frame {
+ public:
+  // A frame built whole.
+  Frame(std::string_view text, Json message) : text(text), message_(std::move(message)) {}
+  // A frame read as its policy's `members` (`found` for each, in order), built when asked.
+  Frame(std::string_view text, std::int64_t max_depth, std::span<const std::string_view> members,
+        std::span<const MemberView> found)
+      : text(text), max_depth_(max_depth), members_(members), found_(found) {}
+
   std::string_view text;  // as received
-  Json& message;
-  // The policy's type member; "" when absent (untyped apps). A view into
-  // `message`: copy it before adding members to the message.
+  // The policy's type member; "" when absent (untyped apps). A view into the
+  // message: copy it before adding members to the message.
   std::string_view type;
+
+  // One of the policy's `members` (any other name is not present).
+  MemberView member(std::string_view name) const {
+    auto it = std::find(members_.begin(), members_.end(), name);
+    return it == members_.end() ? MemberView{} : found_[it - members_.begin()];
+  }
+  // The whole message, built on first use (the gate has accepted the text).
+  Json& message() {
+    if (!message_) message_ = parse_json(text, max_depth_);
+    if (!message_) message_.emplace();
+    return *message_;
+  }
+
+ private:
+  std::optional<Json> message_;
+  std::int64_t max_depth_ = kDefaultJsonDepth;
+  std::span<const std::string_view> members_;
+  std::span<const MemberView> found_;
 };
 
 // What a socket gets for refused input: counted in stats and logged as

@@ -15,16 +15,24 @@ void App::message(ConnId conn, std::string_view data, bool binary) {
     TokenBucket& rate = frames_.shared_rate ? shared_rate_ : socket->second;
     if (!rate.take(host_.now(), messages_per_second_, 1000)) return refuse(conn, answer(conn, Refusal::too_fast, data));
   }
-  std::optional<Json> message = parse_json(data, max_json_depth_, frames_.members);
-  if (message && !frames_.whole_if.empty() && field(*message, frames_.whole_if) != nullptr) message = parse_json(data, max_json_depth_);
-  if (!message) return refuse(conn, answer(conn, Refusal::not_json, data));
-  Frame frame{data, *message, {}};
-  if (auto type = string_field(frame.message, frames_.type_field)) {
-    frame.type = *type;
+  std::optional<Frame> frame;
+  std::optional<std::string_view> type;
+  if (frames_.members.empty()) {
+    std::optional<Json> message = parse_json(data, max_json_depth_);
+    if (!message) return refuse(conn, answer(conn, Refusal::not_json, data));
+    frame.emplace(data, std::move(*message));
+    type = string_field(frame->message(), frames_.type_field);
+  } else {
+    if (!read_members(data, max_json_depth_, frames_.members, members_)) return refuse(conn, answer(conn, Refusal::not_json, data));
+    frame.emplace(data, max_json_depth_, frames_.members, members_);
+    type = frame->member(frames_.type_field).string;
+  }
+  if (type) {
+    frame->type = *type;
   } else if (frames_.typed) {
     return refuse(conn, answer(conn, Refusal::untyped, data));
   }
-  webSocketMessage(conn, frame);
+  webSocketMessage(conn, *frame);
 }
 
 }  // namespace sb

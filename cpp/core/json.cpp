@@ -111,40 +111,55 @@ std::optional<Json> read_number(std::string_view text) {
   return Json(value);
 }
 
-// Builds the same Json that nlohmann's own parser would, from RapidJSON's
-// reader: RapidJSON reads a frame in ~13 instructions per byte where
-// nlohmann's lexer takes ~75 (BENCHMARKS.md), and nlohmann stays the one
-// value type (its parser is not in the module at all). Numbers arrive as
-// their text, so ints, unsigned, floats and overflow come out as nlohmann's.
-class DomBuilder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, DomBuilder> {
+// The reader's handler, for both reads (one handler type keeps one instance
+// of the reader in the module): parse_json's builds the same Json that
+// nlohmann's own parser would; read_members' builds nothing and notes the
+// top-level members it looks for. Both check what the grammar leaves: how
+// deep arrays and objects nest, numbers nlohmann can hold, and (where a `\u`
+// escape may decode to what is not) each string's UTF-8. RapidJSON reads a
+// frame in ~13 instructions per byte where nlohmann's lexer takes ~75
+// (BENCHMARKS.md), and nlohmann stays the one value type (its parser is not in
+// the module at all). Numbers arrive as their text, so ints, unsigned, floats
+// and overflow come out as nlohmann's.
+class DocumentReader : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, DocumentReader> {
  public:
-  // `stack` is empty and is left so; `decoded_utf8`: no string can decode
-  // to what is not UTF-8 (scan_text found the text UTF-8 and without `\u`).
-  DomBuilder(std::vector<Json*>& stack, std::int64_t max_depth, std::span<const std::string_view> members, bool decoded_utf8)
-      : stack_(stack), max_depth_(max_depth), members_(members), check_utf8_(!decoded_utf8) {}
+  // Builds into `root`. `stack` is empty, and left as the read ends.
+  // `decoded_utf8`: no string can decode to what is not UTF-8 (scan_text
+  // found the text UTF-8 and without `\u`).
+  DocumentReader(std::vector<Json*>& stack, std::int64_t max_depth, bool decoded_utf8)
+      : stack_(&stack), max_depth_(max_depth), check_utf8_(!decoded_utf8) {}
+  // Builds nothing; `found` (all absent) gets the members `names`.
+  DocumentReader(std::span<const std::string_view> names, std::span<MemberView> found, std::int64_t max_depth,
+                 bool decoded_utf8)
+      : names_(names), found_(found), max_depth_(max_depth), check_utf8_(!decoded_utf8) {}
 
   Json root;
 
-  bool Null() { return skipped() || put(nullptr); }
-  bool Bool(bool b) { return skipped() || put(b); }
+  bool Null() { return stack_ ? put(nullptr) : value(); }
+  bool Bool(bool b) { return stack_ ? put(b) : value(); }
   bool RawNumber(const char* text, rapidjson::SizeType length, bool) {
     std::optional<Json> number = read_number(std::string_view(text, length));
-    return number && (skipped() || put(std::move(*number)));
+    return number && (stack_ ? put(std::move(*number)) : value());
   }
   bool String(const char* text, rapidjson::SizeType length, bool) {
     std::string_view s(text, length);
-    return utf8(s) && (skipped() || put(std::string(s)));
+    if (!utf8(s)) return false;
+    if (member_ != nullptr) member_->string = s;
+    return stack_ ? put(std::string(s)) : value();
   }
   bool StartObject() { return open(Json::value_t::object); }
   bool Key(const char* text, rapidjson::SizeType length, bool) {
     std::string_view s(text, length);
     if (!utf8(s)) return false;
-    if (skipped_ > 0) return true;
-    if (!members_.empty() && stack_.size() == 1 && std::find(members_.begin(), members_.end(), s) == members_.end()) {
-      skip_next_ = true;
-      return true;
+    if (stack_) {
+      key_ = &(*stack_->back())[std::string(s)];
+    } else if (depth_ == 1) {
+      // A later duplicate replaces the member, as in nlohmann's tree.
+      if (auto name = std::find(names_.begin(), names_.end(), s); name != names_.end()) {
+        member_ = &found_[name - names_.begin()];
+        *member_ = {.present = true};
+      }
     }
-    key_ = &(*stack_.back())[std::string(s)];
     return true;
   }
   bool EndObject(rapidjson::SizeType) { return close(); }
@@ -154,8 +169,8 @@ class DomBuilder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, DomBui
  private:
   bool utf8(std::string_view s) const { return !check_utf8_ || is_utf8(s); }
   Json* slot() {
-    if (stack_.empty()) return &root;
-    Json* top = stack_.back();
+    if (stack_->empty()) return &root;
+    Json* top = stack_->back();
     if (top->is_array()) return &top->emplace_back();
     return key_;
   }
@@ -163,41 +178,40 @@ class DomBuilder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, DomBui
     *slot() = std::move(value);
     return true;
   }
-  // True when the value now read is not built (a member left out, or inside one).
-  bool skipped() {
-    if (skipped_ > 0) return true;
-    return std::exchange(skip_next_, false);
+  // After a value that is not built: the member it was (if one looked for) is complete.
+  bool value() {
+    member_ = nullptr;
+    return true;
   }
   // Refusing here stops the reader: nothing deeper than the limit is built
-  // (or, left out, read).
+  // or read.
   bool open(Json::value_t container) {
-    if (static_cast<std::int64_t>(stack_.size() + skipped_) >= max_depth_) return false;
-    if (skipped()) {
-      ++skipped_;
-      return true;
+    member_ = nullptr;
+    if (depth_++ >= max_depth_) return false;
+    if (stack_) {
+      Json* s = slot();
+      *s = Json(container);
+      stack_->push_back(s);
     }
-    Json* s = slot();
-    *s = Json(container);
-    // The members built of a frame fit one allocation of the object's vector.
-    if (stack_.empty() && container == Json::value_t::object && !members_.empty()) s->get_ref<Json::object_t&>().reserve(members_.size());
-    stack_.push_back(s);
     return true;
   }
   bool close() {
-    if (skipped_ > 0) --skipped_;
-    else stack_.pop_back();
+    --depth_;
+    if (stack_) stack_->pop_back();
     return true;
   }
 
-  // The open containers, outermost first. Only the innermost grows while it
-  // is open, so pointers to it and its ancestors stay valid.
-  std::vector<Json*>& stack_;
+  // Building: the open containers, outermost first. Only the innermost grows
+  // while it is open, so pointers to it and its ancestors stay valid.
+  std::vector<Json*>* stack_ = nullptr;
   Json* key_ = nullptr;
+  // Not building: the members looked for, and the one whose value comes next.
+  std::span<const std::string_view> names_;
+  std::span<MemberView> found_;
+  MemberView* member_ = nullptr;
+  std::int64_t depth_ = 0;  // arrays and objects open
   std::int64_t max_depth_;
-  std::span<const std::string_view> members_;  // empty: all
   bool check_utf8_;
-  bool skip_next_ = false;   // the value after a left-out member's key
-  std::size_t skipped_ = 0;  // open arrays and objects inside a left-out member
 };
 
 constexpr unsigned kReadFlags =
@@ -237,54 +251,78 @@ bool zero_large_exponents(std::string& text) {
 }
 
 // What every read reuses, so that a frame's read allocates only what it
-// builds: the reader (its stack), the copy it decodes in situ, the open
+// builds: the reader (its stack), the copies it decodes in situ, the open
 // containers. Reads never nest. A copy longer than kKeptCopyBytes is let go.
 struct Scratch {
   rapidjson::Reader reader;
-  std::string copy;
+  std::string copy;     // parse_json's
+  std::string members;  // read_members', which its views show until the next one
   std::vector<Json*> open;
 };
 constexpr std::size_t kKeptCopyBytes = 64 * 1024;
+thread_local Scratch scratch;
 
-// One read of `document` into a Json: nullopt where the reader refuses it.
-// `decoded_utf8` as DomBuilder's.
-std::optional<Json> read(std::string_view document, std::int64_t max_depth, std::span<const std::string_view> members,
-                         bool decoded_utf8, rapidjson::ParseErrorCode& error) {
-  thread_local Scratch scratch;
+void keep_small(std::string& copy) {
+  if (copy.capacity() > kKeptCopyBytes) std::string().swap(copy);
+}
+
+// One read of `document` by `handler`, decoded in situ in `copy`: false where
+// the reader refuses it, `error` saying why.
+bool read_once(std::string_view document, std::string& copy, DocumentReader& handler, rapidjson::ParseErrorCode& error) {
   // In situ: strings are decoded where they lie in this copy, not pushed
   // byte by byte onto the reader's stack (~40% fewer instructions).
-  scratch.copy.assign(document);
-  rapidjson::InsituStringStream in(scratch.copy.data());
-  DomBuilder dom(scratch.open, max_depth, members, decoded_utf8);
-  bool read = scratch.reader.Parse<kReadFlags>(in, dom);
+  copy.assign(document);
+  rapidjson::InsituStringStream in(copy.data());
+  bool read = scratch.reader.Parse<kReadFlags>(in, handler);
   error = scratch.reader.GetParseErrorCode();
-  std::size_t consumed = in.Tell();
-  scratch.open.clear();
-  if (scratch.copy.capacity() > kKeptCopyBytes) std::string().swap(scratch.copy);
   // The reader takes a NUL byte for the end of the text (so does nlohmann):
   // a document must end where the text does.
-  if (!read || consumed != document.size()) return std::nullopt;
-  return std::move(dom.root);
+  return read && in.Tell() == document.size();
+}
+
+// The one way a text is read, built or not: a byte-order mark
+// skipped, one scan of the bytes, then the reader, with a handler from
+// `make(decoded_utf8)`. Every string of an accepted document is UTF-8 as it
+// lies in the text (an escape decodes to whole characters), so a text that is
+// not UTF-8 is refused here, before the reader; one without `\u` holds no
+// string that decodes to what is not.
+template <class Make>
+std::optional<DocumentReader> read(std::string_view text, std::string& copy, Make make) {
+  constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
+  std::string_view document = text.starts_with(kByteOrderMark) ? text.substr(kByteOrderMark.size()) : text;
+  TextScan scan = scan_text(document);
+  if (!scan.utf8 || scan.control) return std::nullopt;
+  rapidjson::ParseErrorCode error;
+  std::optional<DocumentReader> handler(make(!scan.unicode_escape));
+  if (read_once(document, copy, *handler, error)) return handler;
+  if (error != rapidjson::kParseErrorNumberTooBig) return std::nullopt;
+  std::string zeroed(document);
+  if (!zero_large_exponents(zeroed)) return std::nullopt;
+  handler.emplace(make(!scan.unicode_escape));
+  if (read_once(zeroed, copy, *handler, error)) return handler;
+  return std::nullopt;
 }
 
 }  // namespace
 
-std::optional<Json> parse_json(std::string_view text, std::int64_t max_depth, std::span<const std::string_view> members) {
-  constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
-  std::string_view document = text.starts_with(kByteOrderMark) ? text.substr(kByteOrderMark.size()) : text;
-  // Every string of an accepted document is UTF-8 as it lies in the text
-  // (an escape decodes to whole characters), so a text that is not UTF-8 is
-  // refused here, before the reader; one without `\u` holds no string that
-  // decodes to what is not.
-  TextScan scan = scan_text(document);
-  if (!scan.utf8 || scan.control) return std::nullopt;
-  bool decoded_utf8 = !scan.unicode_escape;
-  rapidjson::ParseErrorCode error;
-  std::optional<Json> j = read(document, max_depth, members, decoded_utf8, error);
-  if (j || error != rapidjson::kParseErrorNumberTooBig) return j;
-  std::string zeroed(document);
-  if (!zero_large_exponents(zeroed)) return std::nullopt;
-  return read(zeroed, max_depth, members, decoded_utf8, error);
+std::optional<Json> parse_json(std::string_view text, std::int64_t max_depth) {
+  auto dom = read(text, scratch.copy, [&](bool decoded_utf8) {
+    scratch.open.clear();  // a first read may have left containers open
+    return DocumentReader(scratch.open, max_depth, decoded_utf8);
+  });
+  scratch.open.clear();
+  keep_small(scratch.copy);
+  if (!dom) return std::nullopt;
+  return std::move(dom->root);
+}
+
+bool read_members(std::string_view text, std::int64_t max_depth, std::span<const std::string_view> names,
+                  std::span<MemberView> found) {
+  keep_small(scratch.members);
+  return read(text, scratch.members, [&](bool decoded_utf8) {
+           std::fill(found.begin(), found.end(), MemberView{});
+           return DocumentReader(names, found, max_depth, decoded_utf8);
+         }).has_value();
 }
 
 }  // namespace sb

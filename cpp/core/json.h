@@ -23,12 +23,22 @@ inline constexpr std::int64_t kDefaultJsonDepth = 64;
 // nlohmann ignores and this refuses. Client data (and what the core stored
 // of it) is read with the configured MAX_JSON_DEPTH; text the core made
 // itself may use the default.
-//
-// `members`, when not empty, names the top-level members of an object that
-// are built; the others are checked as fully (same verdict) but left out, so
-// a reader that needs a frame's kind does not copy its payload.
-std::optional<Json> parse_json(std::string_view text, std::int64_t max_depth = kDefaultJsonDepth,
-                               std::span<const std::string_view> members = {});
+std::optional<Json> parse_json(std::string_view text, std::int64_t max_depth = kDefaultJsonDepth);
+
+// A top-level member of an object, as read_members finds it.
+struct MemberView {
+  bool present = false;
+  std::optional<std::string_view> string;  // its value, when that is a string
+};
+
+// parse_json's verdict on `text` (the same for every text) without building
+// anything: where it is true, found[i] is the top-level member names[i] of the
+// document (not present when the document is not an object; the last of
+// duplicate keys, as nlohmann keeps). A reader of a frame's kind and address
+// so neither copies nor allocates for its payload. The strings view a copy of
+// the text that lives until the next read_members.
+bool read_members(std::string_view text, std::int64_t max_depth, std::span<const std::string_view> names,
+                  std::span<MemberView> found);
 
 // Whether `text` is UTF-8 (RFC 3629: no surrogates, no overlong forms): what
 // to_text() writes unchanged, where it replaces anything else.

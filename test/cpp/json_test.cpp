@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <array>
 #include <string>
 
 #include "core/json.h"
@@ -121,24 +122,46 @@ TEST_CASE("parse_json: the exponent fallback (nlohmann's reader) keeps the same 
   CHECK_FALSE(parse_json("[0e999]", 0));
 }
 
-TEST_CASE("parse_json of some members builds only those, with the whole read's verdict") {
-  constexpr std::string_view kMembers[] = {"type", "topic"};
-  auto some = [&](std::string_view text, std::int64_t depth = sb::kDefaultJsonDepth) { return parse_json(text, depth, kMembers); };
-  std::optional<Json> frame = some(R"({"type":"publish","data":{"sdp":["x",1.5,null]},"topic":"t","type":"p2"})");
-  REQUIRE(frame);
-  CHECK(sb::to_text(*frame) == R"({"type":"p2","topic":"t"})");
-  // Members at other depths, and values that are not objects, are built whole.
-  CHECK(sb::to_text(*some(R"({"data":{"type":1},"topic":{"a":[2]}})")) == R"({"topic":{"a":[2]}})");
-  CHECK(sb::to_text(*some(R"([{"data":1}])")) == R"([{"data":1}])");
-  // What a left-out member holds is checked as fully: grammar, UTF-8, numbers, depth.
+TEST_CASE("read_members finds top-level members without a tree, with parse_json's verdict") {
+  constexpr std::string_view kNames[] = {"type", "topic", "clients"};
+  std::array<sb::MemberView, 3> found;
+  auto members = [&](std::string_view text, std::int64_t depth = sb::kDefaultJsonDepth) {
+    return sb::read_members(text, depth, kNames, found);
+  };
+  REQUIRE(members(R"({"type":"publish","data":{"sdp":["x",1.5,null]},"topic":"t\u00e9","type":"p2"})"));
+  // The last of duplicate keys, as nlohmann keeps; escapes decoded.
+  CHECK(found[0].present);
+  CHECK(found[0].string == "p2");
+  CHECK(found[1].string == "t\xC3\xA9");
+  CHECK_FALSE(found[2].present);
+  // Present but not a string; members at other depths and in arrays are not the object's.
+  REQUIRE(members(R"({"data":{"type":"x"},"topic":{"a":[2]},"clients":3})"));
+  CHECK_FALSE(found[0].present);
+  CHECK(found[1].present);
+  CHECK_FALSE(found[1].string);
+  CHECK(found[2].present);
+  REQUIRE(members(R"({"type":"a","type":7})"));
+  CHECK(found[0].present);
+  CHECK_FALSE(found[0].string);
+  REQUIRE(members(R"([{"type":"a"}])"));
+  CHECK_FALSE(found[0].present);
+  REQUIRE(members("\xEF\xBB\xBF {\"topic\":\"t\"} "));
+  CHECK(found[1].string == "t");
+  // What is not read is checked as fully: grammar, UTF-8, numbers, depth.
   for (std::string_view refused : {R"({"type":"a","data":[1,]})", "{\"type\":\"a\",\"data\":\"\xC3\"}", "{\"data\":{\"\xFF\":1}}",
-                                   R"({"type":"a","data":1e999})", R"({"data":[0e999,01]})", R"({"data":"a"} x)"}) {
+                                   R"({"type":"a","data":1e999})", R"({"data":[0e999,01]})", R"({"data":"a"} x)", R"({"data":"\ud800"})",
+                                   "{\"data\":\"\x1F\"}"}) {
     CHECK_FALSE(accepted(refused));
-    CHECK_FALSE(some(refused));
+    CHECK_FALSE(members(refused));
   }
-  CHECK(sb::to_text(*some(R"({"data":[0e999],"type":0E999})")) == R"({"type":0.0})");
-  CHECK(some(nested(64)));
-  CHECK_FALSE(some(nested(65)));
-  CHECK(some(R"({"data":[[1]]})", 3));
-  CHECK_FALSE(some(R"({"data":[[[1]]]})", 3));
+  REQUIRE(members(R"({"data":[0e999],"type":"t","topic":0E999})"));
+  CHECK(found[0].string == "t");
+  CHECK(members(nested(64)));
+  CHECK_FALSE(members(nested(65)));
+  CHECK(members(R"({"data":[[1]]})", 3));
+  CHECK_FALSE(members(R"({"data":[[[1]]]})", 3));
+  // The views outlive a parse_json in between (Frame::message builds one).
+  REQUIRE(members(R"({"type":"subscribe","topic":"kept"})"));
+  CHECK(parse_json(R"({"type":"other","topic":"x"})"));
+  CHECK(found[1].string == "kept");
 }

@@ -82,16 +82,16 @@ Answer DeviceRegistry::answer(ConnId conn, Refusal why, std::string_view data) {
 }
 
 void DeviceRegistry::webSocketMessage(ConnId conn, Frame& frame) {
-  const Json* info = field(frame.message, "session_info");
+  const Json* info = field(frame.message(), "session_info");
   if (frame.type == "register") {
-    auto device = string_field(frame.message, "device_id");
+    auto device = string_field(frame.message(), "device_id");
     if (!device) return error(conn, "invalid message");
     register_device(conn, std::string(*device));
   } else if (frame.type == "list_devices") {
     reply(conn, {{"type", "devices"}, {"devices", device_list_}});
   } else if (frame.type == "relay") {
-    auto to = string_field(frame.message, "to");
-    const Json* payload = field(frame.message, "data");
+    auto to = string_field(frame.message(), "to");
+    const Json* payload = field(frame.message(), "data");
     if (!to || payload == nullptr) return error(conn, "invalid message");
     relay(conn, std::string(*to), *payload);
   } else if (frame.type == "announce_session" && info != nullptr) {

@@ -124,7 +124,7 @@ void PairingSession::webSocketMessage(ConnId conn, Frame& frame) {
   }
   Side side = *side_of(conn);
   if (std::optional<ConnId> peer = slot(other(side))) {
-    send(*peer, to_text(frame.message));
+    send(*peer, to_text(frame.message()));
   } else {
     refuse(conn, error(side == Side::Desktop ? "Mobile device not connected" : "Desktop not connected"));
   }

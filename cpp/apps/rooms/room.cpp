@@ -116,7 +116,7 @@ Answer Room::answer(ConnId conn, Refusal why, std::string_view data) {
 
 void Room::webSocketMessage(ConnId conn, Frame& frame) {
   Participant& sender = participants_.find(conn)->second;
-  Json& message = frame.message;
+  Json& message = frame.message();
   if (frame.type == "cloudflare-session") {
     auto session = string_field(message, "sessionId");
     const Json* tracks = field(message, "tracks");

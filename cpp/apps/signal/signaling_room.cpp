@@ -14,10 +14,10 @@ namespace sb::signal {
 // whole message again cost a third of a publish's instructions (BENCHMARKS.md).
 // A frame that already has `clients` is rewritten, as the original overwrites it.
 // Written into one buffer the room keeps: no allocation per publish.
-std::string_view SignalingRoom::with_clients(Json& message, std::string_view frame, std::size_t clients) {
-  if (field(message, "clients") != nullptr) {
-    message["clients"] = clients;
-    outgoing_ = to_text(message);
+std::string_view SignalingRoom::with_clients(std::string_view frame, std::size_t clients, Json* message) {
+  if (message != nullptr) {
+    (*message)["clients"] = clients;
+    outgoing_ = to_text(*message);
     return outgoing_;
   }
   std::size_t open = frame.find('{');
@@ -30,11 +30,11 @@ std::string_view SignalingRoom::with_clients(Json& message, std::string_view fra
 
 namespace {
 
-// What the room reads of a frame: a publish's `data` is passed on as text, never
-// built. A frame with `clients` is built whole, as it is sent rewritten.
-constexpr std::string_view kMembers[] = {"type", "topic", "topics", "clients"};
+// What the room reads of a frame without building it: a publish's `data` is
+// passed on as text. (Un)subscribe and a frame with `clients` build the message.
+constexpr std::string_view kMembers[] = {"type", "topic", "clients"};
 // Binary frames are read as UTF-8 text, as bin/server.js does.
-constexpr FramePolicy kFrames{.limits = &kSocketLimits, .binary_as_text = true, .members = kMembers, .whole_if = "clients"};
+constexpr FramePolicy kFrames{.limits = &kSocketLimits, .binary_as_text = true, .members = kMembers};
 // y-webrtc clients cannot read an error frame: refusals are closes, or counted as invalid.
 const Answer kInvalid{.reason = "invalid message", .invalid = true};
 
@@ -74,10 +74,9 @@ bool SignalingRoom::allows(const Peer& peer, std::string_view topic) {
 }
 
 void SignalingRoom::webSocketMessage(ConnId conn, Frame& frame) {
-  if (frame.type == "publish") return publish(conn, frame.message, frame.text);
+  if (frame.type == "publish") return publish(conn, frame);
   if (frame.type == "ping") return pong(conn);
-  // Only (un)subscribe reads `topics`: a publish does not look it up.
-  const Json* topics = field(frame.message, "topics");
+  const Json* topics = field(frame.message(), "topics");
   if (frame.type == "subscribe" && topics && topics->is_array()) return subscribe(conn, *topics);
   if (frame.type == "unsubscribe" && topics && topics->is_array()) return unsubscribe(conn, *topics);
   reject(conn);
@@ -137,16 +136,16 @@ void SignalingRoom::unsubscribe(ConnId conn, const Json& topics) {
   if (changed) save(conn, peer);
 }
 
-void SignalingRoom::publish(ConnId conn, Json& message, std::string_view frame) {
-  std::optional<std::string_view> topic = string_field(message, "topic");
+void SignalingRoom::publish(ConnId conn, Frame& frame) {
+  std::optional<std::string_view> topic = frame.member("topic").string;
   if (!topic || topic->empty() || !allows(peers_[conn], *topic)) return reject(conn);
-  fan_out(conn, *topic, message, frame);
+  fan_out(conn, *topic, frame);
 }
 
-void SignalingRoom::fan_out(ConnId, std::string_view topic, Json& message, std::string_view frame) {
+void SignalingRoom::fan_out(ConnId, std::string_view topic, Frame& frame) {
   auto it = topics_.find(topic);
   if (it == topics_.end()) return;  // nobody listens: dropped, as the original does
-  send(it->second, with_clients(message, frame, it->second.size()));
+  send(it->second, with_clients(frame.text, it->second.size(), frame.member("clients").present ? &frame.message() : nullptr));
 }
 
 void SignalingRoom::pong(ConnId conn) { send(conn, R"({"type":"pong"})"); }

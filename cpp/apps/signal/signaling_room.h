@@ -54,7 +54,7 @@ class SignalingRoom : public App {
   };
 
   // A publish that passed the socket's checks: here, fanned out at once.
-  virtual void fan_out(ConnId conn, std::string_view topic, Json& message, std::string_view frame);
+  virtual void fan_out(ConnId conn, std::string_view topic, Frame& frame);
   // The answer to a `ping` frame the platform did not answer itself.
   virtual void pong(ConnId conn);
   // After a socket joined a topic (it is in topics_ already), and after it left one.
@@ -63,9 +63,10 @@ class SignalingRoom : public App {
   // Fields of its own the subclass keeps in a socket's attachment.
   virtual void annotate(ConnId, Json&) const {}
   void save(ConnId conn, const Peer& peer);
-  // A publish as every subscriber gets it: the frame with `clients` added (or
-  // overwritten). A view of the room's outgoing buffer, valid until the next call.
-  std::string_view with_clients(Json& message, std::string_view frame, std::size_t clients);
+  // A publish as every subscriber gets it: the frame with `clients` added, or
+  // (given the whole message of a frame that has `clients`) overwritten. A view
+  // of the room's outgoing buffer, valid until the next call.
+  std::string_view with_clients(std::string_view frame, std::size_t clients, Json* message = nullptr);
 
   std::unordered_map<ConnId, Peer> peers_;
   // Found by a view of the topic: a publish copies no name to find its subscribers.
@@ -78,7 +79,7 @@ class SignalingRoom : public App {
  private:
   void subscribe(ConnId conn, const Json& topics);
   void unsubscribe(ConnId conn, const Json& topics);
-  void publish(ConnId conn, Json& message, std::string_view frame);
+  void publish(ConnId conn, Frame& frame);
   void reject(ConnId conn);
   static bool allows(const Peer& peer, std::string_view topic);
   void leave(ConnId conn, const std::string& topic);

@@ -236,16 +236,16 @@ void SignalGateway::change(const std::string& owner, const std::string& topic, J
   tell(owner, Parcel{.head = std::move(op), .bytes = topic.size() + 48, .resend = true});
 }
 
-void SignalGateway::fan_out(ConnId conn, std::string_view topic, Json& message, std::string_view frame) {
+void SignalGateway::fan_out(ConnId conn, std::string_view topic, Frame& frame) {
   std::string owner = owner_of(topic, shards_);
-  if (static_cast<std::int64_t>(outbox_.queued_bytes(owner) + frame.size()) > config_[kQueueBytes]) {
+  if (static_cast<std::int64_t>(outbox_.queued_bytes(owner) + frame.text.size()) > config_[kQueueBytes]) {
     refused(conn, "signaling space busy");
     return;
   }
   ++billing_.publishes;
-  Json op = {{"pub", topic}, {"bytes", frame.size()}};
-  if (field(message, "clients") != nullptr) op["rewrite"] = true;
-  tell(owner, Parcel{.head = std::move(op), .frame = std::string(frame), .bytes = frame.size() + topic.size() + 32});
+  Json op = {{"pub", topic}, {"bytes", frame.text.size()}};
+  if (frame.member("clients").present) op["rewrite"] = true;
+  tell(owner, Parcel{.head = std::move(op), .frame = std::string(frame.text), .bytes = frame.text.size() + topic.size() + 32});
 }
 
 void SignalGateway::pong(ConnId conn) {
@@ -339,8 +339,9 @@ Response SignalGateway::deliver(const Request& request) {
     std::size_t open = frame->find('{');
     std::size_t close = frame->rfind('}');
     if (!to.empty() && open != std::string_view::npos && close != std::string_view::npos && close > open) {
-      std::optional<Json> message = field(delivery, "rewrite") ? parse_json(*frame, config_[kMaxJsonDepth]) : Json();
-      if (message) send(to, with_clients(*message, *frame, clients->get<std::size_t>()));
+      bool rewrite = field(delivery, "rewrite") != nullptr;
+      std::optional<Json> message = rewrite ? parse_json(*frame, config_[kMaxJsonDepth]) : std::nullopt;
+      if (!rewrite || message) send(to, with_clients(*frame, clients->get<std::size_t>(), message ? &*message : nullptr));
     }
     if (!missing.empty()) gone.push_back({{"topic", *topic}, {"sids", std::move(missing)}});
   }

@@ -115,7 +115,7 @@ class SignalGateway final : public SignalingRoom {
   void webSocketClose(ConnId conn, int code, std::string_view reason) override;
   void restored(ConnId conn, const Json& state) override;
   void rebuilt() override;
-  void fan_out(ConnId conn, std::string_view topic, Json& message, std::string_view frame) override;
+  void fan_out(ConnId conn, std::string_view topic, Frame& frame) override;
   void pong(ConnId conn) override;
   void joined(ConnId conn, const std::string& topic) override;
   void left(ConnId conn, const std::string& topic) override;

@@ -71,7 +71,7 @@ Answer SwarmCoordinator::answer(ConnId conn, Refusal why, std::string_view data)
 
 void SwarmCoordinator::webSocketMessage(ConnId conn, Frame& frame) {
   std::string_view event = frame.type;
-  const Json* payload = field(frame.message, "data");
+  const Json* payload = field(frame.message(), "data");
   std::string device = sockets_[conn];
   auto known = devices_.find(device);
   std::optional<std::pair<std::int64_t, double>> seen;
