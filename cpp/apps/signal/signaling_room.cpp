@@ -13,7 +13,8 @@ namespace sb::signal {
 // its text from the first `{` to the last `}` is that object; serialising the
 // whole message again cost a third of a publish's instructions (BENCHMARKS.md).
 // A frame that already has `clients` is rewritten, as the original overwrites it.
-// Written into one buffer the room keeps: no allocation per publish.
+// Written into one buffer the room keeps: no allocation per publish. A text
+// that is no object (only a gateway's peer could send one) gives nothing.
 std::string_view SignalingRoom::with_clients(std::string_view frame, std::size_t clients, Json* message) {
   if (message != nullptr) {
     (*message)["clients"] = clients;
@@ -22,6 +23,7 @@ std::string_view SignalingRoom::with_clients(std::string_view frame, std::size_t
   }
   std::size_t open = frame.find('{');
   std::size_t close = frame.rfind('}');
+  if (open == std::string_view::npos || close == std::string_view::npos || close < open) return {};
   char count[20];
   const char* count_end = std::to_chars(std::begin(count), std::end(count), clients).ptr;
   outgoing_.assign(frame.substr(open, close - open)).append(R"(,"clients":)").append(count, count_end - count).push_back('}');

@@ -64,8 +64,9 @@ class SignalingRoom : public App {
   virtual void annotate(ConnId, Json&) const {}
   void save(ConnId conn, const Peer& peer);
   // A publish as every subscriber gets it: the frame with `clients` added, or
-  // (given the whole message of a frame that has `clients`) overwritten. A view
-  // of the room's outgoing buffer, valid until the next call.
+  // (given the whole message of a frame that has `clients`) overwritten; empty
+  // for a text that is no object. A view of the room's outgoing buffer, valid
+  // until the next call.
   std::string_view with_clients(std::string_view frame, std::size_t clients, Json* message = nullptr);
 
   std::unordered_map<ConnId, Peer> peers_;

@@ -336,12 +336,11 @@ Response SignalGateway::deliver(const Request& request) {
       }
     }
     // with_clients() splices into the object the gateway that took the frame validated.
-    std::size_t open = frame->find('{');
-    std::size_t close = frame->rfind('}');
-    if (!to.empty() && open != std::string_view::npos && close != std::string_view::npos && close > open) {
-      bool rewrite = field(delivery, "rewrite") != nullptr;
-      std::optional<Json> message = rewrite ? parse_json(*frame, config_[kMaxJsonDepth]) : std::nullopt;
-      if (!rewrite || message) send(to, with_clients(*frame, clients->get<std::size_t>(), message ? &*message : nullptr));
+    bool rewrite = field(delivery, "rewrite") != nullptr;
+    std::optional<Json> message = rewrite && !to.empty() ? parse_json(*frame, config_[kMaxJsonDepth]) : std::nullopt;
+    if (!to.empty() && (!rewrite || message)) {
+      std::string_view out = with_clients(*frame, clients->get<std::size_t>(), message ? &*message : nullptr);
+      if (!out.empty()) send(to, out);
     }
     if (!missing.empty()) gone.push_back({{"topic", *topic}, {"sids", std::move(missing)}});
   }
