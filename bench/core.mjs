@@ -20,7 +20,7 @@ function breakdown(dump) {
     return 0;
   };
   return {
-    parse: share(/sb::parse_json/),
+    parse: share(/sb::read_members/),
     serialize: share(/detail::serializer<.*>::dump\(/),
     send: share(/NullHost::send/),
   };
