@@ -124,14 +124,14 @@ std::optional<Json> read_number(std::string_view text) {
 class DocumentReader : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, DocumentReader> {
  public:
   // Builds into `root`. `stack` is empty, and left as the read ends.
-  // `decoded_utf8`: no string can decode to what is not UTF-8 (scan_text
-  // found the text UTF-8 and without `\u`).
-  DocumentReader(std::vector<Json*>& stack, std::int64_t max_depth, bool decoded_utf8)
-      : stack_(&stack), max_depth_(max_depth), check_utf8_(!decoded_utf8) {}
+  DocumentReader(std::vector<Json*>& stack, std::int64_t max_depth) : stack_(&stack), max_depth_(max_depth) {}
   // Builds nothing; `found` (all absent) gets the members `names`.
-  DocumentReader(std::span<const std::string_view> names, std::span<MemberView> found, std::int64_t max_depth,
-                 bool decoded_utf8)
-      : names_(names), found_(found), max_depth_(max_depth), check_utf8_(!decoded_utf8) {}
+  DocumentReader(std::span<const std::string_view> names, std::span<MemberView> found, std::int64_t max_depth)
+      : names_(names), found_(found), max_depth_(max_depth) {}
+
+  // No string can decode to what is not UTF-8: scan_text found the text
+  // UTF-8 and without `\u`.
+  void decoded_utf8() { check_utf8_ = false; }
 
   Json root;
 
@@ -211,7 +211,7 @@ class DocumentReader : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Do
   MemberView* member_ = nullptr;
   std::int64_t depth_ = 0;  // arrays and objects open
   std::int64_t max_depth_;
-  bool check_utf8_;
+  bool check_utf8_ = true;
 };
 
 constexpr unsigned kReadFlags =
@@ -266,63 +266,64 @@ void keep_small(std::string& copy) {
   if (copy.capacity() > kKeptCopyBytes) std::string().swap(copy);
 }
 
-// One read of `document` by `handler`, decoded in situ in `copy`: false where
-// the reader refuses it, `error` saying why.
-bool read_once(std::string_view document, std::string& copy, DocumentReader& handler, rapidjson::ParseErrorCode& error) {
+// One read of `document` by `handler`, decoded in situ in `copy`: why the
+// reader refused it, or kParseErrorNone.
+rapidjson::ParseErrorCode read_once(std::string_view document, std::string& copy, DocumentReader& handler) {
   // In situ: strings are decoded where they lie in this copy, not pushed
   // byte by byte onto the reader's stack (~40% fewer instructions).
   copy.assign(document);
   rapidjson::InsituStringStream in(copy.data());
-  bool read = scratch.reader.Parse<kReadFlags>(in, handler);
-  error = scratch.reader.GetParseErrorCode();
+  if (!scratch.reader.Parse<kReadFlags>(in, handler)) return scratch.reader.GetParseErrorCode();
   // The reader takes a NUL byte for the end of the text (so does nlohmann):
   // a document must end where the text does.
-  return read && in.Tell() == document.size();
+  return in.Tell() == document.size() ? rapidjson::kParseErrorNone : rapidjson::kParseErrorDocumentRootNotSingular;
 }
 
-// The one way a text is read, built or not: a byte-order mark
-// skipped, one scan of the bytes, then the reader, with a handler from
-// `make(decoded_utf8)`. Every string of an accepted document is UTF-8 as it
-// lies in the text (an escape decodes to whole characters), so a text that is
-// not UTF-8 is refused here, before the reader; one without `\u` holds no
-// string that decodes to what is not.
-template <class Make>
-std::optional<DocumentReader> read(std::string_view text, std::string& copy, Make make) {
+// The one way a text is read, built or not: a byte-order mark skipped, one
+// scan of the bytes, then the reader, with a copy of `fresh` as the handler.
+// Every string of an accepted document is UTF-8 as it lies in the text (an
+// escape decodes to whole characters), so a text that is not UTF-8 is
+// refused here, before the reader; one without `\u` holds no string that
+// decodes to what is not.
+std::optional<DocumentReader> read(std::string_view text, std::string& copy, const DocumentReader& fresh) {
   constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
   std::string_view document = text.starts_with(kByteOrderMark) ? text.substr(kByteOrderMark.size()) : text;
   TextScan scan = scan_text(document);
   if (!scan.utf8 || scan.control) return std::nullopt;
-  rapidjson::ParseErrorCode error;
-  std::optional<DocumentReader> handler(make(!scan.unicode_escape));
-  if (read_once(document, copy, *handler, error)) return handler;
-  if (error != rapidjson::kParseErrorNumberTooBig) return std::nullopt;
-  std::string zeroed(document);
-  if (!zero_large_exponents(zeroed)) return std::nullopt;
-  handler.emplace(make(!scan.unicode_escape));
-  if (read_once(zeroed, copy, *handler, error)) return handler;
-  return std::nullopt;
+  std::optional<DocumentReader> handler;
+  auto attempt = [&](std::string_view doc) {
+    handler.emplace(fresh);
+    if (!scan.unicode_escape) handler->decoded_utf8();
+    return read_once(doc, copy, *handler);
+  };
+  rapidjson::ParseErrorCode error = attempt(document);
+  if (error == rapidjson::kParseErrorNumberTooBig) {
+    std::string zeroed(document);
+    if (!zero_large_exponents(zeroed)) return std::nullopt;
+    scratch.open.clear();  // the first read may have left containers open
+    error = attempt(zeroed);
+  }
+  if (error != rapidjson::kParseErrorNone) return std::nullopt;
+  return handler;
 }
 
 }  // namespace
 
 std::optional<Json> parse_json(std::string_view text, std::int64_t max_depth) {
-  auto dom = read(text, scratch.copy, [&](bool decoded_utf8) {
-    scratch.open.clear();  // a first read may have left containers open
-    return DocumentReader(scratch.open, max_depth, decoded_utf8);
-  });
+  std::optional<DocumentReader> dom = read(text, scratch.copy, DocumentReader(scratch.open, max_depth));
   scratch.open.clear();
   keep_small(scratch.copy);
   if (!dom) return std::nullopt;
   return std::move(dom->root);
 }
 
+// A second read (a large exponent zeroed) meets the same keys and strings in
+// the same order, so it leaves `found` as a single read would.
 bool read_members(std::string_view text, std::int64_t max_depth, std::span<const std::string_view> names,
                   std::span<MemberView> found) {
   keep_small(scratch.members);
-  return read(text, scratch.members, [&](bool decoded_utf8) {
-           std::fill(found.begin(), found.end(), MemberView{});
-           return DocumentReader(names, found, max_depth, decoded_utf8);
-         }).has_value();
+  std::fill(found.begin(), found.end(), MemberView{});
+  return read(text, scratch.members, DocumentReader(names, found, max_depth)).has_value();
 }
 
 }  // namespace sb
