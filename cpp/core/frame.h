@@ -54,7 +54,8 @@ class Frame {
 
   std::string_view text;  // as received
   // The policy's type member; "" when absent (untyped apps). A view into the
-  // message: copy it before adding members to the message.
+  // message, or into the gate's read of the members: copy it before adding
+  // members to the message.
   std::string_view type;
 
   // One of the policy's `members` (any other name is not present).
@@ -62,7 +63,8 @@ class Frame {
     auto it = std::find(members_.begin(), members_.end(), name);
     return it == members_.end() ? MemberView{} : found_[it - members_.begin()];
   }
-  // The whole message, built on first use (the gate has accepted the text).
+  // The whole message, built on first use: parse_json gives read_members'
+  // verdict, so it reads a text the gate accepted (the null is never reached).
   Json& message() {
     if (!message_) message_ = parse_json(text, max_depth_);
     if (!message_) message_.emplace();
