@@ -55,9 +55,10 @@ export class SwitchboardObject extends DurableObject {
   }
 
   // Every frame comes through here: #guard's work without its closure and
-  // promise check, which V8 does not always optimise on a path this hot.
+  // promise check, and #idOf's map look-up without its call, on a path V8
+  // does not always optimise (BENCHMARKS.md, "The shim in V8's interpreter").
   webSocketMessage(ws, message) {
-    const id = this.#idOf(ws);
+    const id = this.#ids.get(ws) ?? this.#idOf(ws);
     if (id === undefined) return;
     try {
       this.#core.message(id, message);
