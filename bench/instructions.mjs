@@ -65,9 +65,10 @@ const COMPILE_ISOLATE = [/^v8::internal::BaselineBatchCompiler::CompileBatch/, /
 const GC_WORKER = /^(v8::internal::(ScavengerJobTask|ConcurrentMarking::JobTask\w*|Sweeper::\w*Job(Task)?|ArrayBufferSweeper::SweepingState::SweepingJob|(\(anonymous namespace\)::)?(\w*ParallelWeakHandlesProcessor<.*>::Job|ParallelClearingJob)|\w*Evacuat\w*Job\w*|PointersUpdatingJob)::Run\(|v8::internal::MemoryPool::ReleasePooledChunksTask::RunInternal\(|cppgc::internal::(\(anonymous namespace\)::)?(ConcurrentMarkerBase::ConcurrentMarkingTask|ConcurrentMarkingTask|Sweeper::SweeperImpl::ConcurrentSweepTask|ConcurrentSweepTask)::Run\()/;
 const COMPILE_WORKER = /^v8::internal::(wasm::\(anonymous namespace\)::BackgroundCompileJob::Run|OptimizingCompileTaskExecutor::CompileTask::Run|maglev::MaglevConcurrentDispatcher::JobTask::Run|baseline::ConcurrentBaselineCompiler::JobDispatcher::Run)\(/;
 
-// Inclusive instructions of every function in one thread's dump.
-function inclusive(file) {
-  const text = execFileSync("callgrind_annotate", ["--inclusive=yes", "--threshold=100", file], { maxBuffer: 256 << 20 }).toString();
+// Every function's instructions in one thread's dump: inclusive (with its
+// callees) or exclusive (its own).
+function annotate(file, inclusive) {
+  const text = execFileSync("callgrind_annotate", [`--inclusive=${inclusive ? "yes" : "no"}`, "--threshold=100", file], { maxBuffer: 256 << 20 }).toString();
   const total = Number(text.match(/([\d,]+) \(100\.0%\)\s+PROGRAM TOTALS/)?.[1].replaceAll(",", "") ?? 0);
   const functions = [];
   for (const line of text.split("\n")) {
@@ -75,6 +76,30 @@ function inclusive(file) {
     if (m && !line.includes("PROGRAM TOTALS")) functions.push([m[2], Number(m[1].replaceAll(",", ""))]);
   }
   return { total, functions };
+}
+
+// The isolate's work by kind, from its functions' own instructions, so that
+// a server's work over the limit's can be told apart: its compiled code (for
+// switchboard, the core's WebAssembly), V8's interpreter (which in workerd
+// can keep a hot function for good; BENCHMARKS.md, "The shim in V8's
+// interpreter"), V8's JSON (the floor's), and text crossing the runtime's
+// API. The rest is workerd's own: its event loop, the sockets, V8's runtime.
+const KINDS = {
+  // Code callgrind cannot name: V8's compiled WebAssembly and JavaScript.
+  jit: /^0x[0-9a-f]+$/,
+  interpreter: /^Builtins_(\w+Handler|InterpreterEntryTrampoline|InterpreterPushArgs\w*|(Keyed)?LoadIC\w*|(Keyed)?StoreIC\w*|Call\w*|Construct\w*|\w+Baseline\w*)('\d+)?$/,
+  json: /v8::internal::(Fast)?Json(Parser|Stringifier)/,
+  // TextEncoder.encodeInto, TextDecoder.decode and the views they take, and the UTF-8 of ws.send's strings.
+  text: /TextEncoder|TextDecoder|IcuDecoder|simdutf::|UConverter|Utf8|DictionaryTemplate|TypedArray|ArrayBufferView::|ArrayBuffer::GetBackingStore|jsg::asBytes|NewFromOneByte|NewStringFromOneByte|NewRawOneByteString/,
+};
+
+function kinds(file) {
+  const found = Object.fromEntries(Object.keys(KINDS).map((kind) => [kind, 0]));
+  for (const [name, ir] of annotate(file, false).functions) {
+    const kind = Object.keys(KINDS).find((k) => KINDS[k].test(name));
+    if (kind) found[kind] += ir;
+  }
+  return found;
 }
 
 const largest = (functions, pattern) => Math.max(0, ...functions.filter(([name]) => pattern.test(name)).map(([, ir]) => ir));
@@ -85,7 +110,7 @@ export function classify(files) {
   // A thread with next to nothing in this dump is not worth annotating: its few instructions count as work.
   const totals = files.map((file) => Number(readFileSync(file, "utf8").match(/^(?:summary|totals): (\d+)/m)?.[1] ?? 0));
   const all = totals.reduce((a, b) => a + b, 0);
-  const threads = files.map((file, i) => (totals[i] > all / 1000 ? inclusive(file) : { total: totals[i], functions: [] }));
+  const threads = files.map((file, i) => (totals[i] > all / 1000 ? annotate(file, true) : { total: totals[i], functions: [] }));
   // The isolate's thread: the one turning workerd's event loop with the most work.
   const isolate = threads.filter((t) => t.functions.some(([name]) => name === "kj::EventLoop::turn()")).sort((a, b) => b.total - a.total)[0];
   const split = { total: 0, gc: 0, compile: 0 };
@@ -100,6 +125,8 @@ export function classify(files) {
     }
   }
   split.work = split.total - split.gc - split.compile;
+  split.kinds = isolate ? kinds(files[threads.indexOf(isolate)]) : {};
+  split.kinds.rest = split.work - Object.values(split.kinds).reduce((a, b) => a + b, 0);
   return split;
 }
 
@@ -131,6 +158,7 @@ async function measure(server, room, n, bytes, dir, warm) {
   const per = (x) => x / publishes;
   const gc = per(bursts.reduce((a, b) => a + b.gc, 0) / bursts.length);
   const work = bursts.map((b) => per(b.work));
+  const middle = bursts.find((b) => per(b.work) === median(work));
   return {
     n,
     bytes,
@@ -141,6 +169,8 @@ async function measure(server, room, n, bytes, dir, warm) {
     gc,
     perPublish: median(work) + gc,
     compileLeftOut: per(bursts.reduce((a, b) => a + b.compile, 0) / bursts.length),
+    // The median burst's work by kind (KINDS), per publish.
+    kinds: Object.fromEntries(Object.entries(middle.kinds).map(([kind, ir]) => [kind, per(ir)])),
     steady: bursts.every(steady),
   };
 }

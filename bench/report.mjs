@@ -87,6 +87,24 @@ export function instructionsTable(instructions) {
   return rows.join("\n");
 }
 
+// The same rows' work over the limit's, by kind (bench/instructions.mjs, KINDS), per publish.
+export function instructionsKindsTable(instructions) {
+  const rows = [
+    "| subscribers | message | server | compiled code (the core's WebAssembly, V8-compiled JS) | V8's JSON | interpreter | text API (encodeInto, decode, their views, UTF-8) | the rest (workerd, V8's runtime) | all work |",
+    "|---:|---:|---|---:|---:|---:|---:|---:|---:|",
+  ];
+  const over = (a, b) => { const d = Math.round(a - b); return `${d > 0 ? "+" : ""}${fmt(d)}`; };
+  for (const limit of instructions.limit ?? []) {
+    for (const [server, measured] of Object.entries(instructions)) {
+      const r = measured.find((x) => x.n === limit.n && x.bytes === limit.bytes);
+      if (server === "limit" || !r?.kinds || !limit.kinds) continue;
+      const k = (kind) => over(r.kinds[kind], limit.kinds[kind]);
+      rows.push(`| ${r.n} | ${size(r.bytes)} | ${server} | ${k("jit")} | ${k("json")} | ${k("interpreter")} | ${k("text")} | ${k("rest")} | ${over(r.work, limit.work)} |`);
+    }
+  }
+  return rows.join("\n");
+}
+
 export function transportTable({ rows }) {
   const names = { fetch: "fetch (a Request to the stub)", rpc: "Durable Object RPC (what the space uses)", ws: "WebSocket between the objects" };
   const out = ["| transport | messages per call | latency µs per call | CPU µs per call | CPU µs per message |", "|---|---:|---:|---:|---:|"];
@@ -128,7 +146,12 @@ catch a major collection or no collection at all), the rest the median burst; th
 limit's too (a run's bursts agree to a few tenths of a per cent; from run to run the ratio moves by ~1–2%):
 
 ${instructionsTable(results.instructions)}
+${results.instructions.limit[0].kinds ? `
+Where the median burst's work over the limit's goes, per publish, by the functions' own instructions on the isolate's
+thread (\`KINDS\` in \`bench/instructions.mjs\`; "The shim in V8's interpreter" below reads it):
 
+${instructionsKindsTable(results.instructions)}
+` : ""}
 ` : ""}${results.capacity ? `### A sharded \`/\`: billable units and the capacity model
 
 Billable units, counted by the objects themselves (\`node bench/billing.mjs\`):
