@@ -70,19 +70,24 @@ function coreTable(core, wasm) {
   return rows.join("\n");
 }
 
-// workerd's instructions per publish under callgrind (bench/instructions.mjs), against the limit's.
+// Each server's result for each of the limit's rows (bench/instructions.mjs), in the limit's order.
+function* instructionRows(instructions) {
+  for (const limit of instructions.limit ?? []) {
+    for (const [server, measured] of Object.entries(instructions)) {
+      const r = measured.find((x) => x.n === limit.n && x.bytes === limit.bytes);
+      if (r) yield { server, r, limit };
+    }
+  }
+}
+
+// workerd's instructions per publish under callgrind, against the limit's.
 export function instructionsTable(instructions) {
   const rows = [
     "| subscribers | message | server | instructions per publish (median burst, lowest–highest) | work vs limit | GC per publish (mean) | total per publish | total vs limit | JIT compilation left out, per publish |",
     "|---:|---:|---|---:|---:|---:|---:|---:|---:|",
   ];
-  const limit = instructions.limit ?? [];
-  for (const { n, bytes } of limit) {
-    for (const [server, measured] of Object.entries(instructions)) {
-      const r = measured.find((x) => x.n === n && x.bytes === bytes);
-      if (!r) continue;
-      rows.push(`| ${n} | ${size(bytes)} | ${server} | ${fmt(r.work)} (${fmt(r.workSpread[0])}–${fmt(r.workSpread[1])}) | ${r.workVsLimit.toFixed(3)}× | ${fmt(r.gc)} | ${fmt(r.perPublish)} | ${r.vsLimit.toFixed(3)}× | ${fmt(r.compileLeftOut)}${r.steady === false ? " (still compiling)" : ""} |`);
-    }
+  for (const { server, r } of instructionRows(instructions)) {
+    rows.push(`| ${r.n} | ${size(r.bytes)} | ${server} | ${fmt(r.work)} (${fmt(r.workSpread[0])}–${fmt(r.workSpread[1])}) | ${r.workVsLimit.toFixed(3)}× | ${fmt(r.gc)} | ${fmt(r.perPublish)} | ${r.vsLimit.toFixed(3)}× | ${fmt(r.compileLeftOut)}${r.steady === false ? " (still compiling)" : ""} |`);
   }
   return rows.join("\n");
 }
@@ -94,13 +99,10 @@ export function instructionsKindsTable(instructions) {
     "|---:|---:|---|---:|---:|---:|---:|---:|---:|",
   ];
   const over = (a, b) => { const d = Math.round(a - b); return `${d > 0 ? "+" : ""}${fmt(d)}`; };
-  for (const limit of instructions.limit ?? []) {
-    for (const [server, measured] of Object.entries(instructions)) {
-      const r = measured.find((x) => x.n === limit.n && x.bytes === limit.bytes);
-      if (server === "limit" || !r?.kinds || !limit.kinds) continue;
-      const k = (kind) => over(r.kinds[kind], limit.kinds[kind]);
-      rows.push(`| ${r.n} | ${size(r.bytes)} | ${server} | ${k("jit")} | ${k("json")} | ${k("interpreter")} | ${k("text")} | ${k("rest")} | ${over(r.work, limit.work)} |`);
-    }
+  for (const { server, r, limit } of instructionRows(instructions)) {
+    if (server === "limit" || !r.kinds || !limit.kinds) continue;
+    const k = (kind) => over(r.kinds[kind], limit.kinds[kind]);
+    rows.push(`| ${r.n} | ${size(r.bytes)} | ${server} | ${k("jit")} | ${k("json")} | ${k("interpreter")} | ${k("text")} | ${k("rest")} | ${over(r.work, limit.work)} |`);
   }
   return rows.join("\n");
 }
