@@ -60,7 +60,7 @@ class Frame {
 
   // One of the policy's `members` (any other name is not present).
   MemberView member(std::string_view name) const {
-    auto it = std::find(members_.begin(), members_.end(), name);
+    auto it = std::find_if(members_.begin(), members_.end(), [name](std::string_view m) { return same(m, name); });
     return it == members_.end() ? MemberView{} : found_[it - members_.begin()];
   }
   // The whole message, built on first use: parse_json gives read_members'

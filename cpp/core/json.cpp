@@ -132,6 +132,13 @@ class DocumentReader : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Do
   // No string can decode to what is not UTF-8: scan_text found the text
   // UTF-8 and without `\u`.
   void decoded_utf8() { check_utf8_ = false; }
+  // For a second read of the same document: nothing built or open.
+  void restart() {
+    root = Json();
+    key_ = nullptr;
+    member_ = nullptr;
+    depth_ = 0;
+  }
 
   Json root;
 
@@ -155,7 +162,8 @@ class DocumentReader : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Do
       key_ = &(*stack_->back())[std::string(s)];
     } else if (depth_ == 1) {
       // A later duplicate replaces the member, as in nlohmann's tree.
-      if (auto name = std::find(names_.begin(), names_.end(), s); name != names_.end()) {
+      auto name = std::find_if(names_.begin(), names_.end(), [s](std::string_view n) { return same(n, s); });
+      if (name != names_.end()) {
         member_ = &found_[name - names_.begin()];
         *member_ = {.present = true};
       }
@@ -271,7 +279,8 @@ void keep_small(std::string& copy) {
 rapidjson::ParseErrorCode read_once(std::string_view document, std::string& copy, DocumentReader& handler) {
   // In situ: strings are decoded where they lie in this copy, not pushed
   // byte by byte onto the reader's stack (~40% fewer instructions).
-  copy.assign(document);
+  copy.resize(document.size());  // a no-op when the last frame was as long
+  std::copy_n(document.data(), document.size(), copy.data());
   rapidjson::InsituStringStream in(copy.data());
   if (!scratch.reader.Parse<kReadFlags>(in, handler)) return scratch.reader.GetParseErrorCode();
   // The reader takes a NUL byte for the end of the text (so does nlohmann):
@@ -280,41 +289,37 @@ rapidjson::ParseErrorCode read_once(std::string_view document, std::string& copy
 }
 
 // The one way a text is read, built or not: a byte-order mark skipped, one
-// scan of the bytes, then the reader, with a copy of `fresh` as the handler.
-// Every string of an accepted document is UTF-8 as it lies in the text (an
-// escape decodes to whole characters), so a text that is not UTF-8 is
-// refused here, before the reader; one without `\u` holds no string that
-// decodes to what is not.
-std::optional<DocumentReader> read(std::string_view text, std::string& copy, const DocumentReader& fresh) {
+// scan of the bytes, then the reader, with `handler` (fresh). Every string of
+// an accepted document is UTF-8 as it lies in the text (an escape decodes to
+// whole characters), so a text that is not UTF-8 is refused here, before the
+// reader; one without `\u` holds no string that decodes to what is not.
+bool read(std::string_view text, std::string& copy, DocumentReader& handler) {
   constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
-  std::string_view document = text.starts_with(kByteOrderMark) ? text.substr(kByteOrderMark.size()) : text;
+  const bool marked = text.size() >= kByteOrderMark.size() && same(text.substr(0, kByteOrderMark.size()), kByteOrderMark);
+  std::string_view document = marked ? text.substr(kByteOrderMark.size()) : text;
   TextScan scan = scan_text(document);
-  if (!scan.utf8 || scan.control) return std::nullopt;
-  std::optional<DocumentReader> handler;
-  auto attempt = [&](std::string_view doc) {
-    handler.emplace(fresh);
-    if (!scan.unicode_escape) handler->decoded_utf8();
-    return read_once(doc, copy, *handler);
-  };
-  rapidjson::ParseErrorCode error = attempt(document);
+  if (!scan.utf8 || scan.control) return false;
+  if (!scan.unicode_escape) handler.decoded_utf8();
+  rapidjson::ParseErrorCode error = read_once(document, copy, handler);
   if (error == rapidjson::kParseErrorNumberTooBig) {
     std::string zeroed(document);
-    if (!zero_large_exponents(zeroed)) return std::nullopt;
+    if (!zero_large_exponents(zeroed)) return false;
     scratch.open.clear();  // the first read may have left containers open
-    error = attempt(zeroed);
+    handler.restart();
+    error = read_once(zeroed, copy, handler);
   }
-  if (error != rapidjson::kParseErrorNone) return std::nullopt;
-  return handler;
+  return error == rapidjson::kParseErrorNone;
 }
 
 }  // namespace
 
 std::optional<Json> parse_json(std::string_view text, std::int64_t max_depth) {
-  std::optional<DocumentReader> dom = read(text, scratch.copy, DocumentReader(scratch.open, max_depth));
+  DocumentReader dom(scratch.open, max_depth);
+  bool read_whole = read(text, scratch.copy, dom);
   scratch.open.clear();
   keep_small(scratch.copy);
-  if (!dom) return std::nullopt;
-  return std::move(dom->root);
+  if (!read_whole) return std::nullopt;
+  return std::move(dom.root);
 }
 
 // A second read (a large exponent zeroed) meets the same keys and strings in
@@ -323,7 +328,8 @@ bool read_members(std::string_view text, std::int64_t max_depth, std::span<const
                   std::span<MemberView> found) {
   keep_small(scratch.members);
   std::fill(found.begin(), found.end(), MemberView{});
-  return read(text, scratch.members, DocumentReader(names, found, max_depth)).has_value();
+  DocumentReader members(names, found, max_depth);
+  return read(text, scratch.members, members);
 }
 
 }  // namespace sb

@@ -24,9 +24,16 @@ std::string_view SignalingRoom::with_clients(std::string_view frame, std::size_t
   std::size_t open = frame.find('{');
   std::size_t close = frame.rfind('}');
   if (open == std::string_view::npos || close == std::string_view::npos || close < open) return {};
+  constexpr std::string_view kClients = R"(,"clients":)";
   char count[20];
-  const char* count_end = std::to_chars(std::begin(count), std::end(count), clients).ptr;
-  outgoing_.assign(frame.substr(open, close - open)).append(R"(,"clients":)").append(count, count_end - count).push_back('}');
+  const std::size_t digits = std::to_chars(std::begin(count), std::end(count), clients).ptr - count;
+  const std::size_t body = close - open;
+  // One resize (a no-op when the last publish was as long) and three copies:
+  // in the module, a string's assign and appends are each a call into libc++.
+  outgoing_.resize(body + kClients.size() + digits + 1);
+  char* out = std::copy_n(frame.data() + open, body, outgoing_.data());
+  out = std::copy_n(kClients.data(), kClients.size(), out);
+  *std::copy_n(count, digits, out) = '}';
   return outgoing_;
 }
 
@@ -76,7 +83,7 @@ bool SignalingRoom::allows(const Peer& peer, std::string_view topic) {
 }
 
 void SignalingRoom::webSocketMessage(ConnId conn, Frame& frame) {
-  if (frame.type == "publish") return publish(conn, frame);
+  if (same(frame.type, "publish")) return publish(conn, frame);
   if (frame.type == "ping") return pong(conn);
   const Json* topics = field(frame.message(), "topics");
   if (frame.type == "subscribe" && topics && topics->is_array()) return subscribe(conn, *topics);
