@@ -158,16 +158,17 @@ async function measure(server, room, n, bytes, dir, warm) {
   const per = (x) => x / publishes;
   const gc = per(bursts.reduce((a, b) => a + b.gc, 0) / bursts.length);
   const work = bursts.map((b) => per(b.work));
-  const middle = bursts.find((b) => per(b.work) === median(work));
+  const typical = median(work);
+  const middle = bursts[work.indexOf(typical)];
   return {
     n,
     bytes,
     publishes,
     // Per publish: the median burst's work, the lowest and highest, GC amortised, JIT compilation left out.
-    work: median(work),
+    work: typical,
     workSpread: [Math.min(...work), Math.max(...work)],
     gc,
-    perPublish: median(work) + gc,
+    perPublish: typical + gc,
     compileLeftOut: per(bursts.reduce((a, b) => a + b.compile, 0) / bursts.length),
     // The median burst's work by kind (KINDS), per publish.
     kinds: Object.fromEntries(Object.entries(middle.kinds).map(([kind, ir]) => [kind, per(ir)])),

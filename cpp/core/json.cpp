@@ -295,7 +295,7 @@ rapidjson::ParseErrorCode read_once(std::string_view document, std::string& copy
 // reader; one without `\u` holds no string that decodes to what is not.
 bool read(std::string_view text, std::string& copy, DocumentReader& handler) {
   constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
-  const bool marked = text.size() >= kByteOrderMark.size() && same(text.substr(0, kByteOrderMark.size()), kByteOrderMark);
+  const bool marked = same(text.substr(0, kByteOrderMark.size()), kByteOrderMark);
   std::string_view document = marked ? text.substr(kByteOrderMark.size()) : text;
   TextScan scan = scan_text(document);
   if (!scan.utf8 || scan.control) return false;
