@@ -51,7 +51,10 @@ provider.on("status", ({ connected }) => ($("signaling").textContent = connected
 setInterval(() => {
   const connected = provider.signalingConns.some((conn) => conn.connected);
   $("signaling").textContent = connected ? "connected" : "connecting…";
-  $("peers").textContent = String(provider.room ? provider.room.webrtcConns.size : 0);
+  // Peers whose connection opened: y-webrtc keeps a peer that vanished while
+  // its offer was in flight (a tab closed mid-handshake) for as long as this tab is open.
+  const peers = provider.room ? [...provider.room.webrtcConns.values()].filter((conn) => conn.connected) : [];
+  $("peers").textContent = String(peers.length);
 }, 500);
 
 // Stats: the apps this deployment serves (from /health) that have instances a

@@ -46,6 +46,9 @@ async function pageOnOneGateway(room, was, avoid) {
     const counts = await settledCounts(before + 1);
     const grown = Object.keys(counts).find((name) => counts[name] > (was[name] ?? 0));
     if (grown && grown !== avoid) return { page, gateway: grown, counts };
+    // Leave as a closing tab does: y-webrtc's unload handler closes its peer
+    // connections, so the other page drops this one at once.
+    await page.evaluate(() => dispatchEvent(new Event("beforeunload")));
     await page.context().close();
     await settledCounts(before);
   }
@@ -56,9 +59,8 @@ test("two pages on different gateways share the pad over WebRTC", { timeout: 180
   const alice = await pageOnOneGateway(room, { g0: 0, g1: 0 }, "");
   const bob = await pageOnOneGateway(room, alice.counts, alice.gateway);
   assert.notEqual(alice.gateway, bob.gateway);
-  // The pages that landed on the wrong gateway were closed, but each stays one
-  // of the first page's WebRTC peers until Chromium's ICE gives up on it
-  // (~30 s after the close): the count falls to one only then.
+  // A page that landed on the wrong gateway and left after its connection
+  // opened stays a peer until Chromium's ICE gives up on it (~30 s).
   for (const { page } of [alice, bob]) {
     await page.waitForFunction(() => document.getElementById("peers").textContent === "1", null, { timeout: 90_000 });
   }
