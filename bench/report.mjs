@@ -141,7 +141,8 @@ ${results.instructions ? `### Fan-out in instructions (workerd under callgrind)
 
 The limit and switchboard, both without [assets] (\`bench/instructions.mjs\`), each burst of ~${fmt(results.instructions.limit[0].publishes * results.instructions.limit[0].n)} deliveries
 between a callgrind zero and dump, at V8's steady state: after an uncounted warm-up (the core's WebAssembly reaches
-TurboFan only after ~11,000 publishes), counted until five bursts in a row compile next to nothing (the last column;
+TurboFan only after ~11,000 publishes; V8 compiles on the isolate's thread, as under valgrind its background jobs can
+stay queued for good: "Under callgrind" below), counted until five bursts in a row compile next to nothing (the last column;
 "still compiling" where eight bursts did not get there); every thread of the workerd that runs the object, user space
 only. Garbage collection comes in lumps of millions of instructions, so it is a mean over the bursts (five bursts may
 catch a major collection or no collection at all), the rest the median burst; the work alone is compared with the
@@ -150,7 +151,7 @@ limit's too (a run's bursts agree to a few tenths of a per cent; from run to run
 ${instructionsTable(results.instructions)}
 ${results.instructions.limit[0].kinds ? `
 Where the median burst's work over the limit's goes, per publish, by the functions' own instructions on the isolate's
-thread (\`KINDS\` in \`bench/instructions.mjs\`; "The shim in V8's interpreter" below reads it):
+thread (\`KINDS\` in \`bench/instructions.mjs\`; "Under callgrind" below reads it):
 
 ${instructionsKindsTable(results.instructions)}
 ` : ""}
