@@ -181,6 +181,12 @@ export class Client {
   // The next frame, parsed as JSON; fails after `ms`.
   /** @returns {Promise<In>} */
   async next(ms = 5000) {
+    return JSON.parse(await this.text(ms));
+  }
+
+  // The next frame as it came: text, or bytes for a binary frame.
+  /** @returns {Promise<string | Buffer>} */
+  async text(ms = 5000) {
     const deadline = Date.now() + ms;
     while (this.frames.length === 0) {
       const left = deadline - Date.now();
@@ -193,7 +199,7 @@ export class Client {
         });
       });
     }
-    return JSON.parse(this.frames.shift());
+    return this.frames.shift();
   }
 
   // Proves silence: nothing arrives within `ms`.

@@ -59,8 +59,9 @@ test("two pages on different gateways share the pad over WebRTC", { timeout: 180
   const alice = await pageOnOneGateway(room, { g0: 0, g1: 0 }, "");
   const bob = await pageOnOneGateway(room, alice.counts, alice.gateway);
   assert.notEqual(alice.gateway, bob.gateway);
-  // A page that landed on the wrong gateway and left after its connection
-  // opened stays a peer until Chromium's ICE gives up on it (~30 s).
+  // Each page counts the peers whose connection opened, and the pages that
+  // landed on the wrong gateway closed theirs as they left: one peer each, the
+  // other page. (Should a close not arrive, ICE gives up on it in ~30 s.)
   for (const { page } of [alice, bob]) {
     await page.waitForFunction(() => document.getElementById("peers").textContent === "1", null, { timeout: 90_000 });
   }

@@ -78,6 +78,21 @@ export function signalSuite(vars) {
       await Promise.all([a.close(), b.close(), other.close()]);
     });
 
+    test("a publish goes out as it came in, whatever its characters, with clients before its last brace", async () => {
+      const room = topic("text");
+      const a = await subscribed("/", room);
+      const b = await subscribed("/", room);
+      // The bytes inside the object stay as sent (spaces, characters beyond
+      // ASCII, escapes); the whitespace around it does not.
+      for (const data of ["plain", "héllo wörld 🎉", 'with "quotes" and \\ escapes']) {
+        const sent = ` { "type": "publish", "topic": "${room}", "data": ${JSON.stringify(data)} }\n`;
+        a.send(sent);
+        const expected = `${sent.slice(sent.indexOf("{"), sent.lastIndexOf("}"))},"clients":2}`;
+        for (const client of [a, b]) assert.equal(await client.text(), expected);
+      }
+      await Promise.all([a.close(), b.close()]);
+    });
+
     test("a closed socket leaves its topics", async () => {
       const room = topic("room");
       const probe = await everyGateway();
