@@ -27,7 +27,7 @@ std::optional<std::string_view> Request::bearer() const {
 }
 
 Response Response::json(int status, const Json& body) {
-  return Response{status, {{"content-type", "application/json"}}, to_text(body)};
+  return Response{.status = status, .headers = {{"content-type", "application/json"}}, .body = to_text(body)};
 }
 
 Response Response::error(int status, std::string_view message) {

@@ -267,7 +267,7 @@ std::optional<Outcome> route_app(const Manifest& app, const Request& request, co
 
 Outcome route(const Request& request, const Config& config, Manifests apps, WorkerHost& host) {
   std::string_view origin = request.header("origin");
-  if (request.method == "OPTIONS") return with_cors(Response{204, Json::object(), ""}, origin, config);
+  if (request.method == "OPTIONS") return with_cors(Response{.status = 204}, origin, config);
   if (request.path == "/health") return with_cors(health(config, apps, host.now()), origin, config);
   if (request.path.starts_with("/stats/")) return with_cors(stats(request, config, apps, host), origin, config);
   // Cross-site WebSocket hijacking: a page on another origin opening a socket with the user's cookies.

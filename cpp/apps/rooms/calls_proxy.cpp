@@ -73,7 +73,7 @@ Outcome calls_answer(const Json&, const Json& answer, const Config&, WorkerHost&
   if (code < 200 || code > 599) return Response::error(502, "Calls API unreachable");
   // Status and body pass through untouched; the client reads Calls' own JSON,
   // and a refusal is logged with the error Calls gave.
-  Response response{code, {{"content-type", "application/json"}}, std::string(string_field(answer, "body").value_or(""))};
+  Response response{.status = code, .headers = {{"content-type", "application/json"}}, .body = std::string(string_field(answer, "body").value_or(""))};
   if (code >= 400) {
     std::optional<Json> upstream = parse_json(response.body);
     response.reason = upstream ? string_field(*upstream, "error").value_or("") : "";

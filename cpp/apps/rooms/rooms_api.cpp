@@ -261,7 +261,7 @@ Expected<std::string_view> metadata_of(const Json& answer) {
 Outcome found(const Json&, const Json& answer, const Config&, WorkerHost&) {
   auto metadata = metadata_of(answer);
   if (!metadata) return metadata.error();
-  return Response{200, {{"content-type", "application/json"}}, std::string(*metadata)};
+  return Response{.status = 200, .headers = {{"content-type", "application/json"}}, .body = std::string(*metadata)};
 }
 
 Outcome admitted(const Json& context, const Json& answer, const Config& config, WorkerHost& host) {

@@ -308,7 +308,7 @@ Outcome SignalGateway::resume(const Json& context, const Json& answer) {
     for (const Parcel& parcel : parcels) applied(parcel.number);
   }
   send_next(owner);
-  return Response{200, Json::object(), ""};
+  return Response{.status = 200};
 }
 
 Response SignalGateway::deliver(const Request& request) {
@@ -472,7 +472,7 @@ Outcome SignalTopics::resume(const Json& context, const Json& answer) {
     }
   }
   send_next(gateway);
-  return Response{200, Json::object(), ""};
+  return Response{.status = 200};
 }
 
 Json SignalTopics::counts() const {

@@ -230,7 +230,7 @@ Outcome SwarmCoordinator::resume(const Json& context, const Json& answer) {
     emit(conn, "sys:log", {{"level", "ERR"}, {"message", "Invite code generation failed"}, {"timestamp", now()}, {"source", "AUTH"}});
     emit(conn, "auth:token", "");
   }
-  return Response{200, Json::object(), ""};
+  return Response{.status = 200};
 }
 
 
