@@ -4,15 +4,17 @@
 // nor miniflare has an option for V8's flags, and miniflare leaves the field
 // empty: the flags go in a segment of their own, reached by a far pointer.
 // Layout: https://capnproto.org/encoding.html
+import { buffer } from "node:stream/consumers";
+
 const WORD = 8;
 const V8_FLAGS = 2;  // Config's pointer slot for v8Flags (workerd.capnp: services, sockets, v8Flags, …)
 
 const flags = process.argv.slice(2);
-const input = Buffer.from(await new Response(process.stdin).arrayBuffer());
+const input = await buffer(process.stdin);
 
 const count = input.readUInt32LE(0) + 1;
 const sizes = Array.from({ length: count }, (_, i) => input.readUInt32LE(4 + 4 * i));
-const headerBytes = (bytes) => Math.ceil((4 + 4 * bytes) / WORD) * WORD;
+const headerBytes = (segments) => Math.ceil((4 + 4 * segments) / WORD) * WORD;
 const body = input.subarray(headerBytes(count));
 
 // The root: a struct pointer at the first word of segment 0.
