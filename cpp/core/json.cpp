@@ -22,10 +22,6 @@ namespace {
 // What one pass over a document's bytes finds, before the reader runs.
 struct TextScan {
   bool utf8 = true;  // RFC 3629 throughout: no surrogates, no overlong forms
-  // A raw 0x1A..0x1F byte: no JSON text holds one, and RapidJSON 1.1.0's
-  // 16-byte string scan (WebAssembly) lets them through, as it looks for
-  // control characters with 0x19 where it means 0x1F.
-  bool control = false;
   // A backslash before a `u` (or an escaped backslash before one): a string
   // may hold a \u escape, which decodes to bytes that are not in the text.
   bool unicode_escape = false;
@@ -35,16 +31,14 @@ struct TextScan {
 // One bit for each of the 16 bytes at `p` that needs a look.
 std::uint32_t looks(const unsigned char* p) {
   const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-  // 0x1A..0x1F plus 0x66 are the only bytes that become -128..-123.
-  const __m128i control = _mm_cmplt_epi8(_mm_add_epi8(bytes, _mm_set1_epi8(0x66)), _mm_set1_epi8(-122));
   const __m128i backslash = _mm_cmpeq_epi8(bytes, _mm_set1_epi8('\\'));
-  return static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_or_si128(bytes, _mm_or_si128(control, backslash))));
+  return static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_or_si128(bytes, backslash)));
 }
 #endif
 
 // ASCII is skipped 32 or 16 bytes at a time (SSE2, which Emscripten turns into
 // WebAssembly SIMD) up to the next byte that needs a look: one that is not
-// ASCII, a control byte or a backslash. That character is taken by RFC
+// ASCII, or a backslash. That character is taken by RFC
 // 3629's table. Stops at the first byte that is not UTF-8.
 TextScan scan_text(std::string_view s) {
   TextScan found;
@@ -62,7 +56,6 @@ TextScan scan_text(std::string_view s) {
     if (p == end) break;
 #endif
     if (*p < 0x80) {
-      found.control |= static_cast<unsigned char>(*p - 0x1A) < 6;
       found.unicode_escape |= *p == '\\' && end - p > 1 && p[1] == 'u';
       ++p;
       continue;
@@ -222,6 +215,68 @@ class DocumentReader : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Do
   bool check_utf8_ = true;
 };
 
+// The copy a document is decoded in, in situ: RapidJSON's own stream under a
+// name of its own, so that the string scan below is the one its reader runs.
+struct Copy : rapidjson::InsituStringStream {
+  using rapidjson::InsituStringStream::GenericInsituStringStream;
+  // Bytes the copy keeps after a document's end (a NUL, then any), so that
+  // the scan may load 16 at a time from wherever a string starts.
+  static constexpr std::size_t kPadding = 16;
+};
+
+}  // namespace
+}  // namespace sb
+
+template <>
+struct rapidjson::StreamTraits<sb::Copy> {
+  enum { copyOptimization = 1 };
+};
+
+#ifdef __SSE2__
+namespace sb {
+namespace {
+// One bit for each of the 16 bytes at `p` that ends a string's plain run: a
+// quote, a backslash or a control byte.
+int string_stops(const char* p) {
+  const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m128i below_space = _mm_set1_epi8(0x1F);
+  return _mm_movemask_epi8(_mm_or_si128(
+      _mm_or_si128(_mm_cmpeq_epi8(bytes, _mm_set1_epi8('"')), _mm_cmpeq_epi8(bytes, _mm_set1_epi8('\\'))),
+      _mm_cmpeq_epi8(_mm_max_epu8(bytes, below_space), below_space)));
+}
+}  // namespace
+}  // namespace sb
+
+// A string's plain run, 16 bytes at a time from its first (the copy's padding
+// keeps every load inside it), moved back over the escapes decoded so far.
+// RapidJSON's own scan goes byte by byte up to a 16-byte boundary, which for
+// a key or a short string is all of it, and misses 0x1A..0x1F (it compares
+// with 0x19).
+template <>
+template <>
+inline void rapidjson::Reader::ScanCopyUnescapedString<sb::Copy, sb::Copy>(sb::Copy& is, sb::Copy&) {
+  char* p = is.src_;
+  int look;
+  if (p == is.dst_) {  // no escape yet: nothing to move
+    for (; (look = sb::string_stops(p)) == 0; p += 16) {
+    }
+    is.src_ = is.dst_ = p + __builtin_ctz(look);
+    return;
+  }
+  char* q = is.dst_;
+  for (; (look = sb::string_stops(p)) == 0; p += 16, q += 16) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(q), _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  }
+  const int length = __builtin_ctz(look);
+  std::memmove(q, p, length);
+  is.src_ = p + length;
+  is.dst_ = q + length;
+}
+#endif
+
+namespace sb {
+namespace {
+
 constexpr unsigned kReadFlags =
     rapidjson::kParseInsituFlag | rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag;
 
@@ -279,9 +334,10 @@ void keep_small(std::string& copy) {
 rapidjson::ParseErrorCode read_once(std::string_view document, std::string& copy, DocumentReader& handler) {
   // In situ: strings are decoded where they lie in this copy, not pushed
   // byte by byte onto the reader's stack (~40% fewer instructions).
-  copy.resize(document.size());  // a no-op when the last frame was as long
+  copy.resize(document.size() + Copy::kPadding);  // a no-op when the last frame was as long
   std::copy_n(document.data(), document.size(), copy.data());
-  rapidjson::InsituStringStream in(copy.data());
+  copy[document.size()] = '\0';
+  Copy in(copy.data());
   if (!scratch.reader.Parse<kReadFlags>(in, handler)) return scratch.reader.GetParseErrorCode();
   // The reader takes a NUL byte for the end of the text (so does nlohmann):
   // a document must end where the text does.
@@ -298,7 +354,7 @@ bool read(std::string_view text, std::string& copy, DocumentReader& handler) {
   const bool marked = same(text.substr(0, kByteOrderMark.size()), kByteOrderMark);
   std::string_view document = marked ? text.substr(kByteOrderMark.size()) : text;
   TextScan scan = scan_text(document);
-  if (!scan.utf8 || scan.control) return false;
+  if (!scan.utf8) return false;
   if (!scan.unicode_escape) handler.decoded_utf8();
   rapidjson::ParseErrorCode error = read_once(document, copy, handler);
   if (error == rapidjson::kParseErrorNumberTooBig) {
