@@ -19,66 +19,44 @@ namespace sb {
 
 namespace {
 
-// What one pass over a document's bytes finds, before the reader runs.
-struct TextScan {
-  bool utf8 = true;  // RFC 3629 throughout: no surrogates, no overlong forms
-  // A backslash before a `u` (or an escaped backslash before one): a string
-  // may hold a \u escape, which decodes to bytes that are not in the text.
-  bool unicode_escape = false;
-};
-
-#ifdef __SSE2__
-// One bit for each of the 16 bytes at `p` that needs a look.
-std::uint32_t looks(const unsigned char* p) {
-  const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-  const __m128i backslash = _mm_cmpeq_epi8(bytes, _mm_set1_epi8('\\'));
-  return static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_or_si128(bytes, backslash)));
-}
-#endif
-
-// ASCII is skipped 32 or 16 bytes at a time (SSE2, which Emscripten turns into
-// WebAssembly SIMD) up to the next byte that needs a look: one that is not
-// ASCII, or a backslash. That character is taken by RFC
-// 3629's table. Stops at the first byte that is not UTF-8.
-TextScan scan_text(std::string_view s) {
-  TextScan found;
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const auto* end = p + s.size();
-  while (p < end) {
-#ifdef __SSE2__
-    // 32 bytes a step while there are, then 16.
-    std::uint32_t look = 0;
-    for (; end - p >= 32 && (look = looks(p) | looks(p + 16) << 16) == 0; p += 32) {
-    }
-    for (; look == 0 && end - p >= 16 && (look = looks(p)) == 0; p += 16) {
-    }
-    if (look != 0) p += __builtin_ctz(look);
-    if (p == end) break;
-#endif
-    if (*p < 0x80) {
-      found.unicode_escape |= *p == '\\' && end - p > 1 && p[1] == 'u';
-      ++p;
-      continue;
-    }
-    // RFC 3629's table: the lead byte fixes the length and the second byte's range.
-    unsigned char lead = *p, lo = 0x80, hi = 0xBF;
-    std::size_t length;
-    if (lead >= 0xC2 && lead <= 0xDF) length = 2;
-    else if (lead >= 0xE0 && lead <= 0xEF) length = 3, lo = lead == 0xE0 ? 0xA0 : 0x80, hi = lead == 0xED ? 0x9F : 0xBF;
-    else if (lead >= 0xF0 && lead <= 0xF4) length = 4, lo = lead == 0xF0 ? 0x90 : 0x80, hi = lead == 0xF4 ? 0x8F : 0xBF;
-    else return {.utf8 = false};
-    if (static_cast<std::size_t>(end - p) < length || p[1] < lo || p[1] > hi) return {.utf8 = false};
-    for (std::size_t i = 2; i < length; ++i) {
-      if (p[i] < 0x80 || p[i] > 0xBF) return {.utf8 = false};
-    }
-    p += length;
+// The length of the UTF-8 character at `p`, or 0 where none starts (RFC
+// 3629's table: the lead byte fixes the length and the second byte's range,
+// so no surrogates and no overlong forms). Reads no byte past the first that
+// does not fit, nor past `end`.
+std::size_t utf8_length(const unsigned char* p, const unsigned char* end) {
+  unsigned char lead = *p, lo = 0x80, hi = 0xBF;
+  std::size_t length;
+  if (lead < 0x80) return 1;
+  if (lead >= 0xC2 && lead <= 0xDF) length = 2;
+  else if (lead >= 0xE0 && lead <= 0xEF) length = 3, lo = lead == 0xE0 ? 0xA0 : 0x80, hi = lead == 0xED ? 0x9F : 0xBF;
+  else if (lead >= 0xF0 && lead <= 0xF4) length = 4, lo = lead == 0xF0 ? 0x90 : 0x80, hi = lead == 0xF4 ? 0x8F : 0xBF;
+  else return 0;
+  if (static_cast<std::size_t>(end - p) < length || p[1] < lo || p[1] > hi) return 0;
+  for (std::size_t i = 2; i < length; ++i) {
+    if (p[i] < 0x80 || p[i] > 0xBF) return 0;
   }
-  return found;
+  return length;
 }
 
 }  // namespace
 
-bool is_utf8(std::string_view s) { return scan_text(s).utf8; }
+// ASCII is skipped 16 bytes at a time (SSE2, which Emscripten turns into
+// WebAssembly SIMD); the rest character by character.
+bool is_utf8(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const auto* end = p + s.size();
+  while (p < end) {
+#ifdef __SSE2__
+    for (; end - p >= 16 && _mm_movemask_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))) == 0; p += 16) {
+    }
+    if (p == end) break;
+#endif
+    const std::size_t length = utf8_length(p, end);
+    if (length == 0) return false;
+    p += length;
+  }
+  return true;
+}
 
 namespace {
 
@@ -108,8 +86,8 @@ std::optional<Json> read_number(std::string_view text) {
 // of the reader in the module): parse_json's builds the same Json that
 // nlohmann's own parser would; read_members' builds nothing and notes the
 // top-level members it looks for. Both check what the grammar leaves: how
-// deep arrays and objects nest, numbers nlohmann can hold, and (where a `\u`
-// escape may decode to what is not) each string's UTF-8. RapidJSON reads a
+// deep arrays and objects nest, and numbers nlohmann can hold (the scan below
+// checks strings' UTF-8). RapidJSON reads a
 // frame in ~13 instructions per byte where nlohmann's lexer takes ~75
 // (BENCHMARKS.md), and nlohmann stays the one value type (its parser is not in
 // the module at all). Numbers arrive as their text, so ints, unsigned, floats
@@ -122,9 +100,6 @@ class DocumentReader : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Do
   DocumentReader(std::span<const std::string_view> names, std::span<MemberView> found, std::int64_t max_depth)
       : names_(names), found_(found), max_depth_(max_depth) {}
 
-  // No string can decode to what is not UTF-8: scan_text found the text
-  // UTF-8 and without `\u`.
-  void decoded_utf8() { check_utf8_ = false; }
   // For a second read of the same document: nothing built or open.
   void restart() {
     root = Json();
@@ -143,14 +118,12 @@ class DocumentReader : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Do
   }
   bool String(const char* text, rapidjson::SizeType length, bool) {
     std::string_view s(text, length);
-    if (!utf8(s)) return false;
     if (member_ != nullptr) member_->string = s;
     return stack_ ? put(std::string(s)) : value();
   }
   bool StartObject() { return open(Json::value_t::object); }
   bool Key(const char* text, rapidjson::SizeType length, bool) {
     std::string_view s(text, length);
-    if (!utf8(s)) return false;
     if (stack_) {
       key_ = &(*stack_->back())[std::string(s)];
     } else if (depth_ == 1) {
@@ -168,7 +141,6 @@ class DocumentReader : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Do
   bool EndArray(rapidjson::SizeType) { return close(); }
 
  private:
-  bool utf8(std::string_view s) const { return !check_utf8_ || is_utf8(s); }
   Json* slot() {
     if (stack_->empty()) return &root;
     Json* top = stack_->back();
@@ -212,7 +184,6 @@ class DocumentReader : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Do
   MemberView* member_ = nullptr;
   std::int64_t depth_ = 0;  // arrays and objects open
   std::int64_t max_depth_;
-  bool check_utf8_ = true;
 };
 
 // The copy a document is decoded in, in situ: RapidJSON's own stream under a
@@ -220,9 +191,87 @@ class DocumentReader : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Do
 struct Copy : rapidjson::InsituStringStream {
   using rapidjson::InsituStringStream::GenericInsituStringStream;
   // Bytes the copy keeps after a document's end (a NUL, then any), so that
-  // the scan may load 16 at a time from wherever a string starts.
-  static constexpr std::size_t kPadding = 16;
+  // the scan may load 32 at a time from wherever a string starts.
+  static constexpr std::size_t kPadding = 32;
+  // What the scan writes over a string's first byte that is not UTF-8: a
+  // control byte, which the reader refuses where it stands.
+  static constexpr char kRefused = '\x01';
 };
+
+#ifdef __SSE2__
+// A byte of all ones for each of the 16 bytes at `p` that ends a plain run: a
+// quote, a backslash, a control byte or one that is not ASCII (as signed
+// bytes, the last two are those below a space).
+__m128i stops_at(const char* p) {
+  const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m128i quote = _mm_cmpeq_epi8(bytes, _mm_set1_epi8('"'));
+  const __m128i backslash = _mm_cmpeq_epi8(bytes, _mm_set1_epi8('\\'));
+  const __m128i below_space = _mm_cmplt_epi8(bytes, _mm_set1_epi8(' '));
+  return _mm_or_si128(below_space, _mm_or_si128(quote, backslash));
+}
+int string_stops(const char* p) { return _mm_movemask_epi8(stops_at(p)); }
+#endif
+
+// Moves the `n` < 16 bytes at `from` back to `to`, every byte loaded before
+// any is stored: two overlapping words, where a call to memmove costs more
+// than the copy (a y-webrtc offer's SDP has a `\r\n` escape every ~20 bytes).
+void move_short(const char* from, char* to, std::size_t n) {
+  const auto words = [&]<typename Word>(Word) {
+    Word head, tail;
+    std::memcpy(&head, from, sizeof head);
+    std::memcpy(&tail, from + n - sizeof tail, sizeof tail);
+    std::memcpy(to, &head, sizeof head);
+    std::memcpy(to + n - sizeof tail, &tail, sizeof tail);
+  };
+  if (n >= 8) words(std::uint64_t{});
+  else if (n >= 4) words(std::uint32_t{});
+  else if (n >= 2) words(std::uint16_t{});
+  else if (n == 1) *to = *from;
+}
+
+// The length of the plain run at `from`, copied to `to` (before it, over
+// escapes decoded so far) unless that is `from`. With SSE2 (WebAssembly SIMD
+// in the module), 16 bytes or more a step from the run's first, where RapidJSON's own
+// scan goes byte by byte up to a 16-byte boundary (for a key or a short
+// string, all of it) and misses 0x1A..0x1F (it compares with 0x19).
+std::size_t plain_run(const char* from, char* to) {
+  const char* p = from;
+#ifdef __SSE2__
+  int stops;
+  if (to == from) {
+    if ((stops = string_stops(p)) != 0) return __builtin_ctz(stops);
+    // Past 16 bytes, 32 a step: a 4 KB string's scan is most of its read.
+    for (p += 16;; p += 32) {
+      const __m128i low = stops_at(p), high = stops_at(p + 16);
+      if (_mm_movemask_epi8(_mm_or_si128(low, high)) != 0) {
+        stops = _mm_movemask_epi8(low) | _mm_movemask_epi8(high) << 16;
+        return p - from + __builtin_ctz(stops);
+      }
+    }
+  }
+  for (; (stops = string_stops(p)) == 0; p += 16, to += 16) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(to), _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  }
+  const int tail = __builtin_ctz(stops);
+  move_short(p, to, tail);
+  return p - from + tail;
+#else
+  for (auto c = static_cast<unsigned char>(*p); c != '"' && c != '\\' && c >= 0x20 && c < 0x80;
+       c = static_cast<unsigned char>(*++p)) {
+  }
+  if (to != from) std::memmove(to, from, p - from);
+  return p - from;
+#endif
+}
+
+// `\uDC00`..`\uDFFF` where the scan stops: a low surrogate with no high one
+// before it (the reader reads a pair's second half itself), which decodes to
+// no character. Where the two digits after `D` are not hex, the reader
+// refuses the escape anyway.
+bool lone_low_surrogate(const char* p) {
+  const char third = static_cast<char>(p[3] | 0x20);
+  return p[0] == '\\' && p[1] == 'u' && (p[2] | 0x20) == 'd' && third >= 'c' && third <= 'f';
+}
 
 }  // namespace
 }  // namespace sb
@@ -232,47 +281,34 @@ struct rapidjson::StreamTraits<sb::Copy> {
   enum { copyOptimization = 1 };
 };
 
-#ifdef __SSE2__
-namespace sb {
-namespace {
-// One bit for each of the 16 bytes at `p` that ends a string's plain run: a
-// quote, a backslash or a control byte.
-int string_stops(const char* p) {
-  const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-  const __m128i below_space = _mm_set1_epi8(0x1F);
-  return _mm_movemask_epi8(_mm_or_si128(
-      _mm_or_si128(_mm_cmpeq_epi8(bytes, _mm_set1_epi8('"')), _mm_cmpeq_epi8(bytes, _mm_set1_epi8('\\'))),
-      _mm_cmpeq_epi8(_mm_max_epu8(bytes, below_space), below_space)));
-}
-}  // namespace
-}  // namespace sb
-
-// A string's plain run, 16 bytes at a time from its first (the copy's padding
-// keeps every load inside it), moved back over the escapes decoded so far.
-// RapidJSON's own scan goes byte by byte up to a 16-byte boundary, which for
-// a key or a short string is all of it, and misses 0x1A..0x1F (it compares
-// with 0x19).
+// A string's bytes up to its next quote, backslash or control byte, each
+// character that is not ASCII checked on the way, so that every string the
+// reader accepts is UTF-8 and the text needs no pass of its own. What is not
+// (raw bytes, or an escaped lone low surrogate) is marked kRefused.
 template <>
 template <>
 inline void rapidjson::Reader::ScanCopyUnescapedString<sb::Copy, sb::Copy>(sb::Copy& is, sb::Copy&) {
   char* p = is.src_;
-  int look;
-  if (p == is.dst_) {  // no escape yet: nothing to move
-    for (; (look = sb::string_stops(p)) == 0; p += 16) {
-    }
-    is.src_ = is.dst_ = p + __builtin_ctz(look);
-    return;
-  }
   char* q = is.dst_;
-  for (; (look = sb::string_stops(p)) == 0; p += 16, q += 16) {
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(q), _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  for (;;) {
+    const std::size_t plain = sb::plain_run(p, q);
+    p += plain;
+    q += plain;
+    const auto* c = reinterpret_cast<const unsigned char*>(p);
+    if (*c < 0x80) break;
+    // The copy's NUL ends a character that runs past the document.
+    const std::size_t length = sb::utf8_length(c, c + 4);
+    if (length == 0) {
+      *p = sb::Copy::kRefused;
+      break;
+    }
+    q = std::copy_n(p, length, q);
+    p += length;
   }
-  const int length = __builtin_ctz(look);
-  std::memmove(q, p, length);
-  is.src_ = p + length;
-  is.dst_ = q + length;
+  if (sb::lone_low_surrogate(p)) *p = sb::Copy::kRefused;
+  is.src_ = p;
+  is.dst_ = q;
 }
-#endif
 
 namespace sb {
 namespace {
@@ -344,18 +380,14 @@ rapidjson::ParseErrorCode read_once(std::string_view document, std::string& copy
   return in.Tell() == document.size() ? rapidjson::kParseErrorNone : rapidjson::kParseErrorDocumentRootNotSingular;
 }
 
-// The one way a text is read, built or not: a byte-order mark skipped, one
-// scan of the bytes, then the reader, with `handler` (fresh). Every string of
-// an accepted document is UTF-8 as it lies in the text (an escape decodes to
-// whole characters), so a text that is not UTF-8 is refused here, before the
-// reader; one without `\u` holds no string that decodes to what is not.
+// The one way a text is read, built or not: a byte-order mark skipped, then
+// the reader, with `handler` (fresh). Outside strings, the grammar admits
+// ASCII alone, and the string scan checks the rest: a text that is not UTF-8,
+// or a string that decodes to what is not, is refused.
 bool read(std::string_view text, std::string& copy, DocumentReader& handler) {
   constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
   const bool marked = same(text.substr(0, kByteOrderMark.size()), kByteOrderMark);
   std::string_view document = marked ? text.substr(kByteOrderMark.size()) : text;
-  TextScan scan = scan_text(document);
-  if (!scan.utf8) return false;
-  if (!scan.unicode_escape) handler.decoded_utf8();
   rapidjson::ParseErrorCode error = read_once(document, copy, handler);
   if (error == rapidjson::kParseErrorNumberTooBig) {
     std::string zeroed(document);

@@ -61,6 +61,27 @@ TEST_CASE("parse_json checks text 16 and 32 bytes at a time as it checks it byte
   CHECK(parse_json("\"" + std::string(40, 'x') + "\\u00e9\"")->get_ref<const std::string&>() == std::string(40, 'x') + "\xC3\xA9");
 }
 
+TEST_CASE("parse_json decodes what follows an escape as it decodes what comes before one") {
+  // After an escape, a string's bytes move back over it as they are scanned:
+  // a character at every offset of that copy's wide steps and after them.
+  for (std::size_t at = 0; at < 70; ++at) {
+    CAPTURE(at);
+    const std::string before(at, 'x'), after(69 - at, 'y');
+    for (const auto& piece :
+         {std::pair<std::string_view, std::string_view>{"\xC3\xA9", "\xC3\xA9"}, {"\xF0\x9F\x98\x80", "\xF0\x9F\x98\x80"}, {"\\u00e9", "\xC3\xA9"},
+          {"\\\\u", "\\u"}, {"\\uD83D\\uDE00", "\xF0\x9F\x98\x80"}, {"\\t", "\t"}}) {
+      CAPTURE(piece.first);
+      std::optional<Json> j = parse_json("\"\\n" + before + std::string(piece.first) + after + "\"");
+      REQUIRE(j);
+      CHECK(j->get_ref<const std::string&>() == "\n" + before + std::string(piece.second) + after);
+    }
+    for (std::string_view bad : {"\xC3", "\xFF", "\xED\xA0\x80", "\x1A", "\\udc00", "\\uDFFF", "\\uDBFF"}) {
+      CAPTURE(bad);
+      CHECK_FALSE(accepted("\"\\n" + before + std::string(bad) + after + "\""));
+    }
+  }
+}
+
 TEST_CASE("parse_json keeps numbers as nlohmann reads them") {
   std::optional<Json> j = parse_json("[0,-0,-1,18446744073709551615,18446744073709551616,-9223372036854775808,2.5,1e2]");
   REQUIRE(j);

@@ -3,7 +3,8 @@
 // number types included (compared through dump(), which keeps them apart);
 // except that nlohmann stops reading at a NUL byte, where parse_json refuses,
 // and that parse_json refuses values nested deeper than its limit; is_utf8
-// (which parse_json's scan of the text shares) against nlohmann's serialiser.
+// (whose character check parse_json's string scan shares) against nlohmann's
+// serialiser.
 // read_members gives the same verdict, and the members as the whole read has them.
 #include <algorithm>
 #include <cstdint>

@@ -34,7 +34,7 @@ function mulberry32(seed) {
 // surrogate escape, which JSON.parse takes and the module refuses on purpose
 // (docs/signal.md), as any frame whose text is not well-formed Unicode.
 const valid = ['\\"', "\\\\", "\\/", "\\b", "\\f", "\\n", "\\r", "\\t", "\\u0041", "\\u00e9", "\\u20ac", "\\ud83d\\ude00", "é", "€", "😀", "中文", "\u007f", "'"];
-const invalid = ['"', "\\", "\\x", "\\u12", "\\u12g4", "\u0001", "\u001f", "\t", "\n"];
+const invalid = ['"', "\\", "\\x", "\\u12", "\\u12g4", "\\udc00", "\\uDFFF", "\u0001", "\u001f", "\t", "\n"];
 
 function piece(random) {
   const roll = random();
