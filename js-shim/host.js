@@ -7,6 +7,9 @@ const decoder = new TextDecoder();
 export class Host {
   #module;
   #answer = "";
+  #tail = "";  // send_spliced's, as last decoded
+  // The text frame under way, set by Core.message: send_spliced takes parts of it.
+  message = "";
 
   #env;
 
@@ -30,13 +33,21 @@ export class Host {
     return answer;
   }
 
+  send(conns, count, text, len) { this.#deliver(conns, count, this.#text(text, len)); }
+
+  // The frame under way (all ASCII, so offsets are its units) from `start` to
+  // `end`, then the tail, decoded only when it changed: a publish's text does
+  // not cross back out of the module.
+  send_spliced(conns, count, start, end, tail, tailLen, fresh) {
+    if (fresh) this.#tail = this.#text(tail, tailLen);
+    this.#deliver(conns, count, this.message.slice(start, end) + this.#tail);
+  }
+
   // The fan-out's hot path, written out for V8's interpreter as Core.message
   // is: the ids read in place, no view or iterator per frame.
-  send(conns, count, text, len) {
-    const module = this.#module;
-    const frame = decoder.decode(module.HEAPU8.subarray(text, text + len));
+  #deliver(conns, count, frame) {
     const { sockets } = this;
-    const heap = module.HEAPU32;
+    const heap = this.#module.HEAPU32;
     for (let at = conns >>> 2, end = at + count; at < end; at++) {
       try {
         sockets.get(heap[at])?.send(frame);

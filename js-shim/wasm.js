@@ -6,6 +6,8 @@ import wasm from "./core.wasm";
 
 const encoder = new TextEncoder();
 const kEncodeFirst = 64 * 1024;
+// What a frame is, for sb_message (cpp/wasm/abi.cpp names them too).
+const kText = 0, kBinary = 1, kAsciiText = 2;
 // The limits and settings the core declares: the only entries of env it is given.
 let declared;
 // The names of the secrets the core uses by name (sb_secrets).
@@ -57,13 +59,19 @@ export class Core {
   // buffer as last handed out is written with no further call: workerd's V8
   // can leave this path in its interpreter for good, where each call and
   // property load counts (BENCHMARKS.md, "The shim in V8's interpreter").
-  // The clock goes in with the frame: the core reads no import for it.
+  // The clock goes in with the frame: the core reads no import for it. A text
+  // whose UTF-8 is as long as the string is all ASCII: the core may send
+  // parts of it back by offset (Host.send_spliced).
   message(conn, data) {
     const module = this.#module;
-    if (typeof data !== "string") return module._sb_message(conn, this.#writeBytes(data), 1, this.#host.now());
+    const host = this.#host;
+    if (typeof data !== "string") return module._sb_message(conn, this.#writeBytes(data), kBinary, host.now());
     const input = this.#input;
     const fits = data.length * 3 <= input.capacity && input.heap === module.HEAPU8;
-    module._sb_message(conn, fits ? encoder.encodeInto(data, input.view).written : this.#writeText(data), 0, this.#host.now());
+    const written = fits ? encoder.encodeInto(data, input.view).written : this.#writeText(data);
+    host.message = data;
+    module._sb_message(conn, written, written === data.length ? kAsciiText : kText, host.now());
+    host.message = "";
   }
   close(conn, code, reason) { this.#module._sb_close(conn, code, this.#writeText(reason ?? "")); }
   alarm() { this.#module._sb_alarm(); }

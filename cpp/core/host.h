@@ -40,6 +40,14 @@ class Host : public WorkerHost {
   // One frame to many sockets: the text crosses the boundary once (fan-out is the hot path).
   virtual void send(std::span<const ConnId> to, std::string_view text) = 0;
   void send(ConnId to, std::string_view text) { send(std::span<const ConnId>(&to, 1), text); }
+  // One frame made of `head` then `tail`. Where `head` is a part of the text
+  // frame being handled, the shim sends that part from the string it
+  // received, so it does not cross back (a publish with `clients` appended).
+  virtual void send(std::span<const ConnId> to, std::string_view head, std::string_view tail) {
+    if (tail.empty()) return send(to, head);
+    joined_.assign(head).append(tail);
+    send(to, joined_);
+  }
   virtual void close(ConnId conn, int code, std::string_view reason) = 0;
   // serializeAttachment: survives hibernation with the socket.
   virtual void attach(ConnId conn, std::string_view state) = 0;
@@ -55,6 +63,9 @@ class Host : public WorkerHost {
   // Starts an Effect (http.h) in the background: {"request", "context"}. Its
   // answer arrives later as App::resume(context, answer).
   virtual void perform(std::string_view effect) = 0;
+
+ private:
+  std::string joined_;  // send(to, head, tail)'s frame, reused
 };
 
 }  // namespace sb

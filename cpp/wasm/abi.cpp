@@ -13,6 +13,11 @@
 
 extern "C" {
 void host_send(const sb::ConnId* conns, std::uint32_t count, const char* text, std::uint32_t len);
+// The text frame being handled from offset `start` to `end` (all ASCII: its
+// bytes are its string's units), then the bytes at `tail`; `fresh` when those
+// differ from the last host_send_spliced's.
+void host_send_spliced(const sb::ConnId* conns, std::uint32_t count, std::uint32_t start, std::uint32_t end,
+                       const char* tail, std::uint32_t tail_len, int fresh);
 void host_close(sb::ConnId conn, int code, const char* reason, std::uint32_t len);
 void host_attach(sb::ConnId conn, const char* state, std::uint32_t len);
 // Values come back in a buffer from sb_alloc that the core frees; null when absent.
@@ -47,6 +52,16 @@ class WasmHost final : public Host {
   using Host::send;
   void send(std::span<const ConnId> to, std::string_view text) override {
     host_send(to.data(), to.size(), text.data(), text.size());
+  }
+  void send(std::span<const ConnId> to, std::string_view head, std::string_view tail) override {
+    const auto message = reinterpret_cast<std::uintptr_t>(ascii_message_.data());
+    const auto start = reinterpret_cast<std::uintptr_t>(head.data()) - message;
+    if (head.empty() || start > ascii_message_.size() || head.size() > ascii_message_.size() - start) {
+      return Host::send(to, head, tail);
+    }
+    const bool fresh = !same(tail, tail_);
+    if (fresh) tail_.assign(tail);
+    host_send_spliced(to.data(), to.size(), start, start + head.size(), tail.data(), tail.size(), fresh);
   }
   void close(ConnId conn, int code, std::string_view reason) override {
     host_close(conn, code, reason.data(), reason.size());
@@ -95,13 +110,20 @@ class WasmHost final : public Host {
   void perform(std::string_view effect) override { host_perform(effect.data(), effect.size()); }
   void log(std::string_view line) override { host_log(line.data(), line.size()); }
 
-  // The clock of the event under way, NaN between events.
-  class EventClock {
+  // The clock of the event under way, NaN between events, and the text of a
+  // frame that is all ASCII, empty between its events.
+  class Event {
    public:
-    EventClock(WasmHost& host, double now) : host_(host) { host_.event_now_ = now; }
-    ~EventClock() { host_.event_now_ = NAN; }
-    EventClock(const EventClock&) = delete;
-    EventClock& operator=(const EventClock&) = delete;
+    Event(WasmHost& host, double now, std::string_view ascii_message = {}) : host_(host) {
+      host_.event_now_ = now;
+      host_.ascii_message_ = ascii_message;
+    }
+    ~Event() {
+      host_.event_now_ = NAN;
+      host_.ascii_message_ = {};
+    }
+    Event(const Event&) = delete;
+    Event& operator=(const Event&) = delete;
 
    private:
     WasmHost& host_;
@@ -109,6 +131,8 @@ class WasmHost final : public Host {
 
  private:
   double event_now_ = NAN;
+  std::string_view ascii_message_;
+  std::string tail_;  // the last spliced send's
 };
 
 WasmHost host;
@@ -142,6 +166,9 @@ void respond(const Json& answer) {
 }
 
 std::string_view text(std::uint32_t len) { return std::string_view(input.data(), len); }
+
+// What sb_message's frame is (js-shim/wasm.js names them too).
+enum FrameKind { kText = 0, kBinary = 1, kAsciiText = 2 };
 
 std::optional<Request> request(std::uint32_t len) {
   std::optional<Json> j = parse_json(text(len));
@@ -240,15 +267,15 @@ EMSCRIPTEN_KEEPALIVE void sb_open(ConnId conn) {
 }
 
 // `now`: the clock as the event began (epoch ms), read by the shim with the frame.
-EMSCRIPTEN_KEEPALIVE void sb_message(ConnId conn, std::uint32_t len, int binary, double now) {
-  WasmHost::EventClock clock(host, now);
+EMSCRIPTEN_KEEPALIVE void sb_message(ConnId conn, std::uint32_t len, int kind, double now) {
+  WasmHost::Event event(host, now, kind == kAsciiText ? text(len) : std::string_view{});
 #ifdef SB_TEST_HOOKS
   // Test builds only (never deployed): lets the Worker tests prove that the
   // shim survives a trap, and any other error out of the module.
   if (text(len) == "__switchboard_test_trap__") __builtin_trap();
   if (text(len) == "__switchboard_test_overflow__") overflow(0);
 #endif
-  app->message(conn, text(len), binary != 0);
+  app->message(conn, text(len), kind == kBinary);
 }
 
 EMSCRIPTEN_KEEPALIVE void sb_close(ConnId conn, int code, std::uint32_t len) { app->closed(conn, code, text(len)); }

@@ -3,6 +3,7 @@
 // library parser wants `function`, not arrows.
 mergeInto(LibraryManager.library, {
   host_send: function(conns, count, text, len) { Module.host.send(conns, count, text, len); },
+  host_send_spliced: function(conns, count, start, end, tail, tailLen, fresh) { Module.host.send_spliced(conns, count, start, end, tail, tailLen, fresh); },
   host_close: function(conn, code, reason, len) { Module.host.close(conn, code, reason, len); },
   host_attach: function(conn, state, len) { Module.host.attach(conn, state, len); },
   host_kv_get: function(key, len, outLen) { return Module.host.kv_get(key, len, outLen); },

@@ -90,7 +90,11 @@ export function signalSuite(vars) {
         const expected = `${sent.slice(sent.indexOf("{"), sent.lastIndexOf("}"))},"clients":2}`;
         for (const client of [a, b]) assert.equal(await client.text(), expected);
       }
-      await Promise.all([a.close(), b.close()]);
+      // The count after it follows the subscribers, frame by frame.
+      const c = await subscribed("/", room);
+      a.send(`{"type":"publish","topic":"${room}","data":"plain"}`);
+      for (const client of [a, b, c]) assert.equal(await client.text(), `{"type":"publish","topic":"${room}","data":"plain","clients":3}`);
+      await Promise.all([a.close(), b.close(), c.close()]);
     });
 
     test("a closed socket leaves its topics", async () => {

@@ -11,15 +11,16 @@ namespace sb::signal {
 // The frame as received, with `clients` added. The parser has just accepted it
 // as one non-empty object (valid UTF-8; only whitespace or a BOM around it), so
 // its text from the first `{` to the last `}` is that object; serialising the
-// whole message again cost a third of a publish's instructions (BENCHMARKS.md).
+// whole message again cost a third of a publish's instructions (BENCHMARKS.md),
+// and the part is sent from the text as it came (Host::send).
 // A frame that already has `clients` is rewritten, as the original overwrites it.
 // Written into one buffer the room keeps: no allocation per publish. A text
 // that is no object (only a gateway's peer could send one) gives nothing.
-std::string_view SignalingRoom::with_clients(std::string_view frame, std::size_t clients, Json* message) {
+SignalingRoom::Outgoing SignalingRoom::with_clients(std::string_view frame, std::size_t clients, Json* message) {
   if (message != nullptr) {
     (*message)["clients"] = clients;
     outgoing_ = to_text(*message);
-    return outgoing_;
+    return {.head = outgoing_};
   }
   std::size_t open = frame.find('{');
   std::size_t close = frame.rfind('}');
@@ -27,14 +28,11 @@ std::string_view SignalingRoom::with_clients(std::string_view frame, std::size_t
   constexpr std::string_view kClients = R"(,"clients":)";
   char count[20];
   const std::size_t digits = std::to_chars(std::begin(count), std::end(count), clients).ptr - count;
-  const std::size_t body = close - open;
-  // One resize (a no-op when the last publish was as long) and three copies:
+  // One resize (a no-op when the count has as many digits) and three copies:
   // in the module, a string's assign and appends are each a call into libc++.
-  outgoing_.resize(body + kClients.size() + digits + 1);
-  char* out = std::copy_n(frame.data() + open, body, outgoing_.data());
-  out = std::copy_n(kClients.data(), kClients.size(), out);
-  *std::copy_n(count, digits, out) = '}';
-  return outgoing_;
+  outgoing_.resize(kClients.size() + digits + 1);
+  *std::copy_n(count, digits, std::copy_n(kClients.data(), kClients.size(), outgoing_.data())) = '}';
+  return {.head = frame.substr(open, close - open), .tail = outgoing_};
 }
 
 namespace {
@@ -154,7 +152,8 @@ void SignalingRoom::publish(ConnId conn, Frame& frame) {
 void SignalingRoom::fan_out(ConnId, std::string_view topic, Frame& frame) {
   auto it = topics_.find(topic);
   if (it == topics_.end()) return;  // nobody listens: dropped, as the original does
-  send(it->second, with_clients(frame.text, it->second.size(), frame.member("clients").present ? &frame.message() : nullptr));
+  const Outgoing out = with_clients(frame.text, it->second.size(), frame.member("clients").present ? &frame.message() : nullptr);
+  send(it->second, out.head, out.tail);
 }
 
 void SignalingRoom::pong(ConnId conn) { send(conn, R"({"type":"pong"})"); }

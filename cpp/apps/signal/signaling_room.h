@@ -63,11 +63,14 @@ class SignalingRoom : public App {
   // Fields of its own the subclass keeps in a socket's attachment.
   virtual void annotate(ConnId, Json&) const {}
   void save(ConnId conn, const Peer& peer);
-  // A publish as every subscriber gets it: the frame with `clients` added, or
-  // (given the whole message of a frame that has `clients`) overwritten; empty
-  // for a text that is no object. A view of the room's outgoing buffer, valid
-  // until the next call.
-  std::string_view with_clients(std::string_view frame, std::size_t clients, Json* message = nullptr);
+  // A publish as every subscriber gets it, in two parts: the frame with
+  // `clients` added (a part of the frame, then the room's tail), or (given the
+  // whole message of a frame that has `clients`) overwritten. Both parts
+  // empty for a text that is no object. Valid until the next call.
+  struct Outgoing {
+    std::string_view head, tail;
+  };
+  Outgoing with_clients(std::string_view frame, std::size_t clients, Json* message = nullptr);
 
   std::unordered_map<ConnId, Peer> peers_;
   // Found by a view of the topic: a publish copies no name to find its subscribers.
@@ -85,7 +88,7 @@ class SignalingRoom : public App {
   static bool allows(const Peer& peer, std::string_view topic);
   void leave(ConnId conn, const std::string& topic);
 
-  std::string outgoing_;  // with_clients()'s frame, reused by every publish
+  std::string outgoing_;  // with_clients()'s tail or rewritten frame, reused by every publish
 };
 
 }  // namespace sb::signal

@@ -339,8 +339,8 @@ Response SignalGateway::deliver(const Request& request) {
     bool rewrite = field(delivery, "rewrite") != nullptr;
     std::optional<Json> message = rewrite && !to.empty() ? parse_json(*frame, config_[kMaxJsonDepth]) : std::nullopt;
     if (!to.empty() && (!rewrite || message)) {
-      std::string_view out = with_clients(*frame, clients->get<std::size_t>(), message ? &*message : nullptr);
-      if (!out.empty()) send(to, out);
+      const Outgoing out = with_clients(*frame, clients->get<std::size_t>(), message ? &*message : nullptr);
+      if (!out.head.empty()) send(to, out.head, out.tail);
     }
     if (!missing.empty()) gone.push_back({{"topic", *topic}, {"sids", std::move(missing)}});
   }
