@@ -28,7 +28,7 @@ SignalingRoom::Outgoing SignalingRoom::with_clients(std::string_view frame, std:
   constexpr std::string_view kClients = R"(,"clients":)";
   char count[20];
   const std::size_t digits = std::to_chars(std::begin(count), std::end(count), clients).ptr - count;
-  // One resize (a no-op when the count has as many digits) and three copies:
+  // One resize (a no-op when the count has as many digits) and two copies:
   // in the module, a string's assign and appends are each a call into libc++.
   outgoing_.resize(kClients.size() + digits + 1);
   *std::copy_n(count, digits, std::copy_n(kClients.data(), kClients.size(), outgoing_.data())) = '}';
