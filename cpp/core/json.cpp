@@ -210,7 +210,6 @@ __m128i stops_at(const char* p) {
   return _mm_or_si128(below_space, _mm_or_si128(quote, backslash));
 }
 int string_stops(const char* p) { return _mm_movemask_epi8(stops_at(p)); }
-#endif
 
 // Moves the `n` < 16 bytes at `from` back to `to`, every byte loaded before
 // any is stored: two overlapping words, where a call to memmove costs more
@@ -228,6 +227,7 @@ void move_short(const char* from, char* to, std::size_t n) {
   else if (n >= 2) words(std::uint16_t{});
   else if (n == 1) *to = *from;
 }
+#endif
 
 // The length of the plain run at `from`, copied to `to` (before it, over
 // escapes decoded so far) unless that is `from`. With SSE2 (WebAssembly SIMD
