@@ -302,7 +302,8 @@ inline void rapidjson::Reader::ScanCopyUnescapedString<sb::Copy, sb::Copy>(sb::C
       *p = sb::Copy::kRefused;
       break;
     }
-    q = std::copy_n(p, length, q);
+    if (q != p) std::memmove(q, p, length);
+    q += length;
     p += length;
   }
   if (sb::lone_low_surrogate(p)) *p = sb::Copy::kRefused;
