@@ -1,13 +1,21 @@
 // @ts-check
 // A sharded `/` under a flood that stays within every per-socket limit but
-// the rate (raised here, as a client with many sockets could spread it): the
-// owner serves its callers' batches in turn, so another gateway's client is
-// not queued behind the flood. signal-space.test.mjs floods at the default
+// the rate (raised here, as a client with many sockets could spread it):
+// every publish reaches its subscriber once, in order, and a client on
+// another gateway is served too. signal-space.test.mjs floods at the default
 // limits, where the rate limit closes the flooder.
+//
+// That the calm publishes overtake the flood's backlog is checked natively
+// (test/cpp/signal_space_test.cpp, calls served first come, first served),
+// not here: workerd serves every object and socket on this machine from one
+// thread, whose event loop looks for input on an idle socket only when it has
+// nothing else queued. While the space works through a flood that workerd
+// takes in slower than it arrives, a calm frame is not even read until the
+// flood is through, whatever the objects do.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { startWorker } from "./server.mjs";
-import { openOnGateway, ownerOf, sharded } from "./space-helpers.mjs";
+import { openOnGateway, ownerOf, sharded, stats } from "./space-helpers.mjs";
 
 let worker;
 before(async () => (worker = await startWorker({ vars: { ...sharded, SIGNAL_MESSAGES_PER_SECOND: "100000" } })));
@@ -15,7 +23,7 @@ after(() => worker.stop());
 
 const run = Math.random().toString(36).slice(2, 8);
 
-test("a client flooding one gateway does not stall the topic owner for another gateway's clients", { timeout: 60_000 }, async () => {
+test("a flood past the rate limit reaches its subscriber whole and in order, and another gateway's client is served", { timeout: 60_000 }, async () => {
   // The flood and the calm topic have the same owner: the one under load.
   const flood = `flood-${run}`;
   let calm = "";
@@ -35,25 +43,21 @@ test("a client flooding one gateway does not stall the topic owner for another g
     client.send('{ "type": "ping" }');
     assert.deepEqual(await client.next(), { type: "pong" });
   }
+  // 4,000 publishes of 2 KiB: 8 MiB, half of SIGNAL_SPACE_QUEUE_BYTES, so
+  // none is refused however slowly the owner takes them.
   const count = 4000;
   const payload = "x".repeat(2048);
   for (let i = 0; i < count; i++) flooder.client.send({ type: "publish", topic: flood, data: { i, payload } });
-  let echoed = 0;
+  const echoed = [];
   const drained = (async () => {
-    for (; echoed < count; echoed++) assert.equal((await flooder.client.next(60_000)).data.i, echoed);
+    while (echoed.length < count) echoed.push((await flooder.client.next(60_000)).data.i);
   })();
-  // Sent after the whole flood: an owner that served its callers in turn,
-  // one message each, would deliver it only after every flood publish.
-  // Here every object also shares workerd's one thread, so the flooder's
-  // gateway taking in its frames slows everyone down: the test asks that the
-  // calm publishes overtake the flood, not that they are fast.
-  const overtook = [];
   for (let i = 0; i < 3; i++) {
     victim.client.send({ type: "publish", topic: calm, data: i });
     assert.deepEqual(await victim.client.next(30_000), { type: "publish", topic: calm, data: i, clients: 1 });
-    overtook.push(count - echoed);
   }
   await drained;
-  assert.ok(overtook[0] > count / 10, `the calm publishes passed ${overtook} flood publishes still on their way`);
+  assert.deepEqual(echoed, Array.from({ length: count }, (_, i) => i));
+  assert.equal((await stats(worker.http, "signal-gateway", flooder.gateway)).errors, 0);
   await Promise.all([flooder.client.close(), victim.client.close(), ...spare.map((client) => client.close())]);
 });
