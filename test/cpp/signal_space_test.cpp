@@ -47,53 +47,42 @@ struct Space {
       Object& from = *waiting[random() % waiting.size()];
       Json effect = from.host.effects.front();
       from.host.effects.erase(from.host.effects.begin());
-      const Json& call = effect["request"]["object"];
-      Object& to = *objects[call["binding"].get<std::string>() + "/" + call["instance"].get<std::string>()];
-      sb::Request request;
-      request.method = call["method"];
-      request.path = call["path"];
-      request.body = call["body"].is_string() ? call["body"].get<std::string>() : "";
-      auto response = std::get<sb::Response>(to.fetch(request));
-      from.resume(effect["context"], {{"status", response.status}, {"body", response.body}});
+      deliver(from, effect);
     }
+  }
+
+  // Delivers calls in the order they were made, across every object (as
+  // receivers that serve calls first come, first served), until `done()`
+  // holds or none is left.
+  void pump_in_order(const std::function<bool()>& done = [] { return false; }) {
+    while (!done()) {
+      for (auto& [name, object] : objects) {
+        for (Json& effect : object->host.effects) in_order.emplace_back(object.get(), std::move(effect));
+        object->host.effects.clear();
+      }
+      if (in_order.empty()) return;
+      auto [from, effect] = std::move(in_order.front());
+      in_order.pop_front();
+      deliver(*from, effect);
+    }
+  }
+  std::deque<std::pair<Object*, Json>> in_order;  // made, not yet delivered
+
+  // One call: its receiver answers, and the caller reads the answer.
+  void deliver(Object& from, const Json& effect) {
+    const Json& call = effect["request"]["object"];
+    Object& to = *objects[call["binding"].get<std::string>() + "/" + call["instance"].get<std::string>()];
+    sb::Request request;
+    request.method = call["method"];
+    request.path = call["path"];
+    request.body = call["body"].is_string() ? call["body"].get<std::string>() : "";
+    auto response = std::get<sb::Response>(to.fetch(request));
+    from.resume(effect["context"], {{"status", response.status}, {"body", response.body}});
   }
 };
 
 std::string frame(const Json& j) { return j.dump(); }
 
-// Calls delivered one at a time in the order they were made, across every
-// object: a receiver that served calls first come, first served.
-struct Queue {
-  Space& space;
-  std::deque<std::pair<Object*, Json>> calls;
-
-  void collect() {
-    for (auto& [name, object] : space.objects) {
-      for (Json& effect : object->host.effects) calls.emplace_back(object.get(), std::move(effect));
-      object->host.effects.clear();
-    }
-  }
-  // Delivers calls, oldest first, until `done()` holds or none is left.
-  void run(const std::function<bool()>& done = [] { return false; }) {
-    while (!done() && step()) {
-    }
-  }
-  bool step() {
-    collect();
-    if (calls.empty()) return false;
-    auto [from, effect] = std::move(calls.front());
-    calls.pop_front();
-    const Json& call = effect["request"]["object"];
-    Object& to = *space.objects[call["binding"].get<std::string>() + "/" + call["instance"].get<std::string>()];
-    sb::Request request;
-    request.method = call["method"];
-    request.path = call["path"];
-    request.body = call["body"].get<std::string>();
-    auto response = std::get<sb::Response>(to.fetch(request));
-    from->resume(effect["context"], {{"status", response.status}, {"body", response.body}});
-    return true;
-  }
-};
 
 }  // namespace
 
@@ -259,9 +248,8 @@ TEST_CASE("sharded: a topic owner serves its gateways in turn, so a publish from
   for (int i = 0; i < count; ++i) g0.message(flooder, publish(i));
   g1.message(victim, Json{{"type", "publish"}, {"topic", calm}, {"data", 0}}.dump());
 
-  Queue queue{space, {}};
   Object& owner = *space.objects[std::string(sb::signal::kOwnerBinding) + "/" + sb::signal::owner_of(calm, 2)];
-  queue.run([&] { return !g1.host.received[victim].empty(); });
+  space.pump_in_order([&] { return !g1.host.received[victim].empty(); });
   REQUIRE(g1.take(victim) == std::vector<std::string>{Json{{"type", "publish"}, {"topic", calm}, {"data", 0}, {"clients", 1}}.dump()});
   // When it arrives, the owner has applied the flood's first call (one
   // publish: the rest queued behind it), the calm one, and at most the
@@ -269,7 +257,7 @@ TEST_CASE("sharded: a topic owner serves its gateways in turn, so a publish from
   const std::int64_t batch = sb::signal::kBatchBytes.fallback / static_cast<std::int64_t>(publish(0).size());
   CHECK(owner.stats()["space"]["billable"]["publishes"].get<std::int64_t>() <= 2 + batch);
 
-  queue.run();
+  space.pump_in_order();
   std::vector<int> echoed;
   for (const std::string& text : g0.take(flooder)) echoed.push_back(Json::parse(text)["data"]["i"].get<int>());
   std::vector<int> sent(count);
