@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include <algorithm>
+
 namespace sb {
 namespace {
 
@@ -18,7 +20,7 @@ std::optional<std::int64_t> whole_number(std::string_view text) {
 void Config::declare(const Json& vars, Limits limits, Settings settings) {
   for (const Limit* limit : limits) {
     auto text = string_field(vars, limit->name);
-    if (auto value = text ? whole_number(*text) : std::nullopt) limits_[limit] = *value;
+    if (auto value = text ? whole_number(*text) : std::nullopt) limits_[limit] = std::min(*value, limit->most);
   }
   for (const Setting* setting : settings) {
     const Json* value = field(vars, setting->name);

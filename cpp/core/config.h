@@ -6,6 +6,7 @@
 // or a parse.
 #pragma once
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <string>
 #include <string_view>
@@ -20,6 +21,9 @@ struct Limit {
   std::string_view name;
   std::int64_t fallback;
   std::string_view meaning;
+  // The largest value an override may set (a larger one counts as this):
+  // where past it the limit would no longer protect what it is for.
+  std::int64_t most = std::numeric_limits<std::int64_t>::max();
 };
 
 // A text setting. A secret's value never enters the core: the shim tells it
@@ -37,15 +41,15 @@ using Settings = std::span<const Setting* const>;
 
 // A limit of the core itself (kCoreLimits, app.h).
 inline constexpr Limit kMaxJsonDepth{"MAX_JSON_DEPTH", kDefaultJsonDepth,
-                                     "arrays and objects a JSON frame may nest; deeper is the app's invalid JSON"};
+                                     "arrays and objects a JSON frame may nest; deeper is the app's invalid JSON", kMostJsonDepth};
 
 class Config {
  public:
   // Every default.
   Config() = default;
   // `vars`: the environment's string entries (a set secret as `true`). A
-  // limit's override counts when it is a whole number >= 0; a setting's when
-  // it is not empty.
+  // limit's override counts when it is a whole number >= 0 (at most the
+  // limit's `most`); a setting's when it is not empty.
   void declare(const Json& vars, Limits limits, Settings settings);
 
   std::int64_t operator[](const Limit& limit) const {

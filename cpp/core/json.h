@@ -16,6 +16,12 @@ using Json = nlohmann::ordered_json;
 // value may nest. Copying, comparing and serialising a value recurse once per
 // level, so no value deeper than the limit may ever exist in the core.
 inline constexpr std::int64_t kDefaultJsonDepth = 64;
+// The most MAX_JSON_DEPTH may be set to. Serialising recurses on the
+// engine's stack: in workerd the relay, MPC and rooms apps, writing out a
+// value they read, overflowed it between 5,000 and 7,000 levels (a trap,
+// which costs the object its core). test/worker/depth.test.mjs sends each
+// app a value this deep.
+inline constexpr std::int64_t kMostJsonDepth = 1000;
 
 // nullopt for anything that is not one JSON document (RFC 8259, UTF-8, an
 // optional byte-order mark) nesting at most `max_depth` arrays and objects:

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <fstream>
+#include <limits>
 #include <set>
 #include <sstream>
 
@@ -17,18 +18,30 @@ std::string operations_page() {
   return page.str();
 }
 
+// The row of docs/operations.md's table that starts with `name` and `value`
+// in its first two cells, from there to the end of its line; empty if none.
+std::string_view row(std::string_view page, std::string_view name, std::string_view value) {
+  std::string head = "| `";
+  head.append(name).append("` | ").append(value).append(" |");
+  std::size_t at = page.find(head);
+  return at == std::string_view::npos ? std::string_view() : page.substr(at, page.find('\n', at) - at);
+}
+
 }  // namespace
 
 // The limits table of docs/operations.md is the operator's reference: it must
 // list every limit of the core and of every app with the default the core really uses.
-TEST_CASE("docs/operations.md lists every limit with its default") {
+TEST_CASE("docs/operations.md lists every limit with its default, and its most where it has one") {
   std::string page = operations_page();
   std::set<std::string_view> names;
   auto listed = [&](const sb::Limit& limit) {
     CAPTURE(limit.name);
     CHECK(names.insert(limit.name).second);
-    std::string row = "| `" + std::string(limit.name) + "` | " + std::to_string(limit.fallback) + " |";
-    CHECK(page.find(row) != std::string::npos);
+    std::string_view text = row(page, limit.name, std::to_string(limit.fallback));
+    REQUIRE(!text.empty());
+    std::string most = "at most ";
+    most.append(std::to_string(limit.most)).push_back(' ');
+    CHECK((text.find(most) != std::string_view::npos) == (limit.most != std::numeric_limits<std::int64_t>::max()));
   };
   for (const sb::Limit* limit : sb::kCoreLimits) listed(*limit);
   for (const sb::Manifest* app : sb::all_apps()) {
@@ -44,17 +57,23 @@ TEST_CASE("docs/operations.md lists every setting, secrets as secrets, with its 
   auto listed = [&](const sb::Setting& setting) {
     CAPTURE(setting.name);
     CHECK(names.insert(setting.name).second);
-    std::string head = "| `" + std::string(setting.name) + "` | " + (setting.secret ? "secret" : "var") + " | ";
-    std::size_t row = page.find(head);
-    REQUIRE(row != std::string::npos);
-    std::string_view text = std::string_view(page).substr(row, page.find('\n', row) - row);
-    if (!setting.fallback.empty()) CHECK(text.find("`" + std::string(setting.fallback) + "`") != std::string_view::npos);
+    std::string_view text = row(page, setting.name, setting.secret ? "secret" : "var");
+    REQUIRE(!text.empty());
+    std::string fallback = "`";
+    fallback.append(setting.fallback).push_back('`');
+    if (!setting.fallback.empty()) CHECK(text.find(fallback) != std::string_view::npos);
   };
   for (const sb::Setting* setting : sb::kRouterSettings) listed(*setting);
   for (const sb::Manifest* app : sb::all_apps()) {
     for (const sb::Setting* setting : app->settings) listed(*setting);
   }
   CHECK(names.contains("JWT_SECRET"));
+}
+
+TEST_CASE("an override past a limit's most counts as the most") {
+  CHECK(sb::configure({{"MAX_JSON_DEPTH", "1000000"}})[sb::kMaxJsonDepth] == sb::kMostJsonDepth);
+  CHECK(sb::configure({{"MAX_JSON_DEPTH", "1000"}})[sb::kMaxJsonDepth] == 1000);
+  CHECK(sb::configure({{"MAX_JSON_DEPTH", "8"}})[sb::kMaxJsonDepth] == 8);
 }
 
 TEST_CASE("settings are read once from the declared names only; empty means the default") {
