@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { Client, startWorker } from "./server.mjs";
+import { mpcPair, relayPair, signalPair } from "./peers.mjs";
 import { roomWith } from "./rooms-helpers.mjs";
 import { Member } from "./swarm-helpers.mjs";
 
@@ -32,13 +33,7 @@ test("MAX_JSON_DEPTH past its most counts as the most", async () => {
 });
 
 test("signal: a publish nested to the most reaches the topic; one level more does not", async () => {
-  const url = `${worker.ws}/signal/depth-${rand()}`;
-  const [publisher, subscriber] = [await open(url), await open(url)];
-  for (const client of [publisher, subscriber]) {
-    client.send({ type: "subscribe", topics: ["t"] });
-    client.send({ type: "ping" });
-    assert.deepEqual(await client.next(), { type: "pong" });
-  }
+  const [publisher, subscriber] = await signalPair(worker, `depth-${rand()}`, "t");
   publisher.send(`{"type":"publish","topic":"t","data":${nestedText(AT)}}`);
   assert.deepEqual(await subscriber.next(), { type: "publish", topic: "t", data: nested(AT), clients: 2 });
   publisher.send(`{"type":"publish","topic":"t","data":${nestedText(PAST)}}`);
@@ -48,14 +43,7 @@ test("signal: a publish nested to the most reaches the topic; one level more doe
 });
 
 test("mpc: a relay nested to the most is relayed; one level more is an invalid message", async () => {
-  const url = `${worker.ws}/mpc/depth-${rand()}`;
-  const sender = await open(url);
-  sender.send({ type: "register", device_id: "sender" });
-  assert.equal((await sender.next()).type, "devices");
-  const receiver = await open(url);
-  receiver.send({ type: "register", device_id: "receiver" });
-  assert.equal((await receiver.next()).type, "devices");
-  assert.equal((await sender.next()).type, "devices");
+  const [sender, receiver] = await mpcPair(worker, `depth-${rand()}`, "sender", "receiver");
   sender.send(`{"type":"relay","to":"receiver","data":${nestedText(AT)}}`);
   assert.deepEqual(await receiver.next(), { type: "relay", from: "sender", data: nested(AT) });
   sender.send(`{"type":"relay","to":"receiver","data":${nestedText(PAST)}}`);
@@ -64,18 +52,13 @@ test("mpc: a relay nested to the most is relayed; one level more is an invalid m
 });
 
 test("relay: a message nested to the most is forwarded; one level more is Invalid JSON", async () => {
-  const id = `depth${rand()}`;
-  const desktop = await open(`${worker.ws}/desktop/${id}`);
-  assert.equal((await desktop.next()).type, "connected");
-  const mobile = await open(`${worker.ws}/mobile/${id}`);
-  for (const type of ["desktop_connected", "connected"]) assert.equal((await mobile.next()).type, type);
-  assert.equal((await desktop.next()).type, "mobile_connected");
+  const [desktop, mobile] = await relayPair(worker, `depth${rand()}`);
   desktop.send(`{"type":"bundle_update","payload":${nestedText(AT)}}`);
   assert.deepEqual(await mobile.next(), { type: "bundle_update", payload: nested(AT) });
   desktop.send(`{"type":"bundle_update","payload":${nestedText(PAST)}}`);
   const error = await desktop.next();
   assert.equal(error.type, "error");
-  assert.equal(error.error, "Invalid JSON");
+  assert.equal(/** @type {any} */ (error).error, "Invalid JSON");
   await Promise.all([desktop.close(), mobile.close()]);
 });
 

@@ -10,12 +10,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { Client, startWorker } from "./server.mjs";
+import { mpcPair, openMpc, openRelay, openSignal, relayPair, signalPair, subscribed } from "./peers.mjs";
 import { roomWith } from "./rooms-helpers.mjs";
 import { Member, newId } from "./swarm-helpers.mjs";
 
-const openSignal = /** @type {typeof Client.open<import("../../clients/src/messages/signal.js").ClientMessage, import("../../clients/src/messages/signal.js").ServerMessage>} */ (Client.open);
-const openMpc = /** @type {typeof Client.open<import("../../clients/src/messages/mpc.js").ClientMessage, import("../../clients/src/messages/mpc.js").ServerMessage>} */ (Client.open);
-const openRelay = /** @type {typeof Client.open<import("../../clients/src/messages/relay.js").ClientMessage, import("../../clients/src/messages/relay.js").ServerMessage>} */ (Client.open);
 const openRoom = /** @type {typeof Client.open<import("../../clients/src/messages/rooms.js").ClientMessage, import("../../clients/src/messages/rooms.js").ServerMessage>} */ (Client.open);
 
 const persistTo = mkdtempSync(join(tmpdir(), "switchboard-fault-"));
@@ -57,36 +55,6 @@ async function rssSettled() {
   return worker.rss();
 }
 
-// Two registered devices of one MPC registry, every `devices` frame read.
-// Subscribed for certain: a pong after the subscribe proves it was applied (a
-// socket's frames keep their order; another socket's publish does not wait for them).
-async function subscribed(client, topic) {
-  client.send({ type: "subscribe", topics: [topic] });
-  client.send({ type: "ping" });
-  assert.deepEqual(await client.next(), { type: "pong" });
-}
-
-async function mpcPair(shard, first, second) {
-  const a = await openMpc(`${worker.ws}/mpc/${shard}`);
-  a.send({ type: "register", device_id: first });
-  assert.equal((await a.next()).type, "devices");
-  const b = await openMpc(`${worker.ws}/mpc/${shard}`);
-  b.send({ type: "register", device_id: second });
-  assert.equal((await b.next()).type, "devices");
-  assert.equal((await a.next()).type, "devices");
-  return [a, b];
-}
-
-// A paired relay session, every welcome read.
-async function relayPair(id) {
-  const desktop = await openRelay(`${worker.ws}/desktop/${id}`);
-  assert.equal((await desktop.next()).type, "connected");
-  const mobile = await openRelay(`${worker.ws}/mobile/${id}`);
-  for (const type of ["desktop_connected", "connected"]) assert.equal((await mobile.next()).type, type);
-  assert.equal((await desktop.next()).type, "mobile_connected");
-  return [desktop, mobile];
-}
-
 // A swarm's host and a guest it invited, both registered, the guest's frames so far handled.
 async function swarmPair() {
   const [host, guest] = await Member.hostAndGuest(worker);
@@ -99,9 +67,7 @@ async function swarmPair() {
 const apps = {
   async signal() {
     const shard = `deep-${rand()}`;
-    const attacker = await openSignal(`${worker.ws}/signal/${shard}`);
-    const bystander = await openSignal(`${worker.ws}/signal/${shard}`);
-    for (const client of [attacker, bystander]) await subscribed(client, "t");
+    const [attacker, bystander] = await signalPair(worker, shard, "t");
     const frame = `{"type":"publish","topic":"t","data":${nested()}}`;
     return {
       send: () => attacker.send(frame),
@@ -118,7 +84,7 @@ const apps = {
     };
   },
   async mpc() {
-    const [attacker, bystander] = await mpcPair(`deep-${rand()}`, "attacker", "tgt");
+    const [attacker, bystander] = await mpcPair(worker, `deep-${rand()}`, "attacker", "tgt");
     const frame = `{"type":"relay","to":"tgt","data":${nested()}}`;
     return {
       send: () => attacker.send(frame),
@@ -132,7 +98,7 @@ const apps = {
     };
   },
   async relay() {
-    const [attacker, bystander] = await relayPair(`deep${rand()}`);
+    const [attacker, bystander] = await relayPair(worker, `deep${rand()}`);
     const frame = `{"type":"bundle_update","payload":${nested()}}`;
     return {
       send: () => attacker.send(frame),
@@ -252,12 +218,12 @@ test("a stack overflow out of the module is a trap: 1011 for that socket, logged
 });
 
 test("every app survives an overflow the same way", async () => {
-  const [device, victim] = await mpcPair(`overflow-${rand()}`, "stays", "victim");
+  const [device, victim] = await mpcPair(worker, `overflow-${rand()}`, "stays", "victim");
   victim.send(OVERFLOW);
   assert.equal((await victim.closed).code, 1011);
   assert.deepEqual(await device.next(), { type: "devices", devices: ["stays"] });
 
-  const [desktop, mobile] = await relayPair(`overflow${rand()}`);
+  const [desktop, mobile] = await relayPair(worker, `overflow${rand()}`);
   mobile.send(OVERFLOW);
   assert.equal((await mobile.closed).code, 1011);
   assert.equal((await desktop.next()).type, "mobile_disconnected");
@@ -296,7 +262,7 @@ test("kill -9 under traffic, then a restart on the same state: what the README p
   for (const client of signal) client.send({ type: "subscribe", topics: ["t"] });
 
   const registry = `crash-${rand()}`;
-  const [alice, bob] = await mpcPair(registry, "alice", "bob");
+  const [alice, bob] = await mpcPair(worker, registry, "alice", "bob");
   const session = { session_id: "s1", proposer_id: "alice", total: 2, threshold: 2, participants: ["alice", "bob"], session_type: "dkg", curve_type: "unified", coordination_type: "Network" };
   alice.send({ type: "announce_session", session_info: session });
   assert.equal((await bob.next()).type, "session_available");
@@ -353,8 +319,7 @@ test("kill -9 under traffic, then a restart on the same state: what the README p
   await logged((line) => line.event === "session_deleted" && line.app === "relay" && line.instance === vacant);
 
   // Signal: the shard serves again (it keeps nothing but its sockets).
-  const [s1, s2] = [await openSignal(`${worker.ws}/signal/${shard}`), await openSignal(`${worker.ws}/signal/${shard}`)];
-  for (const client of [s1, s2]) await subscribed(client, "t");
+  const [s1, s2] = await signalPair(worker, shard, "t");
   s1.send({ type: "publish", topic: "t", data: "back" });
   for (const client of [s1, s2]) assert.deepEqual(await client.next(), { type: "publish", topic: "t", data: "back", clients: 2 });
 
@@ -366,7 +331,7 @@ test("kill -9 under traffic, then a restart on the same state: what the README p
   assert.deepEqual(await alice2.next(), { type: "sessions_for_device", sessions: [session] });
 
   // Relay: the paired session pairs again and forwards.
-  const [desktop2, mobile2] = await relayPair(paired);
+  const [desktop2, mobile2] = await relayPair(worker, paired);
   mobile2.send({ type: "console_log", args: ["after"] });
   assert.deepEqual(await desktop2.next(), { type: "console_log", args: ["after"] });
 
@@ -415,7 +380,7 @@ test("a replaced socket's connection ends within a second, while its peers keep 
     return { code: ended.code, ms: Date.now() - start, replacement };
   }
 
-  const [device, peer] = await mpcPair(`linger-${rand()}`, "device", "peer");
+  const [device, peer] = await mpcPair(worker, `linger-${rand()}`, "device", "peer");
   const mpcTimer = busy(peer, { type: "relay", to: "device", data: {} });
   const mpc = await replaced(device, Promise.resolve(), async () => {
     const again = await openMpc(device.ws.url);
@@ -423,7 +388,7 @@ test("a replaced socket's connection ends within a second, while its peers keep 
     return again;
   });
 
-  const [desktop, mobile] = await relayPair(`linger${rand()}`);
+  const [desktop, mobile] = await relayPair(worker, `linger${rand()}`);
   const relayTimer = busy(mobile, { type: "console_log", level: "info", args: [] });
   desktop.send({ type: "ping" });
   const relay = await replaced(desktop, desktop.next(), () => openRelay(desktop.ws.url));
