@@ -9,16 +9,20 @@ import { after, before, test } from "node:test";
 import { refusedUpgrade, startWorker } from "./server.mjs";
 
 let worker;
+let calls;
 before(async () => {
-  // A port nobody listens on.
-  const probe = createServer().listen(0, "127.0.0.1");
-  await once(probe, "listening");
-  const closedPort = probe.address().port;
-  probe.close();
+  // A Calls API that resets every connection. Held for the whole suite: a
+  // port merely closed can be taken by another suite's server meanwhile,
+  // which then answers in its place.
+  calls = createServer((socket) => socket.resetAndDestroy()).listen(0, "127.0.0.1");
+  await once(calls, "listening");
   // An empty JWT_SECRET overrides one a developer's .dev.vars may hold.
-  worker = await startWorker({ vars: { JWT_SECRET: "", CLOUDFLARE_APP_ID: "app", CLOUDFLARE_APP_SECRET: "s", CALLS_API_BASE: `http://127.0.0.1:${closedPort}/v1` } });
+  worker = await startWorker({ vars: { JWT_SECRET: "", CLOUDFLARE_APP_ID: "app", CLOUDFLARE_APP_SECRET: "s", CALLS_API_BASE: `http://127.0.0.1:${calls.address().port}/v1` } });
 });
-after(() => worker.stop());
+after(async () => {
+  await worker.stop();
+  calls.close();
+});
 
 test("without JWT_SECRET every rooms route answers 503 JSON saying so", async () => {
   const error = { error: "JWT_SECRET is not configured (wrangler secret put JWT_SECRET)" };
