@@ -77,7 +77,7 @@ async function until(condition, ms) {
   return condition();
 }
 
-function median(values) {
+export function median(values) {
   return [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)];
 }
 
@@ -184,6 +184,20 @@ export class Room {
       ws.close();
     })));
   }
+}
+
+// Brings a server to V8's steady state before anything is measured: 30,000
+// publishes to two subscribers on a topic of its own. V8 tiers the core's
+// WebAssembly up function by function on a background thread (TurboFan after
+// ~11,000 publishes at N = 2), and the shim's JavaScript waits for its own
+// optimised code behind those jobs: after 6,000 publishes, 2 of 5 fresh
+// processes still ran the shim's per-frame functions in the interpreter, 4–6%
+// of a publish's CPU at N = 2; after 30,000, none of 5 (BENCHMARKS.md, "N = 2
+// in the whole process"). A long-lived object serving traffic runs tiered up.
+export async function warmUp(server) {
+  const room = await Room.open(server, 2, "warm-up");
+  for (let i = 0; i < 15; i++) await room.burst(2000, 200);
+  await room.close();
 }
 
 // Sizes of each measurement for `n` subscribers: bursts of ~6,000 deliveries

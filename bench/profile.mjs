@@ -11,7 +11,7 @@
 // DevTools) and the summary (profile.json) to bench/results/.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import WebSocket from "ws";
-import { Room } from "./fanout.mjs";
+import { Room, warmUp } from "./fanout.mjs";
 import { killAll, startLimit, startSwitchboardWithoutAssets } from "./servers.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -124,7 +124,10 @@ export async function profiles() {
       sessions.push({ server, room, inspector, publishes: 0, lost: 0 });
     }
     // Warm-up, after the debugger is off: the module optimised again, the objects loaded.
-    for (const s of sessions) await s.room.burst(PUBLISHES, BYTES);
+    for (const s of sessions) {
+      await warmUp(s.server);
+      await s.room.burst(PUBLISHES, BYTES);
+    }
     log(`profiling ${ROUNDS} bursts of ${PUBLISHES} publishes on each`);
     for (const s of sessions) await s.inspector.call("Profiler.start");
     for (let round = 0; round < ROUNDS; round++) {

@@ -14,7 +14,7 @@ import { billing } from "./billing.mjs";
 import { run as capacityModel } from "./capacity.mjs";
 import { concurrency } from "./concurrency.mjs";
 import { coreBench } from "./core.mjs";
-import { fanoutRound, Room } from "./fanout.mjs";
+import { fanoutRound, Room, warmUp } from "./fanout.mjs";
 import { instructions } from "./instructions.mjs";
 import { fanoutTable, report } from "./report.mjs";
 import { transport } from "./transport.mjs";
@@ -59,6 +59,7 @@ function machine() {
 if (process.argv.includes("--sharded")) {
   const servers = [await startSwitchboard(), await startSwitchboardSharded()];
   try {
+    for (const server of servers) await warmUp(server);
     for (const n of SUBSCRIBERS) {
       const rooms = [];
       for (const server of servers) rooms.push(await Room.open(server, n));
@@ -87,6 +88,8 @@ if (!fanoutOnly) starts.push(startSwitchboardSharded);
 log(`starting switchboard (with and without its demo page), the floor and the limit (each with and without the same [assets]), y-webrtc's server${fanoutOnly ? "" : ", and switchboard with `/` sharded"}`);
 const servers = [];
 for (const start of starts) servers.push(await start());
+log("warming every server up to V8's steady state (30,000 publishes each)");
+for (const server of servers) await warmUp(server);
 // Each server's CPU is compared with the limit in its own set-up (with or
 // without the asset router), its p99 with the floor in its own set-up.
 const inSetUp = (name, assets) => servers.findIndex((s) => s.name === (assets ? `${name}, assets` : name));
