@@ -190,7 +190,7 @@ export class Room {
 // publishes to two subscribers on a topic of its own. V8 tiers the core's
 // WebAssembly up function by function on a background thread (TurboFan after
 // ~11,000 publishes at N = 2), and the shim's JavaScript waits for its own
-// optimised code behind those jobs: after 6,000 publishes, 3 of 5 fresh
+// optimised code behind those jobs: after 6,000 publishes, 2 or 3 of 5 fresh
 // processes still ran the shim's per-frame functions in the interpreter, 4–6%
 // of a publish's CPU at N = 2; after 30,000, 1 of 15 (BENCHMARKS.md, "N = 2
 // in the whole process"). A long-lived object serving traffic runs tiered up.
