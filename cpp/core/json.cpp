@@ -199,17 +199,30 @@ struct Copy : rapidjson::InsituStringStream {
 };
 
 #ifdef __SSE2__
+// The bytes that end a plain run, one vector each. Read through a volatile
+// byte, so that they are values the compiler keeps in locals: as constants,
+// LLVM puts each back into the loop as a v128.const, which workerd's V8
+// builds anew with three x64 instructions every time, six per 32-byte step.
+struct Stops {
+  __m128i quote, backslash, space;
+};
+constexpr char kStopBytes[] = {'"', '\\', ' '};
+Stops stop_vectors() {
+  const volatile char* bytes = kStopBytes;
+  return {_mm_set1_epi8(bytes[0]), _mm_set1_epi8(bytes[1]), _mm_set1_epi8(bytes[2])};
+}
+
 // A byte of all ones for each of the 16 bytes at `p` that ends a plain run: a
 // quote, a backslash, a control byte or one that is not ASCII (as signed
 // bytes, the last two are those below a space).
-__m128i stops_at(const char* p) {
+__m128i stops_at(const char* p, const Stops& stop) {
   const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-  const __m128i quote = _mm_cmpeq_epi8(bytes, _mm_set1_epi8('"'));
-  const __m128i backslash = _mm_cmpeq_epi8(bytes, _mm_set1_epi8('\\'));
-  const __m128i below_space = _mm_cmplt_epi8(bytes, _mm_set1_epi8(' '));
+  const __m128i quote = _mm_cmpeq_epi8(bytes, stop.quote);
+  const __m128i backslash = _mm_cmpeq_epi8(bytes, stop.backslash);
+  const __m128i below_space = _mm_cmplt_epi8(bytes, stop.space);
   return _mm_or_si128(below_space, _mm_or_si128(quote, backslash));
 }
-int string_stops(const char* p) { return _mm_movemask_epi8(stops_at(p)); }
+int string_stops(const char* p, const Stops& stop) { return _mm_movemask_epi8(stops_at(p, stop)); }
 
 // Moves the `n` < 16 bytes at `from` back to `to`, every byte loaded before
 // any is stored: two overlapping words, where a call to memmove costs more
@@ -234,34 +247,55 @@ void move_short(const char* from, char* to, std::size_t n) {
 // in the module), 16 bytes or more a step from the run's first, where RapidJSON's own
 // scan goes byte by byte up to a 16-byte boundary (for a key or a short
 // string, all of it) and misses 0x1A..0x1F (it compares with 0x19).
-std::size_t plain_run(const char* from, char* to) {
-  const char* p = from;
 #ifdef __SSE2__
+std::size_t plain_run(const char* from, char* to, const Stops& stop) {
+  const char* p = from;
   int stops;
   if (to == from) {
-    if ((stops = string_stops(p)) != 0) return __builtin_ctz(stops);
+    if ((stops = string_stops(p, stop)) != 0) return __builtin_ctz(stops);
     // Past 16 bytes, 32 a step: a 4 KB string's scan is most of its read.
     for (p += 16;; p += 32) {
-      const __m128i low = stops_at(p), high = stops_at(p + 16);
+      const __m128i low = stops_at(p, stop), high = stops_at(p + 16, stop);
       if (_mm_movemask_epi8(_mm_or_si128(low, high)) != 0) {
         stops = _mm_movemask_epi8(low) | _mm_movemask_epi8(high) << 16;
         return p - from + __builtin_ctz(stops);
       }
     }
   }
-  for (; (stops = string_stops(p)) == 0; p += 16, to += 16) {
+  for (; (stops = string_stops(p, stop)) == 0; p += 16, to += 16) {
     _mm_storeu_si128(reinterpret_cast<__m128i*>(to), _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
   }
   const int tail = __builtin_ctz(stops);
   move_short(p, to, tail);
   return p - from + tail;
+}
 #else
+struct Stops {};
+Stops stop_vectors() { return {}; }
+std::size_t plain_run(const char* from, char* to, const Stops&) {
+  const char* p = from;
   for (auto c = static_cast<unsigned char>(*p); c != '"' && c != '\\' && c >= 0x20 && c < 0x80;
        c = static_cast<unsigned char>(*++p)) {
   }
   if (to != from) std::memmove(to, from, p - from);
   return p - from;
+}
 #endif
+
+// What a one-character escape (`\n`, `\"`, …) decodes to, or 0 for `\u` and
+// what is no escape: those go back to the reader.
+char short_escape(char e) {
+  switch (e) {
+    case '"': return '"';
+    case '\\': return '\\';
+    case '/': return '/';
+    case 'b': return '\b';
+    case 'f': return '\f';
+    case 'n': return '\n';
+    case 'r': return '\r';
+    case 't': return '\t';
+    default: return 0;
+  }
 }
 
 // `\uDC00`..`\uDFFF` where the scan stops: a low surrogate with no high one
@@ -281,20 +315,30 @@ struct rapidjson::StreamTraits<sb::Copy> {
   enum { copyOptimization = 1 };
 };
 
-// A string's bytes up to its next quote, backslash or control byte, each
+// A string's bytes up to its next quote, `\u` escape or control byte, each
 // character that is not ASCII checked on the way, so that every string the
 // reader accepts is UTF-8 and the text needs no pass of its own. What is not
-// (raw bytes, or an escaped lone low surrogate) is marked kRefused.
+// (raw bytes, or an escaped lone low surrogate) is marked kRefused. One-character
+// escapes are decoded here, where the scan goes on: back in the reader, each
+// cost a y-webrtc offer (a `\r\n` every ~20 bytes of SDP) a return and a new scan.
 template <>
 template <>
 inline void rapidjson::Reader::ScanCopyUnescapedString<sb::Copy, sb::Copy>(sb::Copy& is, sb::Copy&) {
+  const sb::Stops stop = sb::stop_vectors();
   char* p = is.src_;
   char* q = is.dst_;
   for (;;) {
-    const std::size_t plain = sb::plain_run(p, q);
+    const std::size_t plain = sb::plain_run(p, q, stop);
     p += plain;
     q += plain;
     const auto* c = reinterpret_cast<const unsigned char*>(p);
+    if (*c == '\\') {
+      const char decoded = sb::short_escape(p[1]);
+      if (decoded == 0) break;
+      *q++ = decoded;
+      p += 2;
+      continue;
+    }
     if (*c < 0x80) break;
     // The copy's NUL ends a character that runs past the document.
     const std::size_t length = sb::utf8_length(c, c + 4);

@@ -82,6 +82,21 @@ TEST_CASE("parse_json decodes what follows an escape as it decodes what comes be
   }
 }
 
+TEST_CASE("parse_json decodes every one-character escape, one after another and between runs") {
+  const std::string escapes = R"(\"\\\/\b\f\n\r\t)", decoded = "\"\\/\b\f\n\r\t";
+  for (std::size_t at = 0; at < 40; ++at) {
+    CAPTURE(at);
+    const std::string run(at, 'x');
+    std::optional<Json> j = parse_json("\"" + run + escapes + run + escapes + "\"");
+    REQUIRE(j);
+    CHECK(j->get_ref<const std::string&>() == run + decoded + run + decoded);
+  }
+  for (std::string_view bad : {R"("\a")", R"("\x41")", R"("\'")", R"("\U0041")", R"("\)", R"("x\)", R"(["\"])"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(accepted(bad));
+  }
+}
+
 TEST_CASE("parse_json keeps numbers as nlohmann reads them") {
   std::optional<Json> j = parse_json("[0,-0,-1,18446744073709551615,18446744073709551616,-9223372036854775808,2.5,1e2]");
   REQUIRE(j);
