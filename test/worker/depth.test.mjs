@@ -32,13 +32,16 @@ test("MAX_JSON_DEPTH past its most counts as the most", async () => {
   assert.equal(stats.limits.MAX_JSON_DEPTH, MOST);
 });
 
-test("signal: a publish nested to the most reaches the topic; one level more does not", async () => {
-  const [publisher, subscriber] = await signalPair(worker, `depth-${rand()}`, "t");
+test("signal: a publish nested to the most reaches the topic; one level more does not, and counts as an error", async () => {
+  const shard = `depth-${rand()}`;
+  const [publisher, subscriber] = await signalPair(worker, shard, "t");
   publisher.send(`{"type":"publish","topic":"t","data":${nestedText(AT)}}`);
   assert.deepEqual(await subscriber.next(), { type: "publish", topic: "t", data: nested(AT), clients: 2 });
   publisher.send(`{"type":"publish","topic":"t","data":${nestedText(PAST)}}`);
   publisher.send({ type: "publish", topic: "t", data: "after" });
   assert.deepEqual(await subscriber.next(), { type: "publish", topic: "t", data: "after", clients: 2 });
+  // y-webrtc has no error frame: the refusal shows in /stats only.
+  assert.equal((await (await fetch(`${worker.http}/stats/signal/${shard}`)).json()).errors, 1);
   await Promise.all([publisher.close(), subscriber.close()]);
 });
 
