@@ -41,13 +41,34 @@ export async function mpcPair(worker, shard, first, second) {
   return [a, b];
 }
 
-// A paired relay session (desktop, then mobile), every welcome read.
+/** @typedef {import("../../clients/src/messages/relay.js").ServerMessage} RelayIn */
+/** @typedef {import("../../clients/src/messages/relay.js").PeerConnected | import("../../clients/src/messages/relay.js").PeerDisconnected | import("../../clients/src/messages/relay.js").Pong} RelayEvent */
+
+// A relay frame of `type` stamped with the relay's clock, and nothing else.
+/** @param {Client<any, RelayIn>} client @param {RelayEvent["type"]} type */
+export async function expectRelayEvent(client, type) {
+  const frame = /** @type {RelayEvent} */ (await client.next());
+  assert.deepEqual(Object.keys(frame), ["type", "timestamp"]);
+  assert.equal(frame.type, type);
+  assert.ok(Math.abs(frame.timestamp - Date.now()) < 60_000);
+}
+
+// The relay's welcome to one side of session `id`.
+/** @param {Client<any, RelayIn>} client @param {import("../../clients/src/messages/relay.js").Side} clientType @param {string} id */
+export async function expectRelayWelcome(client, clientType, id) {
+  const frame = /** @type {import("../../clients/src/messages/relay.js").Connected} */ (await client.next());
+  assert.deepEqual({ ...frame, timestamp: 0 }, { type: "connected", clientType, sessionId: id, timestamp: 0 });
+  assert.ok(Math.abs(frame.timestamp - Date.now()) < 60_000);
+}
+
+// A paired relay session (desktop, then mobile), every notification read and checked.
 /** @param {Worker} worker @param {string} id */
 export async function relayPair(worker, id) {
   const desktop = await openRelay(`${worker.ws}/desktop/${id}`);
-  assert.equal((await desktop.next()).type, "connected");
+  await expectRelayWelcome(desktop, "desktop", id);
   const mobile = await openRelay(`${worker.ws}/mobile/${id}`);
-  for (const type of ["desktop_connected", "connected"]) assert.equal((await mobile.next()).type, type);
-  assert.equal((await desktop.next()).type, "mobile_connected");
+  await expectRelayEvent(desktop, "mobile_connected");
+  await expectRelayEvent(mobile, "desktop_connected");
+  await expectRelayWelcome(mobile, "mobile", id);
   return [desktop, mobile];
 }

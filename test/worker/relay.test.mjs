@@ -3,6 +3,7 @@
 // and mobile (React Native) clients send and expect, and bad input.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { expectRelayEvent, expectRelayWelcome, relayPair } from "./peers.mjs";
 import { Client, refusedUpgrade, startWorker } from "./server.mjs";
 
 // Frames sent and expected here are type-checked against clients/src/messages/relay.d.ts (tsc -p types).
@@ -19,34 +20,15 @@ after(() => worker.stop());
 const sessionId = () => Math.random().toString(36).substring(2, 15) + Math.random().toString(36).substring(2, 15);
 const open = (side, id) => openClient(`${worker.ws}/${side}/${id}`);
 
-// A frame of `type` stamped with the relay's clock.
-async function expectEvent(client, type) {
-  const frame = /** @type {import("../../clients/src/messages/relay.js").PeerConnected | import("../../clients/src/messages/relay.js").PeerDisconnected} */ (await client.next());
-  assert.deepEqual(Object.keys(frame), ["type", "timestamp"]);
-  assert.equal(frame.type, type);
-  assert.ok(Math.abs(frame.timestamp - Date.now()) < 60_000);
-}
-
 async function expectError(client, error) {
   const frame = /** @type {import("../../clients/src/messages/relay.js").ErrorMessage} */ (await client.next());
   assert.deepEqual({ ...frame, timestamp: 0 }, { type: "error", error, timestamp: 0 });
   assert.equal(typeof frame.timestamp, "number");
 }
 
-async function expectWelcome(client, clientType, id) {
-  const frame = /** @type {import("../../clients/src/messages/relay.js").Connected} */ (await client.next());
-  assert.deepEqual({ ...frame, timestamp: 0 }, { type: "connected", clientType, sessionId: id, timestamp: 0 });
-  assert.ok(Math.abs(frame.timestamp - Date.now()) < 60_000);
-}
-
-// Desktop first, then mobile; every notification consumed.
+/** @param {string} id */
 async function pair(id = sessionId()) {
-  const desktop = await open("desktop", id);
-  await expectWelcome(desktop, "desktop", id);
-  const mobile = await open("mobile", id);
-  await expectEvent(desktop, "mobile_connected");
-  await expectEvent(mobile, "desktop_connected");
-  await expectWelcome(mobile, "mobile", id);
+  const [desktop, mobile] = await relayPair(worker, id);
   return { id, desktop, mobile };
 }
 
@@ -84,13 +66,13 @@ describe("relay: sessions", () => {
   test("welcome with the path's id; each side learns of the other, a late joiner too", async () => {
     const id = "Mixed09Case";
     const mobile = await open("mobile", id);
-    await expectWelcome(mobile, "mobile", id);
+    await expectRelayWelcome(mobile, "mobile", id);
     const desktop = await open("desktop", id);
-    await expectEvent(mobile, "desktop_connected");
-    await expectEvent(desktop, "mobile_connected");
-    await expectWelcome(desktop, "desktop", id);
+    await expectRelayEvent(mobile, "desktop_connected");
+    await expectRelayEvent(desktop, "mobile_connected");
+    await expectRelayWelcome(desktop, "desktop", id);
     await desktop.close();
-    await expectEvent(mobile, "desktop_disconnected");
+    await expectRelayEvent(mobile, "desktop_disconnected");
     await mobile.close();
   });
 
@@ -113,12 +95,12 @@ describe("relay: sessions", () => {
   test("with the peer absent the sender gets the original's error frames", async () => {
     const id = sessionId();
     const desktop = await open("desktop", id);
-    await expectWelcome(desktop, "desktop", id);
+    await expectRelayWelcome(desktop, "desktop", id);
     desktop.send({ type: "bundle_update", payload: { code: "x" } });
     await expectError(desktop, "Mobile device not connected");
     await desktop.close();
     const mobile = await open("mobile", id);
-    await expectWelcome(mobile, "mobile", id);
+    await expectRelayWelcome(mobile, "mobile", id);
     mobile.send({ type: "bundle_ack", success: true });
     await expectError(mobile, "Desktop not connected");
     await mobile.close();
@@ -128,9 +110,9 @@ describe("relay: sessions", () => {
     const { id, desktop, mobile } = await pair();
     const desktop2 = await open("desktop", id);
     assert.deepEqual(await desktop.closeFrame(), { code: 1000, reason: "New desktop connection" });
-    await expectEvent(mobile, "desktop_connected");
-    await expectEvent(desktop2, "mobile_connected");
-    await expectWelcome(desktop2, "desktop", id);
+    await expectRelayEvent(mobile, "desktop_connected");
+    await expectRelayEvent(desktop2, "mobile_connected");
+    await expectRelayWelcome(desktop2, "desktop", id);
     await mobile.nothing();  // no desktop_disconnected for the replaced socket
     mobile.send({ type: "bundle_ack", success: true });
     assert.deepEqual(await desktop2.next(), { type: "bundle_ack", success: true });
@@ -143,9 +125,9 @@ describe("relay: sessions", () => {
     const { id, desktop, mobile } = await pair();
     const mobile2 = await open("mobile", id);
     assert.deepEqual(await mobile.closeFrame(), { code: 1000, reason: "New mobile connection" });
-    await expectEvent(desktop, "mobile_connected");
-    await expectEvent(mobile2, "desktop_connected");
-    await expectWelcome(mobile2, "mobile", id);
+    await expectRelayEvent(desktop, "mobile_connected");
+    await expectRelayEvent(mobile2, "desktop_connected");
+    await expectRelayWelcome(mobile2, "mobile", id);
     await desktop.nothing();
     desktop.send({ type: "bundle_update" });
     assert.deepEqual(await mobile2.next(), { type: "bundle_update" });
@@ -155,9 +137,9 @@ describe("relay: sessions", () => {
   test("ping gets pong with a timestamp and is not forwarded", async () => {
     const { desktop, mobile } = await pair();
     mobile.send({ type: "ping", timestamp: Date.now() });
-    await expectEvent(mobile, "pong");
+    await expectRelayEvent(mobile, "pong");
     desktop.send({ type: "ping" });
-    await expectEvent(desktop, "pong");
+    await expectRelayEvent(desktop, "pong");
     await Promise.all([desktop.nothing(), mobile.nothing()]);
     await Promise.all([desktop.close(), mobile.close()]);
   });
@@ -180,7 +162,7 @@ describe("relay: bad input and limits", () => {
     const { desktop, mobile } = await pair();
     mobile.send(Buffer.from(JSON.stringify({ type: "bundle_ack" })));
     assert.equal((await mobile.closed).code, 1003);
-    await expectEvent(desktop, "mobile_disconnected");
+    await expectRelayEvent(desktop, "mobile_disconnected");
     await desktop.close();
   });
 
@@ -215,7 +197,7 @@ describe("relay: bad input and limits", () => {
     await mobile.nothing();
     desktop.send(frame(32 * 1024 * 1024 + 1));
     assert.equal((await desktop.closeFrame()).code, 1009);
-    await expectEvent(mobile, "desktop_disconnected");
+    await expectRelayEvent(mobile, "desktop_disconnected");
     await mobile.close();
   });
 });
