@@ -45,7 +45,11 @@ TEST_CASE("parse_json checks text 16 and 32 bytes at a time as it checks it byte
   // A character at every offset of the wide steps and of the bytes after them.
   for (std::size_t at = 0; at < 70; ++at) {
     CAPTURE(at);
-    auto string_with = [&](std::string_view piece) { return "\"" + std::string(at, 'x') + std::string(piece) + std::string(69 - at, 'x') + "\""; };
+    // Appended, not `"\"" + …`: GCC 12 warns falsely about that insert (-Wrestrict, GCC bug 105329).
+    std::string before(1, '"'), after(69 - at, 'x');
+    before.append(at, 'x');
+    after += '"';
+    auto string_with = [&](std::string_view piece) { return before + std::string(piece) + after; };
     for (std::string_view good : {"\xC3\xA9", "\xF0\x9F\x98\x80", "\\n", "\\\"", "\\\\u", "\\u00e9", "\\ud83d\\ude00"}) {
       CAPTURE(good);
       CHECK(accepted(string_with(good)));

@@ -41,7 +41,7 @@ Outcome space_report(Json state, const Config& config) {
   std::int64_t gateways = std::max<std::int64_t>(config[kGateways], 1);
   for (std::int64_t i = 0; i < gateways + config[kTopicShards]; ++i) {
     bool gateway = i < gateways;
-    std::string name = gateway ? gateway_name(static_cast<std::uint32_t>(i)) : "t" + std::to_string(i - gateways);
+    std::string name = gateway ? gateway_name(static_cast<std::uint32_t>(i)) : owner_name(static_cast<std::uint32_t>(i - gateways));
     const char* kind = gateway ? "gateways" : "owners";
     if (state[kind].contains(name)) continue;
     std::string_view app = gateway ? kGatewayManifest.name : kTopicsManifest.name;

@@ -96,7 +96,19 @@ std::string random_id(Host& host) {
 
 }  // namespace
 
-std::string gateway_name(std::uint32_t index) { return "g" + std::to_string(index); }
+namespace {
+
+// Appended, not `"g" + …`: GCC 12 warns falsely about that insert (-Wrestrict, GCC bug 105329).
+std::string instance_name(char kind, std::uint32_t index) {
+  std::string name(1, kind);
+  name += std::to_string(index);
+  return name;
+}
+
+}  // namespace
+
+std::string gateway_name(std::uint32_t index) { return instance_name('g', index); }
+std::string owner_name(std::uint32_t index) { return instance_name('t', index); }
 
 std::string owner_of(std::string_view topic, std::int64_t shards) {
   // FNV-1a: stable across builds and platforms, unlike std::hash.
@@ -105,7 +117,7 @@ std::string owner_of(std::string_view topic, std::int64_t shards) {
     hash ^= static_cast<std::uint8_t>(c);
     hash *= 16777619u;
   }
-  return "t" + std::to_string(hash % static_cast<std::uint32_t>(std::max<std::int64_t>(shards, 1)));
+  return owner_name(hash % static_cast<std::uint32_t>(std::max<std::int64_t>(shards, 1)));
 }
 
 bool Outbox::push(const std::string& to, Parcel parcel) {

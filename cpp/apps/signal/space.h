@@ -36,8 +36,9 @@ inline constexpr std::string_view kOwnerBinding = "SignalTopics";
 // The shard the sharded space serves: `/` (and `/signal/global`).
 inline constexpr std::string_view kSpaceShard = "global";
 
-// Gateway `index` and the owner of `topic`, as instance names of their bindings.
+// Gateway `index`, topic owner `index` and the owner of `topic`, as instance names of their bindings.
 std::string gateway_name(std::uint32_t index);
+std::string owner_name(std::uint32_t index);
 std::string owner_of(std::string_view topic, std::int64_t shards);
 
 // A call between objects of the space carries its fields (each message's
