@@ -94,10 +94,6 @@ std::string random_id(Host& host) {
   return id;
 }
 
-}  // namespace
-
-namespace {
-
 // Appended, not `"g" + …`: GCC 12 warns falsely about that insert (-Wrestrict, GCC bug 105329).
 std::string instance_name(char kind, std::uint32_t index) {
   std::string name(1, kind);
