@@ -144,6 +144,13 @@ export class Room {
     for (const s of this.subscribers) s.reset(phase, count);
     const cpu = cpuSeconds(this.pid);
     const start = performance.now();
+    // A burst leaves as one write (ws has no cork of its own; its socket
+    // does): the server reads it in batches as large as it can take. Frame
+    // by frame, how many waited per read depended on this process's speed,
+    // and a server that outran it paid a wake-up per frame (BENCHMARKS.md,
+    // "What runs, and how it is measured").
+    const socket = pace ? undefined : this.publisher._socket;
+    socket?.cork();
     for (let seq = 0; seq < count; seq++) {
       if (pace) {
         const due = start + (seq * 1000) / pace;
@@ -151,6 +158,7 @@ export class Room {
       }
       this.publisher.send(frame(this.topic, phase, seq, bytes));
     }
+    socket?.uncork();
     await until(() => this.publisher.closedWith || this.subscribers.every((s) => s.delivered >= count), timeoutMs);
     if (this.publisher.closedWith) throw new Error(`the server closed the publisher: ${this.publisher.closedWith}`);
     const end = Math.max(...this.subscribers.map((s) => s.last));

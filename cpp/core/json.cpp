@@ -200,7 +200,7 @@ struct Copy : rapidjson::InsituStringStream {
 
 #ifdef __SSE2__
 // The bytes that end a plain run, one vector each. Read through a volatile
-// byte, so that they are values the compiler keeps in locals: as constants,
+// pointer, so that they are values the compiler keeps in locals: as constants,
 // LLVM puts each back into the loop as a v128.const, which workerd's V8
 // builds anew with three x64 instructions every time, six per 32-byte step.
 struct Stops {
