@@ -19,7 +19,7 @@ const WARM = 2000;
 const COUNT = 20000;
 
 // A publish of `bytes`: `data` a plain string, or ("sdp") an object like
-// y-webrtc's offer, whose SDP has a `\r\n` escape every ~50 bytes.
+// y-webrtc's offer, whose SDP has a `\r\n` escape every ~16 bytes.
 function frame(bytes, kind) {
   if (kind !== "sdp") {
     const head = `{"type":"publish","topic":"room","data":"`;
