@@ -158,6 +158,8 @@ class App {
   const std::int64_t max_json_depth_;
   std::vector<MemberView> members_;  // what the gate found of frames_.members in the frame at hand
   TokenBucket shared_rate_;
+  // A frame the gate read, to webSocketMessage once its kind is known.
+  void deliver(ConnId conn, Frame& frame, std::optional<std::string_view> type);
   // Stores the instance name once, for wake-ups that come without it.
   void keep_instance();
 

@@ -58,9 +58,11 @@ class Frame {
   // members to the message.
   std::string_view type;
 
-  // One of the policy's `members` (any other name is not present).
+  // One of the policy's `members` (any other name is not present). `name` is
+  // captured by reference: a copy in the closure is one more wide load of
+  // what was just stored (read_members).
   MemberView member(std::string_view name) const {
-    auto it = std::find_if(members_.begin(), members_.end(), [name](std::string_view m) { return same(m, name); });
+    auto it = std::find_if(members_.begin(), members_.end(), [&](std::string_view m) { return same(m, name); });
     return it == members_.end() ? MemberView{} : found_[it - members_.begin()];
   }
   // The whole message, built on first use: parse_json gives read_members'

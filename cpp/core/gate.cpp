@@ -15,24 +15,24 @@ void App::message(ConnId conn, std::string_view data, bool binary) {
     TokenBucket& rate = frames_.shared_rate ? shared_rate_ : socket->second;
     if (!rate.take(host_.now(), messages_per_second_, 1000)) return refuse(conn, answer(conn, Refusal::too_fast, data));
   }
-  std::optional<Frame> frame;
-  std::optional<std::string_view> type;
   if (frames_.members.empty()) {
     std::optional<Json> message = parse_json(data, max_json_depth_);
     if (!message) return refuse(conn, answer(conn, Refusal::not_json, data));
-    frame.emplace(data, std::move(*message));
-    type = string_field(frame->message(), frames_.type_field);
-  } else {
-    if (!read_members(data, max_json_depth_, frames_.members, members_)) return refuse(conn, answer(conn, Refusal::not_json, data));
-    frame.emplace(data, max_json_depth_, frames_.members, members_);
-    type = frame->member(frames_.type_field).string;
+    Frame frame(data, std::move(*message));
+    return deliver(conn, frame, string_field(frame.message(), frames_.type_field));
   }
+  if (!read_members(data, max_json_depth_, frames_.members, members_)) return refuse(conn, answer(conn, Refusal::not_json, data));
+  Frame frame(data, max_json_depth_, frames_.members, members_);
+  deliver(conn, frame, frame.member(frames_.type_field).string);
+}
+
+void App::deliver(ConnId conn, Frame& frame, std::optional<std::string_view> type) {
   if (type) {
-    frame->type = *type;
+    frame.type = *type;
   } else if (frames_.typed) {
-    return refuse(conn, answer(conn, Refusal::untyped, data));
+    return refuse(conn, answer(conn, Refusal::untyped, frame.text));
   }
-  webSocketMessage(conn, *frame);
+  webSocketMessage(conn, frame);
 }
 
 }  // namespace sb

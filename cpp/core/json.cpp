@@ -112,8 +112,9 @@ class DocumentReader : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Do
 
   bool Null() { return stack_ ? put(nullptr) : value(); }
   bool Bool(bool b) { return stack_ ? put(b) : value(); }
-  bool RawNumber(const char* text, rapidjson::SizeType length, bool) {
-    std::optional<Json> number = read_number(std::string_view(text, length));
+  // `end`: where the number ends (StreamTraits<Copy>, below).
+  bool RawNumber(const char* end, rapidjson::SizeType length, bool) {
+    std::optional<Json> number = read_number(std::string_view(end - length, length));
     return number && (stack_ ? put(std::move(*number)) : value());
   }
   bool String(const char* text, rapidjson::SizeType length, bool) {
@@ -128,7 +129,7 @@ class DocumentReader : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Do
       key_ = &(*stack_->back())[std::string(s)];
     } else if (depth_ == 1) {
       // A later duplicate replaces the member, as in nlohmann's tree.
-      auto name = std::find_if(names_.begin(), names_.end(), [s](std::string_view n) { return same(n, s); });
+      auto name = std::find_if(names_.begin(), names_.end(), [&](std::string_view n) { return same(n, s); });
       if (name != names_.end()) {
         member_ = &found_[name - names_.begin()];
         *member_ = {.present = true};
@@ -186,23 +187,12 @@ class DocumentReader : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Do
   std::int64_t max_depth_;
 };
 
-// The copy a document is decoded in, in situ: RapidJSON's own stream under a
-// name of its own, so that the string scan below is the one its reader runs.
-struct Copy : rapidjson::InsituStringStream {
-  using rapidjson::InsituStringStream::GenericInsituStringStream;
-  // Bytes the copy keeps after a document's end (a NUL, then any), so that
-  // the scan may load 32 at a time from wherever a string starts.
-  static constexpr std::size_t kPadding = 32;
-  // What the scan writes over a string's first byte that is not UTF-8: a
-  // control byte, which the reader refuses where it stands.
-  static constexpr char kRefused = '\x01';
-};
-
 #ifdef __SSE2__
-// The bytes that end a plain run, one vector each. Read through a volatile
-// pointer, so that they are values the compiler keeps in locals: as constants,
-// LLVM puts each back into the loop as a v128.const, which workerd's V8
-// builds anew with three x64 instructions every time, six per 32-byte step.
+// The bytes that end a plain run, one vector each, made once per document
+// (Copy::stop). Read through a volatile pointer, so that they are values: as
+// constants, LLVM puts each back into the loop as a v128.const, which
+// workerd's V8 builds anew with three x64 instructions every time, six per
+// 32-byte step.
 struct Stops {
   __m128i quote, backslash, space;
 };
@@ -211,7 +201,25 @@ Stops stop_vectors() {
   const volatile char* bytes = kStopBytes;
   return {_mm_set1_epi8(bytes[0]), _mm_set1_epi8(bytes[1]), _mm_set1_epi8(bytes[2])};
 }
+#else
+struct Stops {};
+Stops stop_vectors() { return {}; }
+#endif
 
+// The copy a document is decoded in, in situ: RapidJSON's own stream under a
+// name of its own, so that the string scan below is the one its reader runs.
+struct Copy : rapidjson::InsituStringStream {
+  using rapidjson::InsituStringStream::GenericInsituStringStream;
+  // Bytes the copy keeps after a document's end (a NUL, then any), so that
+  // the scan may load 64 at a time from wherever a string starts.
+  static constexpr std::size_t kPadding = 64;
+  // What the scan writes over a string's first byte that is not UTF-8: a
+  // control byte, which the reader refuses where it stands.
+  static constexpr char kRefused = '\x01';
+  Stops stop = stop_vectors();
+};
+
+#ifdef __SSE2__
 // A byte of all ones for each of the 16 bytes at `p` that ends a plain run: a
 // quote, a backslash, a control byte or one that is not ASCII (as signed
 // bytes, the last two are those below a space).
@@ -223,6 +231,10 @@ __m128i stops_at(const char* p, const Stops& stop) {
   return _mm_or_si128(below_space, _mm_or_si128(quote, backslash));
 }
 int string_stops(const char* p, const Stops& stop) { return _mm_movemask_epi8(stops_at(p, stop)); }
+// One bit for each of 32 bytes, as stops_at found them 16 at a time.
+std::uint32_t stop_bits(__m128i low, __m128i high) {
+  return static_cast<std::uint32_t>(_mm_movemask_epi8(low)) | static_cast<std::uint32_t>(_mm_movemask_epi8(high)) << 16;
+}
 
 // Moves the `n` < 16 bytes at `from` back to `to`, every byte loaded before
 // any is stored: two overlapping words, where a call to memmove costs more
@@ -253,12 +265,13 @@ std::size_t plain_run(const char* from, char* to, const Stops& stop) {
   int stops;
   if (to == from) {
     if ((stops = string_stops(p, stop)) != 0) return __builtin_ctz(stops);
-    // Past 16 bytes, 32 a step: a 4 KB string's scan is most of its read.
-    for (p += 16;; p += 32) {
-      const __m128i low = stops_at(p, stop), high = stops_at(p + 16, stop);
-      if (_mm_movemask_epi8(_mm_or_si128(low, high)) != 0) {
-        stops = _mm_movemask_epi8(low) | _mm_movemask_epi8(high) << 16;
-        return p - from + __builtin_ctz(stops);
+    // Past 16 bytes, 64 a step: a 4 KB string's scan is most of its read.
+    for (p += 16;; p += 64) {
+      const __m128i a = stops_at(p, stop), b = stops_at(p + 16, stop);
+      const __m128i c = stops_at(p + 32, stop), d = stops_at(p + 48, stop);
+      if (_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(a, b), _mm_or_si128(c, d))) != 0) {
+        const std::uint64_t low = stop_bits(a, b), high = stop_bits(c, d);
+        return p - from + __builtin_ctzll(low | high << 32);
       }
     }
   }
@@ -270,8 +283,6 @@ std::size_t plain_run(const char* from, char* to, const Stops& stop) {
   return p - from + tail;
 }
 #else
-struct Stops {};
-Stops stop_vectors() { return {}; }
 std::size_t plain_run(const char* from, char* to, const Stops&) {
   const char* p = from;
   for (auto c = static_cast<unsigned char>(*p); c != '"' && c != '\\' && c >= 0x20 && c < 0x80;
@@ -310,9 +321,14 @@ bool lone_low_surrogate(const char* p) {
 }  // namespace
 }  // namespace sb
 
+// The reader works on the stream itself, not on a copy of it per string or
+// number: in the module, each copy in and back was a wide load of fields just
+// stored one by one, which the CPU cannot forward from its stores (a stall at
+// every string). In situ, RawNumber is then handed the end of the number
+// (DocumentReader::RawNumber).
 template <>
 struct rapidjson::StreamTraits<sb::Copy> {
-  enum { copyOptimization = 1 };
+  enum { copyOptimization = 0 };
 };
 
 // A string's bytes up to its next quote, `\u` escape or control byte, each
@@ -324,7 +340,7 @@ struct rapidjson::StreamTraits<sb::Copy> {
 template <>
 template <>
 inline void rapidjson::Reader::ScanCopyUnescapedString<sb::Copy, sb::Copy>(sb::Copy& is, sb::Copy&) {
-  const sb::Stops stop = sb::stop_vectors();
+  const sb::Stops stop = is.stop;
   char* p = is.src_;
   char* q = is.dst_;
   for (;;) {
@@ -458,8 +474,9 @@ std::optional<Json> parse_json(std::string_view text, std::int64_t max_depth) {
 // A second read (a large exponent zeroed) meets the same keys and strings in
 // the same order, so it leaves `found` as a single read would.
 bool read_members(std::string_view text, std::int64_t max_depth, std::span<const std::string_view> names,
-                  std::span<MemberView> found) {
+                  std::vector<MemberView>& found) {
   keep_small(scratch.members);
+  found.resize(names.size());
   std::fill(found.begin(), found.end(), MemberView{});
   DocumentReader members(names, found, max_depth);
   return read(text, scratch.members, members);

@@ -7,6 +7,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace sb {
 
@@ -42,9 +43,12 @@ struct MemberView {
 // document (not present when the document is not an object; the last of
 // duplicate keys, as nlohmann keeps). A reader of a frame's kind and address
 // so neither copies nor allocates for its payload. The strings view a copy of
-// the text that lives until the next read_members.
+// the text that lives until the next read_members. `found` is sized to
+// `names` (a no-op for the gate's, which keeps it): a span of it, passed by
+// value, is a copy in memory that the gate's Frame then read back wider than
+// it was written, which the CPU cannot forward from its stores.
 bool read_members(std::string_view text, std::int64_t max_depth, std::span<const std::string_view> names,
-                  std::span<MemberView> found);
+                  std::vector<MemberView>& found);
 
 // Whether `text` is UTF-8 (RFC 3629: no surrogates, no overlong forms): what
 // to_text() writes unchanged, where it replaces anything else.

@@ -25,14 +25,17 @@ SignalingRoom::Outgoing SignalingRoom::with_clients(std::string_view frame, std:
   std::size_t open = frame.find('{');
   std::size_t close = frame.rfind('}');
   if (open == std::string_view::npos || close == std::string_view::npos || close < open) return {};
-  constexpr std::string_view kClients = R"(,"clients":)";
-  char count[20];
-  const std::size_t digits = std::to_chars(std::begin(count), std::end(count), clients).ptr - count;
-  // One resize (a no-op when the count has as many digits) and two copies:
-  // in the module, a string's assign and appends are each a call into libc++.
-  outgoing_.resize(kClients.size() + digits + 1);
-  *std::copy_n(count, digits, std::copy_n(kClients.data(), kClients.size(), outgoing_.data())) = '}';
-  return {.head = frame.substr(open, close - open), .tail = outgoing_};
+  // The tail is built again only when the count changed (most publishes
+  // reach as many subscribers as the last one).
+  if (tail_clients_ != clients) {
+    constexpr std::string_view kClients = R"(,"clients":)";
+    char count[20];
+    const std::size_t digits = std::to_chars(std::begin(count), std::end(count), clients).ptr - count;
+    tail_.resize(kClients.size() + digits + 1);
+    *std::copy_n(count, digits, std::copy_n(kClients.data(), kClients.size(), tail_.data())) = '}';
+    tail_clients_ = clients;
+  }
+  return {.head = frame.substr(open, close - open), .tail = tail_};
 }
 
 namespace {

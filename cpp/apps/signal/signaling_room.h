@@ -88,7 +88,9 @@ class SignalingRoom : public App {
   static bool allows(const Peer& peer, std::string_view topic);
   void leave(ConnId conn, const std::string& topic);
 
-  std::string outgoing_;  // with_clients()'s tail or rewritten frame, reused by every publish
+  std::string outgoing_;  // with_clients()'s rewritten frame, reused by every publish
+  std::string tail_;      // with_clients()'s tail, for tail_clients_ subscribers
+  std::optional<std::size_t> tail_clients_;
 };
 
 }  // namespace sb::signal
