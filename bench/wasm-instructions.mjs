@@ -2,10 +2,11 @@
 // module as bench/wasm.mjs drives it (a signal room, two subscribers of one
 // topic, `_sb_message` on a frame already in the module's memory, host.send a
 // no-op) under callgrind, with V8's top tier only (--no-liftoff
-// --no-wasm-lazy-compilation --single-threaded). A run of `count` publishes
-// minus a run of none, divided by `count`, after 2,000 uncounted ones: start-up
-// and compilation cancel out. Repeatable to ~1% where bench/wasm.mjs's
-// nanoseconds move by tens of percent.
+// --no-wasm-lazy-compilation --single-threaded). After 2,000 uncounted
+// publishes, `count` more run inside one Array.prototype.forEach, and
+// callgrind counts only within that builtin (--toggle-collect): start-up and
+// compilation, which moved a run of 20,000 by ±10% per publish, are not
+// counted at all. Repeatable to a few instructions per publish.
 //
 //   node bench/wasm-instructions.mjs            # 200 B, 4 KB and a y-webrtc offer of ~4 KB
 //   node bench/wasm-instructions.mjs 200 4096   # frame sizes
@@ -63,7 +64,9 @@ async function publish(text, count) {
   let sent = 0;
   host.send = host.send_spliced = () => { sent++; };
   // 2: all ASCII, as Core.message marks such a frame, so the core splices as in workerd.
-  for (let i = 0; i < WARM + count; i++) module._sb_message(1, len, 2, host.now());
+  const one = () => module._sb_message(1, len, 2, host.now());
+  for (let i = 0; i < WARM; i++) one();
+  new Array(count).fill(0).forEach(one);
   // A publish that reaches nobody measures nothing.
   if (sent !== WARM + count) throw new Error(`${sent} publishes delivered of ${WARM + count}`);
 }
@@ -71,8 +74,8 @@ async function publish(text, count) {
 function instructions(bytes, kind, count) {
   const dir = mkdtempSync(join(tmpdir(), "switchboard-wasm-callgrind-"));
   try {
-    const run = spawnSync("valgrind", ["--tool=callgrind", `--callgrind-out-file=${join(dir, "out")}`,
-      process.execPath, "--no-liftoff", "--no-wasm-lazy-compilation", "--single-threaded",
+    const run = spawnSync("valgrind", ["--tool=callgrind", "--collect-atstart=no", "--toggle-collect=Builtins_ArrayForEach",
+      `--callgrind-out-file=${join(dir, "out")}`, process.execPath, "--no-liftoff", "--no-wasm-lazy-compilation", "--single-threaded",
       new URL(import.meta.url).pathname, "--child", String(bytes), kind, String(count)], { encoding: "utf8" });
     const collected = run.stderr.match(/Collected : (\d+)/);
     if (run.status !== 0 || !collected) throw new Error(`callgrind run failed (${run.status}): ${run.stderr.slice(-2000)}`);
@@ -84,7 +87,7 @@ function instructions(bytes, kind, count) {
 
 export function wasmInstructions(rows = [[200, "plain"], [4096, "plain"], [4096, "sdp"]]) {
   return rows.map(([bytes, kind]) => {
-    const perPublish = Math.round((instructions(bytes, kind, COUNT) - instructions(bytes, kind, 0)) / COUNT);
+    const perPublish = Math.round(instructions(bytes, kind, COUNT) / COUNT);
     return { bytes: frame(bytes, kind).length, kind, perPublish };
   });
 }

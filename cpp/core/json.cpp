@@ -82,6 +82,28 @@ std::optional<Json> read_number(std::string_view text) {
   return Json(value);
 }
 
+// read_number's verdict without its value: it refuses only a double past
+// the largest, which a number below 10^308 cannot be. strtod decides the
+// rest: in the module it computes in software long doubles, ~20,000
+// instructions for the glare token of a y-webrtc signal (Date.now() +
+// Math.random(), in every one).
+bool finite_number(std::string_view text) {
+  const std::size_t exponent_at = text.find_first_of("eE");
+  std::string_view mantissa = text.substr(0, exponent_at);
+  if (mantissa.front() == '-') mantissa.remove_prefix(1);
+  // A power of ten the number is below: its digits before the point ("0.…" is below 1).
+  std::int64_t magnitude = mantissa.front() == '0' ? 0 : static_cast<std::int64_t>(std::min(mantissa.find('.'), mantissa.size()));
+  if (exponent_at != std::string_view::npos) {
+    std::string_view exponent = text.substr(exponent_at + 1);
+    if (exponent.front() == '+') exponent.remove_prefix(1);
+    std::int64_t power = 0;
+    auto [at, error] = std::from_chars(exponent.data(), exponent.data() + exponent.size(), power);
+    if (error != std::errc() || at != exponent.data() + exponent.size()) return read_number(text).has_value();
+    magnitude += power;
+  }
+  return magnitude <= 308 || read_number(text).has_value();
+}
+
 // The reader's handler, for both reads (one handler type keeps one instance
 // of the reader in the module): parse_json's builds the same Json that
 // nlohmann's own parser would; read_members' builds nothing and notes the
@@ -114,8 +136,10 @@ class DocumentReader : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Do
   bool Bool(bool b) { return stack_ ? put(b) : value(); }
   // `end`: where the number ends (StreamTraits<Copy>, below).
   bool RawNumber(const char* end, rapidjson::SizeType length, bool) {
-    std::optional<Json> number = read_number(std::string_view(end - length, length));
-    return number && (stack_ ? put(std::move(*number)) : value());
+    const std::string_view text(end - length, length);
+    if (!stack_) return finite_number(text) && value();
+    std::optional<Json> number = read_number(text);
+    return number && put(std::move(*number));
   }
   bool String(const char* text, rapidjson::SizeType length, bool) {
     std::string_view s(text, length);
@@ -208,15 +232,32 @@ Stops stop_vectors() { return {}; }
 
 // The copy a document is decoded in, in situ: RapidJSON's own stream under a
 // name of its own, so that the string scan below is the one its reader runs.
+// Read in place (read_in_place_within), it writes nothing: the scan gives up
+// where a copy would be written (`needs_copy`), and a string's end is left
+// as it is (the reader passes lengths).
 struct Copy : rapidjson::InsituStringStream {
   using rapidjson::InsituStringStream::GenericInsituStringStream;
   // Bytes the copy keeps after a document's end (a NUL, then any), so that
   // the scan may load 64 at a time from wherever a string starts.
-  static constexpr std::size_t kPadding = 64;
+  static constexpr std::size_t kPadding = kReadPadding;
   // What the scan writes over a string's first byte that is not UTF-8: a
   // control byte, which the reader refuses where it stands.
   static constexpr char kRefused = '\x01';
+  // In place, the reader's only Put: a string's end.
+  void Put(char c) {
+    if (!in_place) *dst_ = c;
+    ++dst_;
+  }
+  // Stops the read in place: the reader next meets the document's closing
+  // NUL inside a string, which it refuses.
+  void give_up() {
+    needs_copy = true;
+    src_ = end;
+  }
   Stops stop = stop_vectors();
+  bool in_place = false;
+  bool needs_copy = false;
+  char* end = nullptr;  // the document's closing NUL
 };
 
 #ifdef __SSE2__
@@ -349,6 +390,7 @@ inline void rapidjson::Reader::ScanCopyUnescapedString<sb::Copy, sb::Copy>(sb::C
     q += plain;
     const auto* c = reinterpret_cast<const unsigned char*>(p);
     if (*c == '\\') {
+      if (is.in_place) return is.give_up();
       const char decoded = sb::short_escape(p[1]);
       if (decoded == 0) break;
       *q++ = decoded;
@@ -359,6 +401,7 @@ inline void rapidjson::Reader::ScanCopyUnescapedString<sb::Copy, sb::Copy>(sb::C
     // The copy's NUL ends a character that runs past the document.
     const std::size_t length = sb::utf8_length(c, c + 4);
     if (length == 0) {
+      if (is.in_place) return is.give_up();
       *p = sb::Copy::kRefused;
       break;
     }
@@ -441,6 +484,28 @@ rapidjson::ParseErrorCode read_once(std::string_view document, std::string& copy
   return in.Tell() == document.size() ? rapidjson::kParseErrorNone : rapidjson::kParseErrorDocumentRootNotSingular;
 }
 
+// read_in_place_within's buffer.
+thread_local std::span<char> in_place_window;
+
+// read_members' verdict on a text in the in-place window, read where it
+// lies (a byte-order mark skipped, as `read` does); none for a text
+// elsewhere, or one the read in place gave up on, or one whose exponent the
+// copy must zero: those are read from a copy.
+std::optional<bool> read_in_place(std::string_view text, DocumentReader& handler) {
+  if (text.data() != in_place_window.data() || text.size() + kReadPadding > in_place_window.size()) return std::nullopt;
+  constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
+  const std::size_t start = same(text.substr(0, kByteOrderMark.size()), kByteOrderMark) ? kByteOrderMark.size() : 0;
+  char* document = in_place_window.data() + start;
+  const std::size_t size = text.size() - start;
+  document[size] = '\0';
+  Copy in(document);
+  in.in_place = true;
+  in.end = document + size;
+  const bool parsed = scratch.reader.Parse<kReadFlags>(in, handler);
+  if (in.needs_copy || (!parsed && scratch.reader.GetParseErrorCode() == rapidjson::kParseErrorNumberTooBig)) return std::nullopt;
+  return parsed && in.Tell() == size;
+}
+
 // The one way a text is read, built or not: a byte-order mark skipped, then
 // the reader, with `handler` (fresh). Outside strings, the grammar admits
 // ASCII alone, and the string scan checks the rest: a text that is not UTF-8,
@@ -479,7 +544,12 @@ bool read_members(std::string_view text, std::int64_t max_depth, std::span<const
   found.resize(names.size());
   std::fill(found.begin(), found.end(), MemberView{});
   DocumentReader members(names, found, max_depth);
+  if (std::optional<bool> verdict = read_in_place(text, members)) return *verdict;
+  std::fill(found.begin(), found.end(), MemberView{});
+  members.restart();
   return read(text, scratch.members, members);
 }
+
+void read_in_place_within(std::span<char> buffer) { in_place_window = buffer; }
 
 }  // namespace sb

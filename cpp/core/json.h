@@ -42,13 +42,24 @@ struct MemberView {
 // anything: where it is true, found[i] is the top-level member names[i] of the
 // document (not present when the document is not an object; the last of
 // duplicate keys, as nlohmann keeps). A reader of a frame's kind and address
-// so neither copies nor allocates for its payload. The strings view a copy of
-// the text that lives until the next read_members. `found` is sized to
-// `names` (a no-op for the gate's, which keeps it): a span of it, passed by
-// value, is a copy in memory that the gate's Frame then read back wider than
-// it was written, which the CPU cannot forward from its stores.
+// so neither copies nor allocates for its payload. The strings view the text
+// itself (read in place: read_in_place_within) or a copy of it that lives
+// until the next read_members. `found` is sized to `names` (a no-op for the
+// gate's, which keeps it): a span of it, passed by value, is a copy in memory
+// that the gate's Frame then read back wider than it was written, which the
+// CPU cannot forward from its stores.
 bool read_members(std::string_view text, std::int64_t max_depth, std::span<const std::string_view> names,
                   std::vector<MemberView>& found);
+
+// Bytes a buffer keeps after a text that read_members may read in place.
+inline constexpr std::size_t kReadPadding = 64;
+// The buffer whose text read_members reads where it lies, not from a copy:
+// one that starts at the buffer and leaves kReadPadding bytes of it after
+// itself (the WebAssembly boundary's input, which the shim writes each frame
+// into). The read writes the byte after the text and nothing of the text:
+// a text that needs decoding (an escape) or marking (a byte that is not
+// UTF-8), or a number's exponent zeroed, is read from a copy after all.
+void read_in_place_within(std::span<char> buffer);
 
 // Whether `text` is UTF-8 (RFC 3629: no surrogates, no overlong forms): what
 // to_text() writes unchanged, where it replaces anything else.

@@ -184,9 +184,13 @@ extern "C" {
 
 EMSCRIPTEN_KEEPALIVE void* sb_alloc(std::uint32_t len) { return std::malloc(len); }
 
-// Where the shim writes the next event's text (at least `len` bytes).
+// Where the shim writes the next event's text (at least `len` bytes). The
+// bytes after them let a frame be read where it lies (read_in_place_within).
 EMSCRIPTEN_KEEPALIVE char* sb_input(std::uint32_t len) {
-  if (input.size() < len) input.resize(len);
+  if (input.size() < len + kReadPadding) {
+    input.resize(len + kReadPadding);
+    read_in_place_within(input);
+  }
   return input.data();
 }
 

@@ -166,9 +166,25 @@ TEST_CASE("parse_json: the exponent fallback (nlohmann's reader) keeps the same 
 TEST_CASE("read_members finds top-level members without a tree, with parse_json's verdict") {
   constexpr std::string_view kNames[] = {"type", "topic", "clients"};
   std::vector<sb::MemberView> found;
+  // From a copy, or in place as the module reads a frame: the same findings,
+  // and not a byte of the text changed.
+  bool in_place = false;
+  SUBCASE("from a copy") {}
+  SUBCASE("in place") { in_place = true; }
+  std::string window;
   auto members = [&](std::string_view text, std::int64_t depth = sb::kDefaultJsonDepth) {
-    return sb::read_members(text, depth, kNames, found);
+    if (!in_place) return sb::read_members(text, depth, kNames, found);
+    window.assign(text);
+    window.resize(text.size() + sb::kReadPadding, '#');
+    sb::read_in_place_within(window);
+    const bool verdict = sb::read_members(std::string_view(window.data(), text.size()), depth, kNames, found);
+    CHECK(std::string_view(window.data(), text.size()) == text);
+    return verdict;
   };
+  // In place, a string without escapes is viewed where it lies.
+  REQUIRE(members(R"({"type":"publish","topic":"t"})"));
+  CHECK(found[1].string == "t");
+  if (in_place) CHECK(found[1].string->data() == window.data() + 27);
   REQUIRE(members(R"({"type":"publish","data":{"sdp":["x",1.5,null]},"topic":"t\u00e9","type":"p2"})"));
   // The last of duplicate keys, as nlohmann keeps; escapes decoded.
   CHECK(found[0].present);
@@ -195,6 +211,16 @@ TEST_CASE("read_members finds top-level members without a tree, with parse_json'
     CHECK_FALSE(accepted(refused));
     CHECK_FALSE(members(refused));
   }
+  // Numbers: refused where parse_json refuses them (a double past the largest), told apart without their value.
+  for (const std::string& number : std::vector<std::string>{"1e308", "1.7976931348623157e308", "1.7976931348623159e308", "10e307", "10e308", "-1e309",
+                             "0.0001e-99999999999999999999", "1e99999999999999999999", "1E+308", "1e+309", "0.5e309",
+                             "1764777600123.4568", "-0.0", std::string(309, '9'), "1" + std::string(308, '0'), "1" + std::string(309, '0')}) {
+    CAPTURE(number);
+    const std::string frame = R"({"type":"a","data":)" + number + "}";
+    CHECK(members(frame) == accepted(frame));
+  }
+  CHECK(accepted(R"([1.7976931348623157e308])"));
+  CHECK_FALSE(accepted(R"([1.7976931348623159e308])"));
   REQUIRE(members(R"({"data":[0e999],"type":"t","topic":0E999})"));
   CHECK(found[0].string == "t");
   CHECK(members(nested(64)));
@@ -205,4 +231,5 @@ TEST_CASE("read_members finds top-level members without a tree, with parse_json'
   REQUIRE(members(R"({"type":"subscribe","topic":"kept"})"));
   CHECK(parse_json(R"({"type":"other","topic":"x"})"));
   CHECK(found[1].string == "kept");
+  sb::read_in_place_within({});
 }
