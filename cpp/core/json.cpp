@@ -468,6 +468,24 @@ void keep_small(std::string& copy) {
   if (copy.capacity() > kKeptCopyBytes) std::string().swap(copy);
 }
 
+// `text` without a leading byte-order mark.
+std::string_view without_mark(std::string_view text) {
+  constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
+  return same(text.substr(0, kByteOrderMark.size()), kByteOrderMark) ? text.substr(kByteOrderMark.size()) : text;
+}
+
+// One read of the `size` bytes `in` starts at (Copy::kPadding bytes after
+// them, for its closing NUL and the scan's loads) by `handler`: why the
+// reader refused them, or kParseErrorNone.
+rapidjson::ParseErrorCode read_at(Copy& in, std::size_t size, DocumentReader& handler) {
+  in.end = in.src_ + size;
+  *in.end = '\0';
+  if (!scratch.reader.Parse<kReadFlags>(in, handler)) return scratch.reader.GetParseErrorCode();
+  // The reader takes a NUL byte for the end of the text (so does nlohmann):
+  // a document must end where the text does.
+  return in.Tell() == size ? rapidjson::kParseErrorNone : rapidjson::kParseErrorDocumentRootNotSingular;
+}
+
 // One read of `document` by `handler`, decoded in situ in `copy`: why the
 // reader refused it, or kParseErrorNone.
 rapidjson::ParseErrorCode read_once(std::string_view document, std::string& copy, DocumentReader& handler) {
@@ -475,34 +493,24 @@ rapidjson::ParseErrorCode read_once(std::string_view document, std::string& copy
   // byte by byte onto the reader's stack (~40% fewer instructions).
   copy.resize(document.size() + Copy::kPadding);  // a no-op when the last frame was as long
   std::copy_n(document.data(), document.size(), copy.data());
-  copy[document.size()] = '\0';
   Copy in(copy.data());
-  if (!scratch.reader.Parse<kReadFlags>(in, handler)) return scratch.reader.GetParseErrorCode();
-  // The reader takes a NUL byte for the end of the text (so does nlohmann):
-  // a document must end where the text does.
-  return in.Tell() == document.size() ? rapidjson::kParseErrorNone : rapidjson::kParseErrorDocumentRootNotSingular;
+  return read_at(in, document.size(), handler);
 }
 
 // read_in_place_within's buffer.
 thread_local std::span<char> in_place_window;
 
 // read_members' verdict on a text in the in-place window, read where it
-// lies (a byte-order mark skipped, as `read` does); none for a text
-// elsewhere, or one the read in place gave up on, or one whose exponent the
-// copy must zero: those are read from a copy.
+// lies; none for a text elsewhere, or one the read in place gave up on, or
+// one whose exponent the copy must zero: those are read from a copy.
 std::optional<bool> read_in_place(std::string_view text, DocumentReader& handler) {
   if (text.data() != in_place_window.data() || text.size() + kReadPadding > in_place_window.size()) return std::nullopt;
-  constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
-  const std::size_t start = same(text.substr(0, kByteOrderMark.size()), kByteOrderMark) ? kByteOrderMark.size() : 0;
-  char* document = in_place_window.data() + start;
-  const std::size_t size = text.size() - start;
-  document[size] = '\0';
-  Copy in(document);
+  const std::string_view document = without_mark(text);
+  Copy in(in_place_window.data() + (document.data() - text.data()));
   in.in_place = true;
-  in.end = document + size;
-  const bool parsed = scratch.reader.Parse<kReadFlags>(in, handler);
-  if (in.needs_copy || (!parsed && scratch.reader.GetParseErrorCode() == rapidjson::kParseErrorNumberTooBig)) return std::nullopt;
-  return parsed && in.Tell() == size;
+  const rapidjson::ParseErrorCode error = read_at(in, document.size(), handler);
+  if (in.needs_copy || error == rapidjson::kParseErrorNumberTooBig) return std::nullopt;
+  return error == rapidjson::kParseErrorNone;
 }
 
 // The one way a text is read, built or not: a byte-order mark skipped, then
@@ -510,9 +518,7 @@ std::optional<bool> read_in_place(std::string_view text, DocumentReader& handler
 // ASCII alone, and the string scan checks the rest: a text that is not UTF-8,
 // or a string that decodes to what is not, is refused.
 bool read(std::string_view text, std::string& copy, DocumentReader& handler) {
-  constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
-  const bool marked = same(text.substr(0, kByteOrderMark.size()), kByteOrderMark);
-  std::string_view document = marked ? text.substr(kByteOrderMark.size()) : text;
+  const std::string_view document = without_mark(text);
   rapidjson::ParseErrorCode error = read_once(document, copy, handler);
   if (error == rapidjson::kParseErrorNumberTooBig) {
     std::string zeroed(document);
