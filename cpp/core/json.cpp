@@ -236,9 +236,6 @@ Stops stop_vectors() { return {}; }
 // as it is (the reader passes lengths).
 struct Copy : rapidjson::InsituStringStream {
   using rapidjson::InsituStringStream::GenericInsituStringStream;
-  // Bytes the copy keeps after a document's end (a NUL, then any), so that
-  // the scan may load 64 at a time from wherever a string starts.
-  static constexpr std::size_t kPadding = kReadPadding;
   // What the scan writes over a string's first byte that is not UTF-8: a
   // control byte, which the reader refuses where it stands.
   static constexpr char kRefused = '\x01';
@@ -474,7 +471,7 @@ std::string_view without_mark(std::string_view text) {
   return same(text.substr(0, kByteOrderMark.size()), kByteOrderMark) ? text.substr(kByteOrderMark.size()) : text;
 }
 
-// One read of the `size` bytes `in` starts at (Copy::kPadding bytes after
+// One read of the `size` bytes `in` starts at (kReadPadding bytes after
 // them, for its closing NUL and the scan's loads) by `handler`: why the
 // reader refused them, or kParseErrorNone.
 rapidjson::ParseErrorCode read_at(Copy& in, std::size_t size, DocumentReader& handler) {
@@ -491,7 +488,7 @@ rapidjson::ParseErrorCode read_at(Copy& in, std::size_t size, DocumentReader& ha
 rapidjson::ParseErrorCode read_once(std::string_view document, std::string& copy, DocumentReader& handler) {
   // In situ: strings are decoded where they lie in this copy, not pushed
   // byte by byte onto the reader's stack (~40% fewer instructions).
-  copy.resize(document.size() + Copy::kPadding);  // a no-op when the last frame was as long
+  copy.resize(document.size() + kReadPadding);  // a no-op when the last frame was as long
   std::copy_n(document.data(), document.size(), copy.data());
   Copy in(copy.data());
   return read_at(in, document.size(), handler);

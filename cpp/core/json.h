@@ -51,7 +51,9 @@ struct MemberView {
 bool read_members(std::string_view text, std::int64_t max_depth, std::span<const std::string_view> names,
                   std::vector<MemberView>& found);
 
-// Bytes a buffer keeps after a text that read_members may read in place.
+// Bytes kept after a text that is read in situ, in place or in a copy: its
+// closing NUL, then room for the string scan's loads, 64 at a time from
+// wherever a string starts.
 inline constexpr std::size_t kReadPadding = 64;
 // The buffer whose text read_members reads where it lies, not from a copy:
 // one that starts at the buffer and leaves kReadPadding bytes of it after
