@@ -117,10 +117,10 @@ bool finite_number(std::string_view text) {
 class DocumentReader : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, DocumentReader> {
  public:
   // Builds into `root`. `stack` is empty, and left as the read ends.
-  DocumentReader(std::vector<Json*>& stack, std::int64_t max_depth) : stack_(&stack), max_depth_(max_depth) {}
+  DocumentReader(std::vector<Json*>& stack, std::int64_t max_depth) : stack_(&stack), max_depth_(bounded(max_depth)) {}
   // Builds nothing; `found` (all absent) gets the members `names`.
   DocumentReader(std::span<const std::string_view> names, std::span<MemberView> found, std::int64_t max_depth)
-      : names_(names), found_(found), max_depth_(max_depth) {}
+      : names_(names), found_(found), max_depth_(bounded(max_depth)) {}
 
   // For a second read of the same document: nothing built or open.
   void restart() {
@@ -207,19 +207,25 @@ class DocumentReader : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Do
   std::span<const std::string_view> names_;
   std::span<MemberView> found_;
   MemberView* member_ = nullptr;
+  // The depth the reader's recursion is bounded by (kReadFlags), whatever a caller asks.
+  static std::int64_t bounded(std::int64_t max_depth) { return std::min(max_depth, kMostJsonDepth); }
+
   std::int64_t depth_ = 0;  // arrays and objects open
   std::int64_t max_depth_;
 };
 
 #ifdef __SSE2__
-// The bytes that end a plain run, one vector each, made once per document
+// What the scan compares with, one vector each, made once per document
 // (Copy::stop). Read through a volatile pointer, so that they are values: as
 // constants, LLVM puts each back into the loop as a v128.const, which
 // workerd's V8 builds anew with three x64 instructions at every use.
+// A byte xored with `flip` is at most `below` exactly when it is a quote
+// (0xA0), a control byte (0x80..0x9F) or not ASCII (0x00..0x7F): one test,
+// so that 64 bytes can be tested at once on their unsigned minimum.
 struct Stops {
-  __m128i quote, backslash, space;
+  __m128i backslash, flip, below;
 };
-constexpr char kStopBytes[] = {'"', '\\', ' '};
+constexpr char kStopBytes[] = {'\\', '\x82', '\xA0'};
 Stops stop_vectors() {
   const volatile char* bytes = kStopBytes;
   return {_mm_set1_epi8(bytes[0]), _mm_set1_epi8(bytes[1]), _mm_set1_epi8(bytes[2])};
@@ -257,17 +263,26 @@ struct Copy : rapidjson::InsituStringStream {
 };
 
 #ifdef __SSE2__
+__m128i load(const char* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); }
+// Each of `bytes` at most `below` once flipped: all ones, else zero.
+__m128i at_most(__m128i bytes, __m128i below) { return _mm_cmpeq_epi8(_mm_min_epu8(bytes, below), bytes); }
 // A byte of all ones for each of the 16 bytes at `p` that ends a plain run: a
-// quote, a backslash, a control byte or one that is not ASCII (as signed
-// bytes, the last two are those below a space).
+// quote, a backslash, a control byte or one that is not ASCII.
 __m128i stops_at(const char* p, const Stops& stop) {
-  const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-  const __m128i quote = _mm_cmpeq_epi8(bytes, stop.quote);
-  const __m128i backslash = _mm_cmpeq_epi8(bytes, stop.backslash);
-  const __m128i below_space = _mm_cmplt_epi8(bytes, stop.space);
-  return _mm_or_si128(below_space, _mm_or_si128(quote, backslash));
+  const __m128i bytes = load(p);
+  return _mm_or_si128(at_most(_mm_xor_si128(bytes, stop.flip), stop.below), _mm_cmpeq_epi8(bytes, stop.backslash));
 }
 int string_stops(const char* p, const Stops& stop) { return _mm_movemask_epi8(stops_at(p, stop)); }
+// Whether any of the 64 bytes at `p` ends a plain run: stops_at's test on
+// their least flipped byte, six vector operations fewer than four stops_at.
+bool any_stop_in_64(const char* p, const Stops& stop) {
+  const __m128i a = load(p), b = load(p + 16), c = load(p + 32), d = load(p + 48);
+  const auto flipped = [&](__m128i bytes) { return _mm_xor_si128(bytes, stop.flip); };
+  const auto backslash = [&](__m128i bytes) { return _mm_cmpeq_epi8(bytes, stop.backslash); };
+  const __m128i least = _mm_min_epu8(_mm_min_epu8(flipped(a), flipped(b)), _mm_min_epu8(flipped(c), flipped(d)));
+  const __m128i backslashes = _mm_or_si128(_mm_or_si128(backslash(a), backslash(b)), _mm_or_si128(backslash(c), backslash(d)));
+  return _mm_movemask_epi8(_mm_or_si128(at_most(least, stop.below), backslashes)) != 0;
+}
 // One bit for each of 32 bytes, as stops_at found them 16 at a time.
 std::uint32_t stop_bits(__m128i low, __m128i high) {
   return static_cast<std::uint32_t>(_mm_movemask_epi8(low)) | static_cast<std::uint32_t>(_mm_movemask_epi8(high)) << 16;
@@ -304,16 +319,15 @@ std::size_t plain_run(const char* from, char* to, const Stops& stop) {
     if ((stops = string_stops(p, stop)) != 0) return __builtin_ctz(stops);
     // Past 16 bytes, 64 a step: a 4 KB string's scan is most of its read.
     for (p += 16;; p += 64) {
-      const __m128i a = stops_at(p, stop), b = stops_at(p + 16, stop);
-      const __m128i c = stops_at(p + 32, stop), d = stops_at(p + 48, stop);
-      if (_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(a, b), _mm_or_si128(c, d))) != 0) {
-        const std::uint64_t low = stop_bits(a, b), high = stop_bits(c, d);
+      if (any_stop_in_64(p, stop)) {
+        const std::uint64_t low = stop_bits(stops_at(p, stop), stops_at(p + 16, stop));
+        const std::uint64_t high = stop_bits(stops_at(p + 32, stop), stops_at(p + 48, stop));
         return p - from + __builtin_ctzll(low | high << 32);
       }
     }
   }
   for (; (stops = string_stops(p, stop)) == 0; p += 16, to += 16) {
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(to), _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(to), load(p));
   }
   const int tail = __builtin_ctz(stops);
   move_short(p, to, tail);
@@ -413,8 +427,13 @@ inline void rapidjson::Reader::ScanCopyUnescapedString<sb::Copy, sb::Copy>(sb::C
 namespace sb {
 namespace {
 
-constexpr unsigned kReadFlags =
-    rapidjson::kParseInsituFlag | rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag;
+// The reader recurses once per array or object, and DocumentReader refuses
+// to open one past its limit, so it descends at most kMostJsonDepth + 1
+// levels: ~64 bytes of the module's 256 KB stack each (and frames on the
+// engine's, which test/worker/depth.test.mjs fills to the limit in workerd).
+// Its iterative form, which needs no stack, cost ~380 instructions more per
+// publish, and ten times that on a y-webrtc offer (BENCHMARKS.md).
+constexpr unsigned kReadFlags = rapidjson::kParseInsituFlag | rapidjson::kParseNumbersAsStringsFlag;
 
 bool digit(char c) { return c >= '0' && c <= '9'; }
 

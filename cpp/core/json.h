@@ -17,15 +17,16 @@ using Json = nlohmann::ordered_json;
 // value may nest. Copying, comparing and serialising a value recurse once per
 // level, so no value deeper than the limit may ever exist in the core.
 inline constexpr std::int64_t kDefaultJsonDepth = 64;
-// The most MAX_JSON_DEPTH may be set to. Serialising recurses on the
-// engine's stack: in workerd the relay, MPC and rooms apps, writing out a
-// value they read, overflowed it between 5,000 and 7,000 levels (a trap,
-// which costs the object its core). test/worker/depth.test.mjs sends each
-// app a value this deep.
+// The most MAX_JSON_DEPTH may be set to, and the deepest any read goes.
+// Reading and serialising recurse on the engine's stack: in workerd the
+// relay, MPC and rooms apps, writing out a value they read, overflowed it
+// between 5,000 and 7,000 levels (a trap, which costs the object its core).
+// test/worker/depth.test.mjs sends each app a value this deep.
 inline constexpr std::int64_t kMostJsonDepth = 1000;
 
 // nullopt for anything that is not one JSON document (RFC 8259, UTF-8, an
-// optional byte-order mark) nesting at most `max_depth` arrays and objects:
+// optional byte-order mark) nesting at most `max_depth` arrays and objects
+// (never more than kMostJsonDepth, however large `max_depth` is):
 // what nlohmann::json accepts, but for the text after a NUL byte, which
 // nlohmann ignores and this refuses. Client data (and what the core stored
 // of it) is read with the configured MAX_JSON_DEPTH; text the core made

@@ -138,7 +138,7 @@ std::string nested(std::size_t depth, std::string_view inner = "") {
   return text;
 }
 
-TEST_CASE("parse_json refuses nesting past its limit, and reads deeper text without recursing") {
+TEST_CASE("parse_json refuses nesting past its limit, which counts up to kMostJsonDepth") {
   CHECK(sb::kDefaultJsonDepth == 64);
   CHECK(accepted(nested(64)));
   CHECK_FALSE(accepted(nested(65)));
@@ -149,10 +149,16 @@ TEST_CASE("parse_json refuses nesting past its limit, and reads deeper text with
   // The frame of an attack: far past the limit, refused at the limit's depth.
   std::string attack = R"({"type":"relay","to":"tgt","data":)" + std::string(100000, '[') + std::string(100000, ']') + "}";
   CHECK_FALSE(accepted(attack));
-  // The reader itself is iterative: a limit set far higher still parses.
-  std::string deep = std::string(100000, '[') + std::string(100000, ']');
-  CHECK(parse_json(deep, 100000));
-  CHECK_FALSE(parse_json(deep.substr(1), 100000));
+  // The reader recurses once per level, so no limit counts past
+  // kMostJsonDepth, whatever the caller asks: that deep is read, deeper is not.
+  CHECK(parse_json(nested(sb::kMostJsonDepth), sb::kMostJsonDepth));
+  CHECK_FALSE(parse_json(nested(sb::kMostJsonDepth + 1), 100000));
+  std::vector<sb::MemberView> found;
+  const std::string_view names[] = {"k"};
+  CHECK(sb::read_members(nested(sb::kMostJsonDepth), sb::kMostJsonDepth, names, found));
+  CHECK(found[0].present);
+  CHECK_FALSE(sb::read_members(nested(sb::kMostJsonDepth + 1), 100000, names, found));
+  CHECK_FALSE(parse_json(std::string(100000, '[') + std::string(100000, ']'), 100000));
 }
 
 TEST_CASE("parse_json: the exponent fallback (nlohmann's reader) keeps the same depth limit") {
