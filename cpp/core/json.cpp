@@ -86,8 +86,8 @@ std::optional<Json> read_number(std::string_view text) {
 // the largest, which a number below 10^308 cannot be. strtod decides the
 // rest: in the module it computes in software long doubles, ~10,000
 // instructions for the glare token of a y-webrtc signal (Date.now() +
-// Math.random(), in every one).
-bool finite_number(std::string_view text) {
+// Math.random(), in every one). Out of line, as the building values below.
+[[gnu::noinline]] bool finite_number(std::string_view text) {
   const std::size_t exponent_at = text.find_first_of("eE");
   std::string_view mantissa = text.substr(0, exponent_at);
   if (mantissa.front() == '-') mantissa.remove_prefix(1);
@@ -132,25 +132,23 @@ class DocumentReader : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Do
 
   Json root;
 
-  bool Null() { return stack_ ? put(nullptr) : value(); }
-  bool Bool(bool b) { return stack_ ? put(b) : value(); }
+  bool Null() { return stack_ ? put_null() : value(); }
+  bool Bool(bool b) { return stack_ ? put_bool(b) : value(); }
   // `end`: where the number ends (StreamTraits<Copy>, below).
   bool RawNumber(const char* end, rapidjson::SizeType length, bool) {
     const std::string_view text(end - length, length);
-    if (!stack_) return finite_number(text) && value();
-    std::optional<Json> number = read_number(text);
-    return number && put(std::move(*number));
+    return stack_ ? put_number(text) : finite_number(text) && value();
   }
   bool String(const char* text, rapidjson::SizeType length, bool) {
     std::string_view s(text, length);
     if (member_ != nullptr) member_->string = s;
-    return stack_ ? put(std::string(s)) : value();
+    return stack_ ? put_string(s) : value();
   }
   bool StartObject() { return open(Json::value_t::object); }
   bool Key(const char* text, rapidjson::SizeType length, bool) {
     std::string_view s(text, length);
     if (stack_) {
-      key_ = &(*stack_->back())[std::string(s)];
+      key_ = member_slot(s);
     } else if (depth_ == 1) {
       // A later duplicate replaces the member, as in nlohmann's tree.
       auto name = std::find_if(names_.begin(), names_.end(), [&](std::string_view n) { return same(n, s); });
@@ -176,6 +174,17 @@ class DocumentReader : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Do
     *slot() = std::move(value);
     return true;
   }
+  // The building read's values, out of line: inlined, their temporaries gave
+  // the reader a frame on the module's stack for every string and value
+  // (and nesting level), built or not.
+  [[gnu::noinline]] bool put_null() { return put(nullptr); }
+  [[gnu::noinline]] bool put_bool(bool b) { return put(b); }
+  [[gnu::noinline]] bool put_number(std::string_view text) {
+    std::optional<Json> number = read_number(text);
+    return number && put(std::move(*number));
+  }
+  [[gnu::noinline]] bool put_string(std::string_view s) { return put(std::string(s)); }
+  [[gnu::noinline]] Json* member_slot(std::string_view name) { return &(*stack_->back())[std::string(name)]; }
   // After a value that is not built: the member it was (if one looked for) is complete.
   bool value() {
     member_ = nullptr;
@@ -429,10 +438,10 @@ namespace {
 
 // The reader recurses once per array or object, and DocumentReader refuses
 // to open one past its limit, so it descends at most kMostJsonDepth + 1
-// levels: ~64 bytes of the module's 256 KB stack each (and frames on the
-// engine's, which test/worker/depth.test.mjs fills to the limit in workerd).
-// Its iterative form, which needs no stack, cost ~380 instructions more per
-// publish, and ten times that on a y-webrtc offer (BENCHMARKS.md).
+// levels, each a frame on the engine's stack and none on the module's (the
+// handler's building values are out of line): test/worker/depth.test.mjs
+// reads that deep in workerd. Its iterative form cost ~380 instructions more
+// per publish, and ten times that on a y-webrtc offer (BENCHMARKS.md).
 constexpr unsigned kReadFlags = rapidjson::kParseInsituFlag | rapidjson::kParseNumbersAsStringsFlag;
 
 bool digit(char c) { return c >= '0' && c <= '9'; }

@@ -2,6 +2,7 @@
 // checked, parsing never throws, and serialising replaces invalid UTF-8.
 #pragma once
 #include <cstdint>
+#include <cstring>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
@@ -72,15 +73,30 @@ inline std::string to_text(const Json& j) {
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
-// Whether two short strings (member names, message kinds) are equal, compared
-// in place: in the module, std::string_view's == is a call to libc's memcmp,
-// a loop of its own, which took a tenth of a publish's WebAssembly.
-constexpr bool same(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (a[i] != b[i]) return false;
+// Whether two short strings (member names, message kinds, a publish's tail)
+// are equal, compared in place a word at a time: the first and the last
+// word, overlapping below two words. In the module, std::string_view's == is
+// a call to libc's memcmp, a byte loop of its own, which took a tenth of a
+// publish's WebAssembly.
+inline bool same(std::string_view a, std::string_view b) {
+  const std::size_t n = a.size();
+  if (n != b.size()) return false;
+  const auto words_at = [&]<typename Word>(Word, std::size_t at) {
+    Word x, y;
+    std::memcpy(&x, a.data() + at, sizeof x);
+    std::memcpy(&y, b.data() + at, sizeof y);
+    return x == y;
+  };
+  const auto ends = [&]<typename Word>(Word word) { return words_at(word, 0) && words_at(word, n - sizeof(Word)); };
+  if (n >= 8) {
+    for (std::size_t at = 8; at < n - 8; at += 8) {
+      if (!words_at(std::uint64_t{}, at)) return false;
+    }
+    return ends(std::uint64_t{});
   }
-  return true;
+  if (n >= 4) return ends(std::uint32_t{});
+  if (n >= 2) return ends(std::uint16_t{});
+  return n == 0 || a[0] == b[0];
 }
 
 // Field access that never throws: null when `obj` is not an object or lacks `key`.

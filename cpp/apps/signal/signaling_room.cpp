@@ -22,9 +22,12 @@ SignalingRoom::Outgoing SignalingRoom::with_clients(std::string_view frame, std:
     outgoing_ = to_text(*message);
     return {.head = outgoing_};
   }
-  std::size_t open = frame.find('{');
-  std::size_t close = frame.rfind('}');
-  if (open == std::string_view::npos || close == std::string_view::npos || close < open) return {};
+  // Found byte by byte: both are next to the ends (find and rfind are calls to libc).
+  std::size_t open = 0, close = frame.size();
+  while (open < frame.size() && frame[open] != '{') ++open;
+  while (close > open && frame[close - 1] != '}') --close;
+  if (close <= open) return {};
+  --close;
   // The tail is built again only when the count changed (most publishes
   // reach as many subscribers as the last one).
   if (tail_clients_ != clients) {

@@ -73,12 +73,17 @@ class SignalingRoom : public App {
   Outgoing with_clients(std::string_view frame, std::size_t clients, Json* message = nullptr);
 
   std::unordered_map<ConnId, Peer> peers_;
-  // Found by a view of the topic: a publish copies no name to find its subscribers.
+  // Found by a view of the topic: a publish copies no name to find its
+  // subscribers, and compares it in place (std::equal_to<> calls memcmp).
   struct TopicHash {
     using is_transparent = void;
     std::size_t operator()(std::string_view topic) const { return std::hash<std::string_view>{}(topic); }
   };
-  std::unordered_map<std::string, std::vector<ConnId>, TopicHash, std::equal_to<>> topics_;
+  struct SameTopic {
+    using is_transparent = void;
+    bool operator()(std::string_view a, std::string_view b) const { return same(a, b); }
+  };
+  std::unordered_map<std::string, std::vector<ConnId>, TopicHash, SameTopic> topics_;
 
  private:
   void subscribe(ConnId conn, const Json& topics);
