@@ -86,11 +86,6 @@ void App::send(std::span<const ConnId> to, std::string_view text) {
   host_.send(to, text);
 }
 
-void App::send(std::span<const ConnId> to, std::string_view head, std::string_view tail) {
-  frames_out_ += static_cast<std::int64_t>(to.size());
-  host_.send(to, head, tail);
-}
-
 void App::identify(std::string_view app, std::string_view instance) {
   name_ = app;
   instance_ = instance;

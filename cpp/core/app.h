@@ -110,7 +110,11 @@ class App {
   // Frames out, counted for stats.
   void send(std::span<const ConnId> to, std::string_view text);
   void send(ConnId to, std::string_view text) { send(std::span<const ConnId>(&to, 1), text); }
-  void send(std::span<const ConnId> to, std::string_view head, std::string_view tail);
+  // A publish's (SignalingRoom::fan_out): here, so it is compiled with its caller.
+  void send(std::span<const ConnId> to, std::string_view head, std::string_view tail) {
+    frames_out_ += static_cast<std::int64_t>(to.size());
+    host_.send(to, head, tail);
+  }
   // One structured log line (`wrangler tail` shows it): {"event", "level",
   // "app", "instance", …fields}. Never a payload, token or secret in `fields`.
   void event(std::string_view name, Json fields = Json::object(), Level level = Level::info);

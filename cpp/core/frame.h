@@ -62,7 +62,9 @@ class Frame {
   // captured by reference: a copy in the closure is one more wide load of
   // what was just stored (read_members).
   MemberView member(std::string_view name) const {
-    auto it = std::find_if(members_.begin(), members_.end(), [&](std::string_view m) { return same(m, name); });
+    // The same literal as the policy's, most often: its address settles it.
+    auto it = std::find_if(members_.begin(), members_.end(),
+                           [&](std::string_view m) { return m.data() == name.data() ? m.size() == name.size() : same(m, name); });
     return it == members_.end() ? MemberView{} : found_[it - members_.begin()];
   }
   // The whole message, built on first use: parse_json gives read_members'
