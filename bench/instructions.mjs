@@ -36,7 +36,7 @@ const workerd = createRequire(import.meta.url)("workerd").default;
 
 // Deliveries per burst (publishes = this / N) and bursts measured. Under
 // callgrind workerd runs ~50× slower: with the warm-up below the phase takes
-// about seven minutes (the floor, `servers` below, would add half of that again).
+// about three minutes (the floor, `servers` below, would add half of that again).
 const DELIVERIES = 1000;
 const MEASURED = 5;
 // Warm-up, uncounted: FIRST_WARM deliveries on a server's first row (18,000
@@ -50,7 +50,7 @@ const MEASURED = 5;
 // until MEASURED in a row compile less than STEADY of their work, at most
 // MAX_MEASURED; the last MEASURED are the row's.
 const FIRST_WARM = 36_000;
-const ROW_WARM = 4_000;
+const ROW_WARM = 20_000;
 const LARGER_WARM = 48_000;
 const STEADY = 0.005;
 const MAX_MEASURED = 8;
@@ -210,7 +210,7 @@ async function underCallgrind(start, dir) {
 // rows: [[n, bytes], …]; servers: names of STARTS, the limit first. Returns
 // per server name its rows, each with the ratio of its instructions per
 // publish to the limit's. keep: leave the dumps for callgrind_annotate.
-export async function instructions(rows = [[2, 200], [50, 200], [200, 200], [2, 4096]], { servers: names = ["limit", "switchboard"], keep = false } = {}) {
+export async function instructions(rows = [[2, 200], [50, 200], [200, 200], [2, 4096], [50, 4096], [200, 4096]], { servers: names = ["limit", "switchboard"], keep = false } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "switchboard-workerd-callgrind-"));
   const servers = [];
   try {

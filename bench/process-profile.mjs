@@ -21,6 +21,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { median, Room, warmUp } from "./fanout.mjs";
+import { log } from "./log.mjs";
 import { killAll, startLimit, startLimitWithAssets, startSwitchboard, startSwitchboardWithoutAssets } from "./servers.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -40,7 +41,6 @@ const PUBLISHES = Number(args.publishes);
 const ROUNDS = Number(args.rounds);
 const PROCESSES = Number(args.processes);
 const ASSETS = !args["no-assets"];
-const log = (line) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
 
 try {
   execFileSync("perf", ["--version"]);

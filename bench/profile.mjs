@@ -12,6 +12,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import WebSocket from "ws";
 import { Room, warmUp } from "./fanout.mjs";
+import { log } from "./log.mjs";
 import { killAll, startLimit, startSwitchboardWithoutAssets } from "./servers.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -25,7 +26,6 @@ const PUBLISHES = Number(option("publishes", 5000));
 const ROUNDS = Number(option("rounds", 4));
 const INTERVAL = Number(option("interval", 100));  // µs between samples
 const OUT = option("out", `${root}bench/results`);
-const log = (line) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
 
 // One CDP session with the user Worker's isolate (where its Durable Objects
 // run): workerd lists it as core:user:<name>, beside its internal workers.

@@ -146,7 +146,7 @@ stay queued for good: "Under callgrind" below), counted until five bursts in a r
 "still compiling" where eight bursts did not get there); every thread of the workerd that runs the object, user space
 only. Garbage collection comes in lumps of millions of instructions, so it is a mean over the bursts (five bursts may
 catch a major collection or no collection at all), the rest the median burst; the work alone is compared with the
-limit's too (a run's bursts agree to a few tenths of a per cent; from run to run the ratio moves by ~1–2%):
+limit's too (a run's bursts agree to a few tenths of a per cent; from run to run the work ratio moves by ~0.3% at N = 2 and up to ~1.5% at N = 200):
 
 ${instructionsTable(results.instructions)}
 ${results.instructions.limit[0].kinds ? `

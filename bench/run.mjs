@@ -16,6 +16,7 @@ import { concurrency } from "./concurrency.mjs";
 import { coreBench } from "./core.mjs";
 import { fanoutRound, Room, warmUp } from "./fanout.mjs";
 import { instructions } from "./instructions.mjs";
+import { log } from "./log.mjs";
 import { fanoutTable, report } from "./report.mjs";
 import { transport } from "./transport.mjs";
 import { killAll, startFloor, startFloorWithAssets, startLimit, startLimitWithAssets, startReference, startSwitchboard, startSwitchboardSharded, startSwitchboardWithoutAssets } from "./servers.mjs";
@@ -38,7 +39,6 @@ const ROUNDS = option("rounds")?.[0] ?? (quick ? 3 : 7);
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => process.exit(130));
 process.on("exit", killAll);
 
-const log = (line) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
 const started = Date.now();
 
 function machine() {
