@@ -45,8 +45,8 @@ const MEASURED = 5;
 // same server, warm), LARGER_WARM on a row whose frames are larger than the
 // last row's: the shim's input buffer grows for the first of them, a path its
 // TurboFan code has never run, so V8 deoptimises webSocketMessage (Core.message
-// inlined) and compiles it there again only ~17,000 frames later, in Maglev
-// code until then (BENCHMARKS.md, "A larger frame"). Then bursts are counted
+// inlined) and runs it as Maglev code until it compiles it with TurboFan again,
+// ~17,000 frames later (BENCHMARKS.md, "A larger frame"). Then bursts are counted
 // until MEASURED in a row compile less than STEADY of their work, at most
 // MAX_MEASURED; the last MEASURED are the row's.
 const FIRST_WARM = 36_000;
