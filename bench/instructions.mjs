@@ -216,16 +216,14 @@ export async function instructions(rows = [[2, 200], [50, 200], [200, 200], [2, 
   try {
     for (const name of names) servers.push(await underCallgrind(STARTS[name], dir));
     const results = Object.fromEntries(servers.map((s) => [s.name, []]));
-    let lastBytes = Infinity;
-    for (const [n, bytes] of rows) {
+    for (const [i, [n, bytes]] of rows.entries()) {
+      const warm = i === 0 ? FIRST_WARM : bytes > rows[i - 1][1] ? LARGER_WARM : ROW_WARM;
       const measured = [];
       for (const server of servers) {
         const room = await openRoom(server, n, bytes);
-        const warm = !results[server.name].length ? FIRST_WARM : bytes > lastBytes ? LARGER_WARM : ROW_WARM;
         measured.push(await measure(server, room, n, bytes, dir, warm));
         await room.close();
       }
-      lastBytes = bytes;
       const limit = measured[0];
       // GC comes in lumps that five bursts may or may not catch (a major collection is ~25-60 million
       // instructions), so the work alone is compared too: its bursts agree to a few tenths of a per cent.
